@@ -1,0 +1,65 @@
+"""Orbax checkpoints of the whole GAN state, the config saved beside each one as JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Dict, Optional
+
+import jax
+import orbax.checkpoint as ocp
+
+from jaxgan.state import GANState
+
+# Config entries that fix the shapes of the state: a workdir whose checkpoints
+# disagree on them holds a different model, which cannot be resumed.
+ARCHITECTURE_KEYS = ("method", "model")
+
+
+class IncompatibleCheckpointError(ValueError):
+    """The workdir holds checkpoints of another method or architecture."""
+
+
+class Checkpointer:
+    """Periodic and final saves, keep-last-N, automatic resume from the latest step."""
+
+    def __init__(self, workdir: str, *, config: Dict[str, Any], keep: int):
+        self.directory = os.path.abspath(os.path.join(workdir, "checkpoints"))
+        self.config = json.loads(json.dumps(config))  # As it will read back (tuples become lists).
+        self.manager = ocp.CheckpointManager(
+            self.directory, options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=True))
+
+    def latest_step(self) -> Optional[int]:
+        return self.manager.latest_step()
+
+    def save(self, state: GANState) -> None:
+        """Saves at ``state.step`` (asynchronously: the arrays are copied before this returns)."""
+        step = int(jax.device_get(state.step))
+        if step in self.manager.all_steps():
+            return
+        self.manager.save(step, args=ocp.args.Composite(
+            state=ocp.args.StandardSave(state), config=ocp.args.JsonSave(self.config)), force=True)
+
+    def saved_config(self, step: int) -> Dict[str, Any]:
+        path = os.path.join(self.directory, str(step), "config", "metadata")
+        with open(path) as f:
+            return json.load(f)
+
+    def restore(self, template: GANState, step: Optional[int] = None) -> GANState:
+        """Restores ``step`` (default: latest) into arrays laid out like ``template``'s."""
+        step = self.latest_step() if step is None else step
+        saved = self.saved_config(step)
+        for key in ARCHITECTURE_KEYS:
+            if saved.get(key) != self.config.get(key):
+                raise IncompatibleCheckpointError(
+                    f"the checkpoints in {self.directory} were written with a different config.{key} "
+                    f"({saved.get(key)!r}) than this run's ({self.config.get(key)!r}); "
+                    "resume with the original config or use a new --workdir"
+                )
+        abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, template)
+        restored = self.manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract)))
+        return restored.state
+
+    def close(self) -> None:
+        self.manager.wait_until_finished()
+        self.manager.close()

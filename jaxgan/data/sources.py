@@ -1,0 +1,81 @@
+"""Data sources: random-access collections of (image, label) examples.
+
+A source is named in the config as ``KIND:ARG``:
+
+* ``builtin:mnist``: MNIST shipped inside the package (works offline).
+* ``idx:DIR``: the four MNIST-format IDX files in a folder.
+* ``tfds:NAME``: a TensorFlow Datasets dataset read with ``tfds.data_source``
+  (no TensorFlow needed), e.g. ``tfds:mnist`` or ``tfds:fashion_mnist``.
+
+Every source returns uint8 images ``[n, H, W, C]`` and int32 labels ``[n]``;
+the pipeline turns them into float batches.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Dict, Optional, Protocol, Tuple
+
+import numpy as np
+
+from jaxgan.data import mnist
+from jaxgan.data.mnist import DataSourceError
+
+__all__ = ["ArraySource", "DataSourceError", "Source", "build_source"]
+
+
+class Source(Protocol):
+    """What the pipeline needs of a dataset: its length and random access by index."""
+
+    image_shape: Tuple[int, int, int]
+    num_classes: Optional[int]
+
+    def __len__(self) -> int: ...
+
+    def get(self, indices: np.ndarray) -> Dict[str, np.ndarray]:
+        """Returns {'image': uint8 [n, H, W, C], 'label': int32 [n]} for the given indices."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ArraySource:
+    """A source held in memory as numpy arrays (MNIST-sized datasets)."""
+
+    images: np.ndarray  # uint8 [N, H, W, C]
+    labels: np.ndarray  # int32 [N]
+    num_classes: Optional[int]
+    name: str
+
+    @property
+    def image_shape(self) -> Tuple[int, int, int]:
+        return tuple(self.images.shape[1:])
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def get(self, indices: np.ndarray) -> Dict[str, np.ndarray]:
+        return {"image": self.images[indices], "label": self.labels[indices]}
+
+
+def _mnist_source(directory: str, split: str, name: str) -> ArraySource:
+    images, labels = mnist.load_mnist(split, directory)
+    return ArraySource(images[..., None], labels, num_classes=10, name=name)
+
+
+def build_source(spec: str, split: str = "train") -> Source:
+    """Opens the source named ``spec`` (see the module docstring) for ``split``."""
+    kind, _, arg = spec.partition(":")
+    if kind == "builtin":
+        if arg != "mnist":
+            raise DataSourceError(f"unknown built-in dataset {arg!r} in {spec!r}; the built-in one is 'builtin:mnist'")
+        return _mnist_source(mnist.BUILTIN_DIR, split, spec)
+    if kind == "idx":
+        if not arg:
+            raise DataSourceError(f"{spec!r} names no folder; write idx:/path/to/folder")
+        return _mnist_source(arg, split, spec)
+    if kind == "tfds":
+        from jaxgan.data import tfds_source  # Imported lazily: tensorflow-datasets is optional.
+
+        return tfds_source.TfdsSource.open(arg, split)
+    raise DataSourceError(
+        f"unknown data source {spec!r}; use builtin:mnist, idx:DIR or tfds:NAME"
+    )

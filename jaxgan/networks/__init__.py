@@ -1,0 +1,37 @@
+"""Networks, looked up by the name a config gives them."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import flax.linen as nn
+
+from jaxgan.networks.dcgan import DCGANDiscriminator, DCGANGenerator
+from jaxgan.networks.mlp import MLPDiscriminator, MLPGenerator
+
+NETWORKS = {
+    "mlp_generator": MLPGenerator,
+    "mlp_discriminator": MLPDiscriminator,
+    "dcgan_generator": DCGANGenerator,
+    "dcgan_discriminator": DCGANDiscriminator,
+}
+
+
+def build(name: str, **kwargs: Any) -> nn.Module:
+    """Builds the network ``name`` with the given hyper-parameters; errors name the bad input."""
+    if name not in NETWORKS:
+        raise ValueError(f"unknown network {name!r}; known networks: {', '.join(sorted(NETWORKS))}")
+    cls = NETWORKS[name]
+    fields = set(cls.__dataclass_fields__) - {"parent", "name"}
+    unknown = set(kwargs) - fields
+    if unknown:
+        raise ValueError(
+            f"network {name!r} has no hyper-parameter(s) {sorted(unknown)}; it takes {sorted(fields)}"
+        )
+    return cls(**kwargs)
+
+
+def build_from_config(net_config: Mapping[str, Any], **shared: Any) -> nn.Module:
+    """Builds from a config entry ``{'name': ..., **hyper_parameters}`` plus data-derived fields."""
+    kwargs = dict(net_config)
+    return build(kwargs.pop("name"), **shared, **kwargs)

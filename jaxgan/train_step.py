@@ -1,0 +1,89 @@
+"""One generic train step for every method: D update(s), then G update, then EMA.
+
+A method supplies two pure losses, each ``(params, state, batch, rng) ->
+(loss, (metrics, collections))``: the loss of its side, a dict of scalar metrics,
+and that side's updated non-param variable collections (e.g. batch statistics).
+``make_train_step`` turns them into ``step(state, batch) -> (state, metrics)``;
+``compile_train_step`` jit-compiles it over a mesh with the batch sharded, the
+state replicated and the old state's buffers donated.
+
+With ``n_critic > 1`` each step makes one discriminator update on a fresh batch and
+the generator is updated on every ``n_critic``-th step (WGAN / WGAN-GP schedule:
+n_critic critic updates, each on its own batch, per generator update); on the other
+steps the generator metrics are reported as 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, Mapping, Protocol, Tuple
+
+import jax
+import jax.numpy as jnp
+import optax
+from jax.sharding import Mesh
+
+from jaxgan import sharding
+from jaxgan.state import GANState, Side
+
+Batch = Mapping[str, jax.Array]
+Metrics = Dict[str, jax.Array]
+StepFn = Callable[[GANState, Batch], Tuple[GANState, Metrics]]
+
+
+class LossFn(Protocol):
+    def __call__(self, params: Any, state: GANState, batch: Batch, rng: jax.Array
+                 ) -> Tuple[jax.Array, Tuple[Metrics, Dict[str, Any]]]: ...
+
+
+def ema_update(ema: Any, params: Any, decay: float) -> Any:
+    """theta_ema <- decay * theta_ema + (1 - decay) * theta (Karras et al. 2018; Yazici et al. 2019)."""
+    return jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p, ema, params)
+
+
+def _update_side(side: Side, loss_fn: LossFn, tx: optax.GradientTransformation,
+                 state: GANState, batch: Batch, rng: jax.Array) -> Tuple[Side, Metrics]:
+    grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
+    (loss, (metrics, collections)), grads = grad_fn(side.params, state, batch, rng)
+    updates, opt_state = tx.update(grads, side.opt_state, side.params)
+    params = optax.apply_updates(side.params, updates)
+    metrics = {"loss": loss, **metrics, "grad_norm": optax.tree.norm(grads)}
+    return Side(params, {**side.collections, **collections}, opt_state), metrics
+
+
+def make_train_step(*, discriminator_loss: LossFn, generator_loss: LossFn,
+                    discriminator_tx: optax.GradientTransformation,
+                    generator_tx: optax.GradientTransformation,
+                    n_critic: int = 1, ema_decay: float = 0.0) -> StepFn:
+    """Builds the pure step function ``(state, batch) -> (state, metrics)``."""
+
+    def generator_update(state: GANState, batch: Batch, rng: jax.Array) -> Tuple[GANState, Metrics]:
+        generator, metrics = _update_side(state.generator, generator_loss, generator_tx, state, batch, rng)
+        ema = None if state.ema_params is None else ema_update(state.ema_params, generator.params, ema_decay)
+        return state.replace(generator=generator, ema_params=ema), metrics
+
+    def step(state: GANState, batch: Batch) -> Tuple[GANState, Metrics]:
+        d_rng, g_rng = jax.random.split(jax.random.fold_in(state.rng, state.step))
+        discriminator, d_metrics = _update_side(
+            state.discriminator, discriminator_loss, discriminator_tx, state, batch, d_rng)
+        state = state.replace(discriminator=discriminator)
+        if n_critic == 1:
+            state, g_metrics = generator_update(state, batch, g_rng)
+        else:
+            def skip(state, batch, rng):
+                shapes = jax.eval_shape(generator_update, state, batch, rng)[1]
+                return state, jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+
+            state, g_metrics = jax.lax.cond((state.step + 1) % n_critic == 0,
+                                            generator_update, skip, state, batch, g_rng)
+        metrics = {**{f"d/{k}": v for k, v in d_metrics.items()},
+                   **{f"g/{k}": v for k, v in g_metrics.items()}}
+        return state.replace(step=state.step + 1), metrics
+
+    return step
+
+
+def compile_train_step(step: StepFn, mesh: Mesh) -> StepFn:
+    """jit over the mesh: state replicated and donated, batch sharded on its leading axis."""
+    replicated = sharding.replicated(mesh)
+    return jax.jit(step, in_shardings=(replicated, sharding.batch_sharded(mesh)),
+                   out_shardings=(replicated, replicated), donate_argnums=(0,))
