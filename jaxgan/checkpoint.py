@@ -1,4 +1,5 @@
-"""Orbax checkpoints of the whole GAN state, the config saved beside each one as JSON."""
+"""Orbax checkpoints of the whole GAN state, with the run's config and data shape as JSON
+beside each one, so a workdir alone is enough to sample or evaluate."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any, Dict, Optional
 import jax
 import orbax.checkpoint as ocp
 
+from jaxgan.errors import IncompatibleCheckpointError
 from jaxgan.state import GANState
 
 # Config entries that fix the shapes of the state: a workdir whose checkpoints
@@ -16,16 +18,14 @@ from jaxgan.state import GANState
 ARCHITECTURE_KEYS = ("method", "model")
 
 
-class IncompatibleCheckpointError(ValueError):
-    """The workdir holds checkpoints of another method or architecture."""
-
-
 class Checkpointer:
     """Periodic and final saves, keep-last-N, automatic resume from the latest step."""
 
-    def __init__(self, workdir: str, *, config: Dict[str, Any], keep: int):
+    def __init__(self, workdir: str, *, config: Dict[str, Any], data_info: Dict[str, Any], keep: int):
         self.directory = os.path.abspath(os.path.join(workdir, "checkpoints"))
-        self.config = json.loads(json.dumps(config))  # As it will read back (tuples become lists).
+        # As it will read back (tuples become lists).
+        self.run = json.loads(json.dumps({"config": config, "data": data_info}))
+        self.config = self.run["config"]
         self.manager = ocp.CheckpointManager(
             self.directory, options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=True))
 
@@ -38,17 +38,12 @@ class Checkpointer:
         if step in self.manager.all_steps():
             return
         self.manager.save(step, args=ocp.args.Composite(
-            state=ocp.args.StandardSave(state), config=ocp.args.JsonSave(self.config)), force=True)
-
-    def saved_config(self, step: int) -> Dict[str, Any]:
-        path = os.path.join(self.directory, str(step), "config", "metadata")
-        with open(path) as f:
-            return json.load(f)
+            state=ocp.args.StandardSave(state), run=ocp.args.JsonSave(self.run)), force=True)
 
     def restore(self, template: GANState, step: Optional[int] = None) -> GANState:
         """Restores ``step`` (default: latest) into arrays laid out like ``template``'s."""
         step = self.latest_step() if step is None else step
-        saved = self.saved_config(step)
+        saved = read_run(self.directory, step)["config"]
         for key in ARCHITECTURE_KEYS:
             if saved.get(key) != self.config.get(key):
                 raise IncompatibleCheckpointError(
@@ -63,3 +58,9 @@ class Checkpointer:
     def close(self) -> None:
         self.manager.wait_until_finished()
         self.manager.close()
+
+
+def read_run(directory: str, step: int) -> Dict[str, Any]:
+    """The {'config': ..., 'data': ...} saved with checkpoint ``step`` in ``directory``."""
+    with open(os.path.join(directory, str(step), "run", "metadata")) as f:
+        return json.load(f)

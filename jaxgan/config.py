@@ -11,6 +11,8 @@ from typing import Any, List
 
 import ml_collections
 
+from jaxgan.errors import ConfigError
+
 
 def optimizer_config(**overrides: Any) -> ml_collections.ConfigDict:
     """One side's optimizer: Adam(lr, b1, b2), or SGD with momentum (see ``jaxgan.optim``)."""
@@ -50,7 +52,7 @@ def base_config() -> ml_collections.ConfigDict:
 
 
 def validate(config: ml_collections.ConfigDict) -> None:
-    """Raises ValueError listing every value out of range, with the fix."""
+    """Raises ConfigError listing every value out of range, with the fix."""
     problems: List[str] = []
     train = config.train
     for key in ("steps", "batch_size", "n_critic", "log_every", "sample_every", "checkpoint_every",
@@ -72,4 +74,4 @@ def validate(config: ml_collections.ConfigDict) -> None:
     if config.sample.per_class < 1:
         problems.append(f"sample.per_class={config.sample.per_class!r} must be >= 1")
     if problems:
-        raise ValueError("invalid config:\n  " + "\n  ".join(problems))
+        raise ConfigError("invalid config:\n  " + "\n  ".join(problems))

@@ -7,7 +7,7 @@ so a misspelled key is an error naming it. Re-running with the same workdir resu
 from absl import app, flags
 from ml_collections import config_flags
 
-from jaxgan import train
+from jaxgan import errors, train
 
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file("config", None, "Path to a config file (configs/*.py).", lock_config=True)
@@ -18,8 +18,9 @@ flags.mark_flags_as_required(["config", "workdir"])
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    train.train_and_evaluate(FLAGS.config, FLAGS.workdir)
+    with errors.reported():
+        train.train_and_evaluate(FLAGS.config, FLAGS.workdir)
 
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, flags_parser=errors.parse_flags)

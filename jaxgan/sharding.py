@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 import jax
 import numpy as np
+from jaxgan.errors import ConfigError
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 DATA_AXIS = "data"
@@ -33,7 +34,7 @@ def batch_sharded(mesh: Mesh) -> NamedSharding:
 def check_batch_size(global_batch_size: int, mesh: Mesh) -> None:
     devices = mesh.devices.size
     if global_batch_size % devices:
-        raise ValueError(
+        raise ConfigError(
             f"train.batch_size={global_batch_size} is not divisible by the {devices} devices; "
             f"use a multiple of {devices} (e.g. --config.train.batch_size={devices * max(1, global_batch_size // devices)})"
         )

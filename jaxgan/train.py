@@ -59,8 +59,9 @@ class Trainer:
             discriminator_loss=self.method.discriminator_loss, generator_loss=self.method.generator_loss,
             discriminator_tx=d_tx, generator_tx=g_tx,
             n_critic=config.train.n_critic, ema_decay=config.train.ema_decay), self.mesh)
-        self.checkpointer = checkpoint.Checkpointer(workdir, config=config.to_dict(),
-                                                   keep=config.train.keep_checkpoints)
+        self.checkpointer = checkpoint.Checkpointer(
+            workdir, config=config.to_dict(), keep=config.train.keep_checkpoints,
+            data_info=dict(image_shape=source.image_shape, num_classes=source.num_classes))
         if self.checkpointer.latest_step() is not None:
             self.state = self.checkpointer.restore(self.state)
 

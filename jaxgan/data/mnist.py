@@ -13,6 +13,8 @@ from typing import Tuple
 
 import numpy as np
 
+from jaxgan.errors import DataSourceError
+
 BUILTIN_DIR = os.path.join(os.path.dirname(__file__), "mnist")
 
 _FILES = {
@@ -22,10 +24,6 @@ _FILES = {
 
 # IDX type codes (third byte of the magic number) -> numpy dtype.
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-
-
-class DataSourceError(ValueError):
-    """A data source that cannot be read; the message names the source and what was tried."""
 
 
 def _find(directory: str, stem: str) -> str:

@@ -14,7 +14,8 @@ from typing import Dict
 
 import numpy as np
 
-from jaxgan.data.sources import DataSourceError, Source
+from jaxgan.data.sources import Source
+from jaxgan.errors import ConfigError, DataSourceError
 
 
 def to_float_image(images: np.ndarray) -> np.ndarray:
@@ -30,7 +31,7 @@ class Pipeline:
         if len(source) == 0:
             raise DataSourceError(f"data source {getattr(source, 'name', source)!r} is empty")
         if global_batch_size % process_count:
-            raise ValueError(
+            raise ConfigError(
                 f"global batch size {global_batch_size} is not divisible by the {process_count} "
                 "processes; choose a multiple of the process count"
             )

@@ -19,7 +19,7 @@ from typing import Dict, Optional, Protocol, Tuple
 import numpy as np
 
 from jaxgan.data import mnist
-from jaxgan.data.mnist import DataSourceError
+from jaxgan.errors import DataSourceError
 
 __all__ = ["ArraySource", "DataSourceError", "Source", "build_source"]
 

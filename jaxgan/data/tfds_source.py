@@ -13,7 +13,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
-from jaxgan.data.mnist import DataSourceError
+from jaxgan.errors import DataSourceError
 
 __all__ = ["TfdsSource"]
 

@@ -12,6 +12,8 @@ from typing import Callable, Dict
 
 import ml_collections
 
+from jaxgan.errors import ConfigError
+
 from jaxgan.methods.base import DataInfo, Method
 from jaxgan.methods.cgan import ConditionalGAN
 
@@ -27,5 +29,5 @@ def register(name: str, factory: Callable[[ml_collections.ConfigDict, DataInfo],
 
 def build(config: ml_collections.ConfigDict, data: DataInfo) -> Method:
     if config.method not in METHODS:
-        raise ValueError(f"unknown method {config.method!r}; known methods: {', '.join(sorted(METHODS))}")
+        raise ConfigError(f"unknown method {config.method!r}; known methods: {', '.join(sorted(METHODS))}")
     return METHODS[config.method](config, data)

@@ -20,6 +20,7 @@ import jax.numpy as jnp
 import ml_collections
 
 from jaxgan import losses, networks
+from jaxgan.errors import ConfigError
 from jaxgan.methods.base import Batch, DataInfo, Variables, apply_train
 
 
@@ -35,11 +36,11 @@ class ConditionalGAN:
     @classmethod
     def from_config(cls, config: ml_collections.ConfigDict, data: DataInfo) -> "ConditionalGAN":
         if not data.num_classes:
-            raise ValueError(f"method 'cgan' needs labelled data; source {config.data.source!r} has no class labels")
+            raise ConfigError(f"method 'cgan' needs labelled data; source {config.data.source!r} has no class labels")
         if config.loss.adversarial not in losses.ADVERSARIAL_LOSSES:
-            raise ValueError(f"config.loss.adversarial={config.loss.adversarial!r} is not one of {losses.ADVERSARIAL_LOSSES}")
+            raise ConfigError(f"config.loss.adversarial={config.loss.adversarial!r} is not one of {losses.ADVERSARIAL_LOSSES}")
         if config.model.noise not in ("uniform", "normal"):
-            raise ValueError(f"config.model.noise={config.model.noise!r}; use 'uniform' or 'normal'")
+            raise ConfigError(f"config.model.noise={config.model.noise!r}; use 'uniform' or 'normal'")
         return cls(
             generator=networks.build_from_config(
                 config.model.generator, num_classes=data.num_classes, image_shape=data.image_shape),

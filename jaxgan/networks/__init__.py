@@ -6,6 +6,8 @@ from typing import Any, Mapping
 
 import flax.linen as nn
 
+from jaxgan.errors import ConfigError
+
 from jaxgan.networks.dcgan import DCGANDiscriminator, DCGANGenerator
 from jaxgan.networks.mlp import MLPDiscriminator, MLPGenerator
 
@@ -20,12 +22,12 @@ NETWORKS = {
 def build(name: str, **kwargs: Any) -> nn.Module:
     """Builds the network ``name`` with the given hyper-parameters; errors name the bad input."""
     if name not in NETWORKS:
-        raise ValueError(f"unknown network {name!r}; known networks: {', '.join(sorted(NETWORKS))}")
+        raise ConfigError(f"unknown network {name!r}; known networks: {', '.join(sorted(NETWORKS))}")
     cls = NETWORKS[name]
     fields = set(cls.__dataclass_fields__) - {"parent", "name"}
     unknown = set(kwargs) - fields
     if unknown:
-        raise ValueError(
+        raise ConfigError(
             f"network {name!r} has no hyper-parameter(s) {sorted(unknown)}; it takes {sorted(fields)}"
         )
     return cls(**kwargs)

@@ -15,6 +15,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from jaxgan.errors import ConfigError
+
 
 class LabelMap(nn.Module):
     """Embeds integer labels and maps them to a [H, W, 1] feature map."""
@@ -44,7 +46,7 @@ class DCGANGenerator(nn.Module):
         height, width, channels = self.image_shape
         scale = 2 ** len(self.features)
         if height % scale or width % scale:
-            raise ValueError(f"image size {height}x{width} is not divisible by 2^len(features) = {scale}")
+            raise ConfigError(f"image size {height}x{width} is not divisible by 2^len(features) = {scale}")
         h0, w0 = height // scale, width // scale
         h = nn.Dense(h0 * w0 * self.features[0])(z).reshape(-1, h0, w0, self.features[0])
         h = nn.relu(nn.BatchNorm(use_running_average=not train)(h))
