@@ -1,0 +1,39 @@
+"""Evaluation metrics: classifier features and label accuracy, Frechet distance, Parzen windows."""
+
+from jaxgan.metrics.classifier import (
+    DEFAULT_WEIGHTS,
+    ClassifierFn,
+    MNISTClassifier,
+    classify_in_batches,
+    label_accuracy,
+    load_classifier,
+    make_classifier_fn,
+    per_class_accuracy,
+)
+from jaxgan.metrics.frechet import feature_statistics, frechet_classifier_distance, frechet_distance
+from jaxgan.metrics.parzen import (
+    DEFAULT_SIGMAS,
+    parzen_estimate,
+    parzen_log_likelihood,
+    select_sigma,
+    to_unit_vectors,
+)
+
+__all__ = [
+    "DEFAULT_SIGMAS",
+    "DEFAULT_WEIGHTS",
+    "ClassifierFn",
+    "MNISTClassifier",
+    "classify_in_batches",
+    "feature_statistics",
+    "frechet_classifier_distance",
+    "frechet_distance",
+    "label_accuracy",
+    "load_classifier",
+    "make_classifier_fn",
+    "parzen_estimate",
+    "parzen_log_likelihood",
+    "per_class_accuracy",
+    "select_sigma",
+    "to_unit_vectors",
+]
