@@ -26,8 +26,11 @@ class Checkpointer:
         # As it will read back (tuples become lists).
         self.run = json.loads(json.dumps({"config": config, "data": data_info}))
         self.config = self.run["config"]
-        self.manager = ocp.CheckpointManager(
-            self.directory, options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=True))
+        # Saves are asynchronous and atomic: Orbax writes into a temporary directory and renames it
+        # when complete, so a crash mid-save leaves the previous checkpoints intact; the temporary
+        # directory of an unfinished save is never listed as a step, and is deleted here.
+        self.manager = ocp.CheckpointManager(self.directory, options=ocp.CheckpointManagerOptions(
+            max_to_keep=keep, create=True, cleanup_tmp_directories=True))
 
     def latest_step(self) -> Optional[int]:
         return self.manager.latest_step()
@@ -54,6 +57,10 @@ class Checkpointer:
         abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, template)
         restored = self.manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract)))
         return restored.state
+
+    def wait(self) -> None:
+        """Blocks until an asynchronous save in flight is complete (finalised on disk)."""
+        self.manager.wait_until_finished()
 
     def close(self) -> None:
         self.manager.wait_until_finished()

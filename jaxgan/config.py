@@ -7,7 +7,7 @@ values. The config is locked by ``jaxgan.main``, so a misspelled override
 
 from __future__ import annotations
 
-from typing import Any, List
+from typing import Any, Callable, List, Tuple
 
 import ml_collections
 
@@ -39,39 +39,98 @@ def base_config() -> ml_collections.ConfigDict:
     config.model.discriminator = ml_collections.ConfigDict(dict(name="dcgan_discriminator"))
 
     config.loss = ml_collections.ConfigDict(dict(adversarial="non_saturating"))
+    # DiffAugment policy on D's real and fake inputs (Zhao et al. 2020): '' (none) or a
+    # comma-separated subset of 'color', 'translation', 'cutout'; see jaxgan.augment.
+    config.loss.diffaugment = ""
     config.optimizer = ml_collections.ConfigDict(
         dict(generator=optimizer_config(), discriminator=optimizer_config()))
 
     config.train = ml_collections.ConfigDict(dict(
         steps=1000, batch_size=64, n_critic=1, ema_decay=0.0,
         log_every=100, sample_every=1000, checkpoint_every=1000, keep_checkpoints=3,
+        # A step whose loss or gradients are NaN/inf: 'stop' raises (the last good checkpoint is
+        # kept, the batch is summarised in the workdir); 'skip' leaves that side's weights unchanged
+        # and counts the step in the state (TensorBoard: train/nonfinite_steps).
+        on_nonfinite="stop",
     ))
     config.sample = ml_collections.ConfigDict(dict(per_class=10, use_ema=True))
     config.eval = ml_collections.ConfigDict(dict(num_samples=10000, batch_size=1000))
     return config
 
 
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+Rule = Tuple[Callable[[Any], bool], str]
+POSITIVE_INT: Rule = (lambda v: _is_int(v) and v >= 1, "must be a positive integer")
+NON_NEGATIVE_INT: Rule = (lambda v: _is_int(v) and v >= 0, "must be an integer >= 0")
+POSITIVE: Rule = (lambda v: _is_number(v) and v > 0, "must be > 0")
+NON_NEGATIVE: Rule = (lambda v: _is_number(v) and v >= 0, "must be >= 0")
+FRACTION: Rule = (lambda v: _is_number(v) and 0 <= v < 1, "must be in [0, 1)")
+BOOL: Rule = (lambda v: isinstance(v, bool), "must be True or False")
+
+
+def one_of(*values: str) -> Rule:
+    return (lambda v: v in values, "must be one of " + ", ".join(map(repr, values)))
+
+
+def _optimizer_rules(side: str) -> dict:
+    p = f"optimizer.{side}."
+    return {
+        p + "name": one_of("adam", "sgd"),
+        p + "learning_rate": POSITIVE,
+        p + "b1": FRACTION,
+        p + "b2": FRACTION,
+        p + "momentum": FRACTION,
+        p + "final_momentum": FRACTION,
+        p + "momentum_steps": NON_NEGATIVE_INT,
+        p + "decay_factor": (lambda v: _is_number(v) and v >= 1, "must be >= 1 (1 = no decay)"),
+        p + "min_learning_rate": NON_NEGATIVE,
+    }
+
+
+# Every engine-level value with a range, as dotted path -> (predicate, requirement). Method- and
+# network-specific values (loss names, layer widths) are checked where they are used.
+RULES = {
+    "seed": NON_NEGATIVE_INT,
+    **{f"train.{k}": POSITIVE_INT for k in ("steps", "batch_size", "n_critic", "log_every", "sample_every",
+                                             "checkpoint_every", "keep_checkpoints")},
+    "train.ema_decay": (FRACTION[0], "must be in [0, 1) (0 disables the EMA)"),
+    "train.on_nonfinite": one_of("stop", "skip"),
+    **_optimizer_rules("generator"),
+    **_optimizer_rules("discriminator"),
+    "model.latent_dim": POSITIVE_INT,
+    "sample.per_class": POSITIVE_INT,
+    "sample.use_ema": BOOL,
+    "eval.num_samples": POSITIVE_INT,
+    "eval.batch_size": POSITIVE_INT,
+}
+
+
+def _lookup(config: ml_collections.ConfigDict, path: str) -> Any:
+    for key in path.split("."):
+        config = config[key]
+    return config
+
+
 def validate(config: ml_collections.ConfigDict) -> None:
-    """Raises ConfigError listing every value out of range, with the fix."""
+    """Raises ConfigError listing every value of the wrong type or out of range (``RULES``), with the fix.
+
+    All problems are reported at once, so a user fixes a config in one round trip."""
     problems: List[str] = []
-    train = config.train
-    for key in ("steps", "batch_size", "n_critic", "log_every", "sample_every", "checkpoint_every",
-                "keep_checkpoints"):
-        if not isinstance(train[key], int) or train[key] < 1:
-            problems.append(f"train.{key}={train[key]!r} must be a positive integer")
-    if not 0.0 <= train.ema_decay < 1.0:
-        problems.append(f"train.ema_decay={train.ema_decay!r} must be in [0, 1) (0 disables the EMA)")
-    for side in ("generator", "discriminator"):
-        opt = config.optimizer[side]
-        if opt.name not in ("adam", "sgd"):
-            problems.append(f"optimizer.{side}.name={opt.name!r} must be 'adam' or 'sgd'")
-        if not opt.learning_rate > 0:
-            problems.append(f"optimizer.{side}.learning_rate={opt.learning_rate!r} must be > 0")
-        if not opt.decay_factor >= 1.0:
-            problems.append(f"optimizer.{side}.decay_factor={opt.decay_factor!r} must be >= 1 (1 = no decay)")
-    if config.model.latent_dim < 1:
-        problems.append(f"model.latent_dim={config.model.latent_dim!r} must be >= 1")
-    if config.sample.per_class < 1:
-        problems.append(f"sample.per_class={config.sample.per_class!r} must be >= 1")
+    for path, (ok, requirement) in RULES.items():
+        try:
+            value = _lookup(config, path)
+        except (KeyError, AttributeError):
+            problems.append(f"{path} is missing; start the config from jaxgan.config.base_config()")
+            continue
+        if not ok(value):
+            problems.append(f"{path}={value!r} {requirement}")
     if problems:
-        raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
+        raise ConfigError("invalid config:\n  " + "\n  ".join(problems)
+                          + "\nFix these in the config file or override them, e.g. --config.train.steps=1000.")

@@ -23,6 +23,25 @@ class IncompatibleCheckpointError(JaxganError, ValueError):
     """The workdir holds checkpoints of another method or architecture."""
 
 
+class WorkdirError(JaxganError, OSError):
+    """The workdir cannot be created or written to."""
+
+
+class NonFiniteError(JaxganError, FloatingPointError):
+    """A loss or gradient became NaN or infinite; the last good checkpoint is kept."""
+
+
+class Interrupted(Exception):
+    """Training was stopped by a signal after saving a checkpoint (not an error: resume by re-running).
+
+    A command exits with status 128 + ``signum``, as a process killed by that signal would,
+    so that schedulers that requeue preempted jobs recognise it."""
+
+    def __init__(self, message: str, signum: int):
+        super().__init__(message)
+        self.signum = signum
+
+
 @contextlib.contextmanager
 def reported() -> Iterator[None]:
     """In a command: print a user error as ``error: MESSAGE`` and exit with status 2.
@@ -35,6 +54,9 @@ def reported() -> Iterator[None]:
     except (JaxganError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
+    except Interrupted as e:
+        print(e, file=sys.stderr)
+        sys.exit(128 + e.signum)
 
 
 def parse_flags(argv: List[str]) -> List[str]:

@@ -30,7 +30,8 @@ class Side:
 
 @flax.struct.dataclass
 class GANState:
-    """step, rng, both sides, EMA of the generator params, and any method state (arrays only)."""
+    """step, rng, both sides, EMA of the generator params, any method state (arrays only), and the
+    count of steps that met a non-finite loss or gradient (checkpointed like the rest)."""
 
     step: jax.Array
     rng: jax.Array
@@ -38,6 +39,7 @@ class GANState:
     discriminator: Side
     ema_params: PyTree  # EMA of generator.params; None when the EMA decay is 0.
     method_state: Dict[str, PyTree]
+    nonfinite_steps: jax.Array  # int32: steps with a NaN/inf loss or gradient (skipped if train.on_nonfinite='skip').
 
     def generator_variables(self, use_ema: bool = True) -> Dict[str, PyTree]:
         """Generator variables for sampling: EMA params when kept and asked for."""

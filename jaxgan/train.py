@@ -1,24 +1,55 @@
-"""The training loop: build everything from the config, resume, step, log, sample, save."""
+"""The training loop: build everything from the config, resume, step, log, sample, save.
+
+Reliability, in the order the loop meets it:
+
+* Bad input fails before anything is written: the config is validated, the workdir
+  probed for writing, the batch size checked against the devices, and a workdir
+  holding another model's checkpoints refused.
+* Non-finite losses or gradients (``train.on_nonfinite``). With 'skip' the jitted
+  step drops the bad side's update itself (see ``jaxgan.train_step``). With 'stop'
+  the step's cheap ``nonfinite`` flags are read *one step late*: after step k+1 is
+  dispatched the host reads step k's flags, which waits for step k only, so the
+  device always has the next step queued and no step is serialised behind a host
+  sync. Before a checkpoint is written the flags of the step being saved are read,
+  so a NaN state is never saved; on a bad step the run stops with a
+  ``NonFiniteError`` naming the step and the non-finite terms, and writes a summary
+  of that step's batch (rebuilt from ``(seed, step)`` by the stateless pipeline) to
+  ``WORKDIR/nonfinite_step_K.json``.
+* Preemption: SIGTERM or SIGINT (one process), or JAX's preemption notice (several
+  processes, all of which must agree on the step), ends the run after the current
+  step with a checkpoint and an ``Interrupted`` naming it; re-running the same
+  command resumes from it. A second signal acts as usual (Ctrl-C twice aborts).
+* Crashes: checkpoints are finalised atomically by Orbax (written to a temporary
+  directory, renamed when complete); an unfinished one is ignored and deleted when
+  the next run starts, which resumes from the last complete one.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
-import time
-from typing import Optional, Tuple
+import signal
+import threading
+from typing import Dict, Iterator, Optional, Tuple
 
 import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
+from jax.experimental import multihost_utils
 from jax.sharding import Mesh
 from tqdm import tqdm
 
 from jaxgan import checkpoint, config as config_lib, images, methods, optim, sharding, samples, summary
-from jaxgan.data.pipeline import Pipeline
+from jaxgan.data.pipeline import Pipeline, summarize_batch
 from jaxgan.data.sources import build_source
+from jaxgan.errors import Interrupted, NonFiniteError, WorkdirError
 from jaxgan.methods.base import DataInfo, split_variables
 from jaxgan.state import GANState, Side
 from jaxgan.train_step import compile_train_step, make_train_step
+
+NONFINITE_FLAGS = ("d/nonfinite", "g/nonfinite")
 
 
 def init_state(method, config: ml_collections.ConfigDict, generator_tx, discriminator_tx,
@@ -35,7 +66,57 @@ def init_state(method, config: ml_collections.ConfigDict, generator_tx, discrimi
         discriminator=Side(d_params, d_collections, discriminator_tx.init(d_params)),
         ema_params=g_params if config.train.ema_decay > 0 else None,
         method_state=method_state,
+        nonfinite_steps=jnp.zeros((), jnp.int32),
     )
+
+
+def check_workdir_writable(workdir: str) -> None:
+    """Creates ``workdir`` and writes and removes a probe file in it, so that a read-only or
+    mistyped workdir fails now, with its reason, rather than at the first checkpoint."""
+    probe = os.path.join(workdir, f".write_probe.{jax.process_index()}.{os.getpid()}")
+    try:
+        os.makedirs(workdir, exist_ok=True)
+        with open(probe, "w") as f:
+            f.write("ok")
+        os.remove(probe)
+    except OSError as e:
+        raise WorkdirError(
+            f"cannot write to the workdir {os.path.abspath(workdir)} ({e.strerror or e}); "
+            "choose a writable --workdir, or fix its permissions or free space"
+        ) from e
+
+
+@contextlib.contextmanager
+def stop_signals(signums: Tuple[int, ...]) -> Iterator[Dict[str, int]]:
+    """Records the signals ``signums`` in the yielded dict (as ``'signum'``) instead of dying, so the
+    loop can checkpoint first. The first signal restores the previous handlers, so a second one acts
+    as it normally would. Does nothing outside the main thread, where Python cannot set handlers."""
+    received: Dict[str, int] = {}
+    previous = {}
+
+    def restore():
+        while previous:
+            signum, handler = previous.popitem()
+            signal.signal(signum, handler)
+
+    def handle(signum, frame):
+        received["signum"] = signum
+        restore()
+
+    if threading.current_thread() is threading.main_thread():
+        for signum in signums:
+            previous[signum] = signal.signal(signum, handle)
+    try:
+        yield received
+    finally:
+        restore()
+
+
+def nonfinite_terms(metrics: Dict[str, float]) -> list:
+    """Names of the metrics that are NaN/inf, or of the side whose gradients were (their norm
+    can be finite when, e.g., an inf and a NaN cancel)."""
+    bad = [k for k, v in metrics.items() if k not in NONFINITE_FLAGS and not np.isfinite(v)]
+    return bad or [f"{flag.split('/')[0]}/gradients" for flag in NONFINITE_FLAGS if metrics.get(flag)]
 
 
 class Trainer:
@@ -43,6 +124,7 @@ class Trainer:
 
     def __init__(self, config: ml_collections.ConfigDict, workdir: str, mesh: Optional[Mesh] = None):
         config_lib.validate(config)
+        check_workdir_writable(workdir)
         self.config, self.workdir = config, workdir
         self.mesh = sharding.make_mesh() if mesh is None else mesh
         sharding.check_batch_size(config.train.batch_size, self.mesh)
@@ -57,8 +139,8 @@ class Trainer:
                              out_shardings=sharding.replicated(self.mesh))(example)
         self.step_fn = compile_train_step(make_train_step(
             discriminator_loss=self.method.discriminator_loss, generator_loss=self.method.generator_loss,
-            discriminator_tx=d_tx, generator_tx=g_tx,
-            n_critic=config.train.n_critic, ema_decay=config.train.ema_decay), self.mesh)
+            discriminator_tx=d_tx, generator_tx=g_tx, n_critic=config.train.n_critic,
+            ema_decay=config.train.ema_decay, skip_nonfinite=config.train.on_nonfinite == "skip"), self.mesh)
         self.checkpointer = checkpoint.Checkpointer(
             workdir, config=config.to_dict(), keep=config.train.keep_checkpoints,
             data_info=dict(image_shape=source.image_shape, num_classes=source.num_classes))
@@ -77,7 +159,42 @@ class Trainer:
             self.state, metrics = self.step_fn(self.state, batch)
         return metrics
 
+    def check_finite(self, step: int, metrics) -> None:
+        """With ``on_nonfinite='stop'``: raises NonFiniteError if the update on batch ``step``
+        (whose metrics these are) met a NaN/inf, after writing that batch's summary."""
+        if self.config.train.on_nonfinite != "stop":
+            return
+        if not any(jax.device_get([metrics[k] for k in NONFINITE_FLAGS])):
+            return
+        values = {k: float(v) for k, v in jax.device_get(metrics).items()}
+        report = os.path.join(self.workdir, f"nonfinite_step_{step:07d}.json")
+        if jax.process_index() == 0:
+            with open(report, "w") as f:
+                json.dump(dict(step=step, terms=nonfinite_terms(values), metrics=values,
+                               batch=summarize_batch(self.pipeline.full_batch(step), self.num_classes)),
+                          f, indent=2, default=str)
+        self.checkpointer.wait()
+        latest = self.checkpointer.latest_step()
+        raise NonFiniteError(
+            f"non-finite {', '.join(nonfinite_terms(values))} in the update on the batch of step {step}; "
+            f"nothing after it was saved, the last good checkpoint is "
+            f"{'step %d in %s' % (latest, self.checkpointer.directory) if latest is not None else 'none'}. "
+            f"The batch is summarised in {report}. Lower the learning rate, or set "
+            "--config.train.on_nonfinite=skip to skip such steps"
+        )
+
+    @staticmethod
+    def _preempted(stop: Dict[str, int], done: int) -> Optional[int]:
+        """The signal to stop on after step ``done``, if any. Several processes must stop at the same
+        step (saving is collective), so they ask JAX's preemption service, which catches SIGTERM (or
+        the TPU maintenance notice) on any process and agrees on a step with the others."""
+        if jax.process_count() > 1:
+            return signal.SIGTERM if multihost_utils.reached_preemption_sync_point(done) else None
+        return stop.get("signum")
+
     def run(self) -> Tuple[GANState, dict]:
+        """Trains to ``train.steps`` with logging, sample grids and checkpoints; see the module docstring
+        for what happens on a non-finite step, a signal or a crash."""
         config, workdir = self.config, self.workdir
         is_main = jax.process_index() == 0
         start, total = self.step, config.train.steps
@@ -85,39 +202,47 @@ class Trainer:
         grid_fn = samples.class_grid_fn(self.method, range(self.num_classes), config.sample.per_class, config.seed + 1)
         sample_dir = os.path.join(workdir, "samples")
         if is_main:
-            os.makedirs(workdir, exist_ok=True)
             with open(os.path.join(workdir, "config.json"), "w") as f:
                 f.write(config.to_json(indent=2))
         metrics, last_grid = {}, None
         bar = tqdm(total=total, initial=start, desc="train", unit="step", disable=not is_main,
                    dynamic_ncols=True, mininterval=1.0)
-        for step in range(start, total):
-            batch = sharding.global_batch(self.pipeline.local_batch(step), self.mesh)
-            self.state, metrics = self.step_fn(self.state, batch)
-            done = step + 1
-            bar.update(1)
-            if done % config.train.log_every == 0 or done == total:
-                metrics = {k: float(v) for k, v in jax.device_get(metrics).items()}
-                bad = [k for k, v in metrics.items() if not np.isfinite(v)]
-                if bad:
-                    raise FloatingPointError(
-                        f"non-finite {', '.join(bad)} at step {done}; the last good checkpoint is kept in "
-                        f"{self.checkpointer.directory}")
-                bar.set_postfix({k: f"{metrics[k]:.3f}" for k in ("d/loss", "g/loss")})
-                if writer:
-                    writer.scalars(done, metrics)
-            if done % config.train.sample_every == 0 or done == total:
-                grid = grid_fn(self.state.generator_variables(config.sample.use_ema))
-                if is_main:
-                    last_grid = os.path.join(sample_dir, f"step_{done:07d}.png")
-                    pixels = samples.write_grid(last_grid, grid, config.sample.per_class)
-                    writer.image(done, "samples", images.encode_png(pixels), *pixels.shape)
-            if done % config.train.checkpoint_every == 0 or done == total:
-                self.checkpointer.save(self.state)
-        bar.close()
-        self.checkpointer.close()
-        if writer:
-            writer.close()
+        try:
+            multi_process = jax.process_count() > 1  # Then JAX's preemption service owns SIGTERM.
+            with stop_signals(() if multi_process else (signal.SIGTERM, signal.SIGINT)) as stop:
+                for step in range(start, total):
+                    batch = sharding.global_batch(self.pipeline.local_batch(step), self.mesh)
+                    self.state, new_metrics = self.step_fn(self.state, batch)
+                    if step > start:
+                        self.check_finite(step - 1, metrics)  # Waits for the previous step only.
+                    metrics, done = new_metrics, step + 1
+                    bar.update(1)
+                    signum = self._preempted(stop, done)
+                    if done % config.train.log_every == 0 or done == total:
+                        self.check_finite(step, metrics)
+                        metrics = {k: float(v) for k, v in jax.device_get(metrics).items()}
+                        bar.set_postfix({k: f"{metrics[k]:.3f}" for k in ("d/loss", "g/loss")})
+                        if writer:
+                            writer.scalars(done, {**metrics, "train/nonfinite_steps": float(self.state.nonfinite_steps)})
+                    if done % config.train.sample_every == 0 or done == total:
+                        grid = grid_fn(self.state.generator_variables(config.sample.use_ema))
+                        if is_main:
+                            last_grid = os.path.join(sample_dir, f"step_{done:07d}.png")
+                            pixels = samples.write_grid(last_grid, grid, config.sample.per_class)
+                            writer.image(done, "samples", images.encode_png(pixels), *pixels.shape)
+                    if done % config.train.checkpoint_every == 0 or done == total or signum:
+                        self.check_finite(step, metrics)
+                        self.checkpointer.save(self.state)
+                    if signum:
+                        raise Interrupted(
+                            f"Stopped by {signal.Signals(signum).name} after step {done}; saved checkpoint "
+                            f"{os.path.join(self.checkpointer.directory, str(done))}. To resume, run the same "
+                            f"command again with --workdir {workdir}.", signum)
+        finally:
+            bar.close()
+            self.checkpointer.close()  # Lets an asynchronous save of a good state finish.
+            if writer:
+                writer.close()
         if is_main:
             print(f"Finished at step {self.step}. Checkpoints: {self.checkpointer.directory}; "
                   f"samples: {last_grid or sample_dir}; "

@@ -11,6 +11,14 @@ With ``n_critic > 1`` each step makes one discriminator update on a fresh batch 
 the generator is updated on every ``n_critic``-th step (WGAN / WGAN-GP schedule:
 n_critic critic updates, each on its own batch, per generator update); on the other
 steps the generator metrics are reported as 0.
+
+Non-finite values: each side reports ``nonfinite`` (1.0 when its loss or any
+gradient is NaN/inf, else 0.0) and ``state.nonfinite_steps`` counts the steps
+where either side did. With ``skip_nonfinite`` such a side's update is dropped
+inside the step (params, collections, optimizer state and EMA keep their old
+values, selected with ``jnp.where``), so one bad batch costs one step instead of
+the run, with no host sync. Without it the update is applied and the training
+loop decides (see ``jaxgan.train``).
 """
 
 from __future__ import annotations
@@ -40,22 +48,50 @@ def ema_update(ema: Any, params: Any, decay: float) -> Any:
     return jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p, ema, params)
 
 
+def all_finite(tree: Any) -> jax.Array:
+    """True when every element of every leaf is finite."""
+    return jnp.all(jnp.stack([jnp.isfinite(x).all() for x in jax.tree.leaves(tree)]))
+
+
 def _update_side(side: Side, loss_fn: LossFn, tx: optax.GradientTransformation,
                  state: GANState, batch: Batch, rng: jax.Array) -> Tuple[Side, Metrics]:
     grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
     (loss, (metrics, collections)), grads = grad_fn(side.params, state, batch, rng)
     updates, opt_state = tx.update(grads, side.opt_state, side.params)
     params = optax.apply_updates(side.params, updates)
-    metrics = {"loss": loss, **metrics, "grad_norm": optax.tree.norm(grads)}
+    nonfinite = 1.0 - (jnp.isfinite(loss) & all_finite(grads)).astype(jnp.float32)
+    metrics = {"loss": loss, **metrics, "grad_norm": optax.tree.norm(grads), "nonfinite": nonfinite}
     return Side(params, {**side.collections, **collections}, opt_state), metrics
+
+
+def _keep_finite(update: Callable[..., Tuple[GANState, Metrics]]) -> Callable[..., Tuple[GANState, Metrics]]:
+    """``update`` whose new state is replaced by the old one when its metrics say ``nonfinite``.
+
+    A select over the state rather than ``lax.cond``: both branches are computed anyway (the
+    flag depends on the update), and XLA folds the select away for leaves the update left alone."""
+
+    def guarded(state: GANState, *args: Any) -> Tuple[GANState, Metrics]:
+        new, metrics = update(state, *args)
+        ok = metrics["nonfinite"] == 0
+        return jax.tree.map(lambda n, o: jnp.where(ok, n, o), new, state), metrics
+
+    return guarded
 
 
 def make_train_step(*, discriminator_loss: LossFn, generator_loss: LossFn,
                     discriminator_tx: optax.GradientTransformation,
                     generator_tx: optax.GradientTransformation,
-                    n_critic: int = 1, ema_decay: float = 0.0) -> StepFn:
+                    n_critic: int = 1, ema_decay: float = 0.0, skip_nonfinite: bool = False) -> StepFn:
     """Builds the pure step function ``(state, batch) -> (state, metrics)``."""
+    guard = _keep_finite if skip_nonfinite else (lambda update: update)
 
+    @guard
+    def discriminator_update(state: GANState, batch: Batch, rng: jax.Array) -> Tuple[GANState, Metrics]:
+        discriminator, metrics = _update_side(
+            state.discriminator, discriminator_loss, discriminator_tx, state, batch, rng)
+        return state.replace(discriminator=discriminator), metrics
+
+    @guard
     def generator_update(state: GANState, batch: Batch, rng: jax.Array) -> Tuple[GANState, Metrics]:
         generator, metrics = _update_side(state.generator, generator_loss, generator_tx, state, batch, rng)
         ema = None if state.ema_params is None else ema_update(state.ema_params, generator.params, ema_decay)
@@ -63,9 +99,7 @@ def make_train_step(*, discriminator_loss: LossFn, generator_loss: LossFn,
 
     def step(state: GANState, batch: Batch) -> Tuple[GANState, Metrics]:
         d_rng, g_rng = jax.random.split(jax.random.fold_in(state.rng, state.step))
-        discriminator, d_metrics = _update_side(
-            state.discriminator, discriminator_loss, discriminator_tx, state, batch, d_rng)
-        state = state.replace(discriminator=discriminator)
+        state, d_metrics = discriminator_update(state, batch, d_rng)
         if n_critic == 1:
             state, g_metrics = generator_update(state, batch, g_rng)
         else:
@@ -77,7 +111,8 @@ def make_train_step(*, discriminator_loss: LossFn, generator_loss: LossFn,
                                             generator_update, skip, state, batch, g_rng)
         metrics = {**{f"d/{k}": v for k, v in d_metrics.items()},
                    **{f"g/{k}": v for k, v in g_metrics.items()}}
-        return state.replace(step=state.step + 1), metrics
+        bad_step = jnp.maximum(d_metrics["nonfinite"], g_metrics["nonfinite"]).astype(jnp.int32)
+        return state.replace(step=state.step + 1, nonfinite_steps=state.nonfinite_steps + bad_step), metrics
 
     return step
 

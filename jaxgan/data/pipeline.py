@@ -5,16 +5,18 @@ The batch at step ``k`` is a pure function of ``(seed, k)``: example number
 permutation each epoch (the epoch's permutation is drawn from ``(seed, epoch)``).
 So resuming at step ``k`` restores the data position exactly, with nothing to
 save, and each process reads only its own contiguous slice of every global batch.
+Labels are checked against the source's number of classes as they are read, for
+every kind of source (a tfds dataset is too large to scan when it is opened).
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Dict
+from typing import Any, Dict
 
 import numpy as np
 
-from jaxgan.data.sources import Source
+from jaxgan.data.sources import Source, check_labels
 from jaxgan.errors import ConfigError, DataSourceError
 
 
@@ -56,10 +58,40 @@ class Pipeline:
             out[sel] = self._permutation(int(epoch))[offsets[sel]]
         return out
 
+    def local_indices(self, step: int) -> np.ndarray:
+        """Dataset indices of this process's rows of the global batch at ``step``."""
+        start = self.process_index * self.local_batch_size
+        return self.global_indices(step)[start:start + self.local_batch_size]
+
     def local_batch(self, step: int) -> Dict[str, np.ndarray]:
         """This process's rows of the global batch at ``step``: float images in [-1, 1], labels."""
-        start = self.process_index * self.local_batch_size
-        indices = self.global_indices(step)[start:start + self.local_batch_size]
+        return self._read(self.local_indices(step), step)
+
+    def full_batch(self, step: int) -> Dict[str, np.ndarray]:
+        """The whole global batch at ``step``, read by this one process (to report on a bad batch)."""
+        return self._read(self.global_indices(step), step)
+
+    def _read(self, indices: np.ndarray, step: int) -> Dict[str, np.ndarray]:
         example = self.source.get(np.sort(indices))
         order = np.argsort(np.argsort(indices))  # Undo the sort (sorted reads are faster on disk sources).
-        return {"image": to_float_image(example["image"][order]), "label": example["label"][order].astype(np.int32)}
+        labels = example["label"][order].astype(np.int32)
+        check_labels(labels, self.source.num_classes,
+                     f"data source {getattr(self.source, 'name', self.source)!r}, batch of step {step}")
+        return {"image": to_float_image(example["image"][order]), "label": labels}
+
+
+def summarize_batch(batch: Dict[str, np.ndarray], num_classes: int | None) -> Dict[str, Any]:
+    """A JSON-able summary of a batch (per key: shape, dtype, min, max, mean, count of non-finite
+    values; label histogram): what to look at first when a step diverges on it."""
+    out: Dict[str, Any] = {}
+    for key, value in batch.items():
+        value = np.asarray(value)
+        finite = value[np.isfinite(value)] if value.dtype.kind == "f" else value
+        out[key] = dict(shape=list(value.shape), dtype=str(value.dtype),
+                        nonfinite=int(value.size - finite.size),
+                        min=float(finite.min()) if finite.size else None,
+                        max=float(finite.max()) if finite.size else None,
+                        mean=float(finite.mean()) if finite.size else None)
+    if "label" in batch and num_classes:
+        out["label"]["histogram"] = np.bincount(np.asarray(batch["label"]), minlength=num_classes).tolist()
+    return out

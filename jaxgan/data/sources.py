@@ -21,7 +21,7 @@ import numpy as np
 from jaxgan.data import mnist
 from jaxgan.errors import DataSourceError
 
-__all__ = ["ArraySource", "DataSourceError", "Source", "build_source"]
+__all__ = ["ArraySource", "DataSourceError", "Source", "build_source", "check_labels"]
 
 
 class Source(Protocol):
@@ -36,6 +36,20 @@ class Source(Protocol):
         """Returns {'image': uint8 [n, H, W, C], 'label': int32 [n]} for the given indices."""
 
 
+def check_labels(labels: np.ndarray, num_classes: Optional[int], where: str) -> None:
+    """Raises DataSourceError if a label is outside [0, num_classes): such a label would silently
+    index past a one-hot or embedding table inside jit (JAX clamps or fills, it does not raise)."""
+    if num_classes is None or labels.size == 0:
+        return
+    bad = (labels < 0) | (labels >= num_classes)
+    if bad.any():
+        values = np.unique(labels[bad])
+        raise DataSourceError(
+            f"{where}: {int(bad.sum())} label(s) outside [0, {num_classes}), e.g. {values[:5].tolist()} "
+            f"(first at position {int(np.argmax(bad))}); fix the labels or the number of classes of the source"
+        )
+
+
 @dataclasses.dataclass(frozen=True)
 class ArraySource:
     """A source held in memory as numpy arrays (MNIST-sized datasets)."""
@@ -44,6 +58,9 @@ class ArraySource:
     labels: np.ndarray  # int32 [N]
     num_classes: Optional[int]
     name: str
+
+    def __post_init__(self):
+        check_labels(self.labels, self.num_classes, self.name)
 
     @property
     def image_shape(self) -> Tuple[int, int, int]:
