@@ -11,6 +11,7 @@ from jaxgan.metrics.classifier import (
     per_class_accuracy,
 )
 from jaxgan.metrics.frechet import feature_statistics, frechet_classifier_distance, frechet_distance
+from jaxgan.metrics.inception import NUM_SPLITS, inception_score
 from jaxgan.metrics.parzen import (
     DEFAULT_SIGMAS,
     parzen_estimate,
@@ -22,12 +23,14 @@ from jaxgan.metrics.parzen import (
 __all__ = [
     "DEFAULT_SIGMAS",
     "DEFAULT_WEIGHTS",
+    "NUM_SPLITS",
     "ClassifierFn",
     "MNISTClassifier",
     "classify_in_batches",
     "feature_statistics",
     "frechet_classifier_distance",
     "frechet_distance",
+    "inception_score",
     "label_accuracy",
     "load_classifier",
     "make_classifier_fn",
