@@ -12,6 +12,7 @@ from jaxgan.metrics.classifier import (
 )
 from jaxgan.metrics.frechet import feature_statistics, frechet_classifier_distance, frechet_distance
 from jaxgan.metrics.inception import NUM_SPLITS, inception_score
+from jaxgan.metrics.intra_class import intra_class_frechet_distance
 from jaxgan.metrics.parzen import (
     DEFAULT_SIGMAS,
     parzen_estimate,
@@ -31,6 +32,7 @@ __all__ = [
     "frechet_classifier_distance",
     "frechet_distance",
     "inception_score",
+    "intra_class_frechet_distance",
     "label_accuracy",
     "load_classifier",
     "make_classifier_fn",
