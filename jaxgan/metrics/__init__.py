@@ -20,6 +20,7 @@ from jaxgan.metrics.parzen import (
     select_sigma,
     to_unit_vectors,
 )
+from jaxgan.metrics.precision_recall import improved_precision_recall, knn_radii
 
 __all__ = [
     "DEFAULT_SIGMAS",
@@ -31,8 +32,10 @@ __all__ = [
     "feature_statistics",
     "frechet_classifier_distance",
     "frechet_distance",
+    "improved_precision_recall",
     "inception_score",
     "intra_class_frechet_distance",
+    "knn_radii",
     "label_accuracy",
     "load_classifier",
     "make_classifier_fn",
