@@ -2,20 +2,32 @@
 
     python -m jaxgan.evaluate --workdir runs/cgan_mnist [--parzen] [--reference]
 
-Generates ``--num_samples`` images with balanced labels and reports the MNIST
-classifier's accuracy on them (per class and overall: does G draw the digit it
-was asked for?), the Frechet classifier distance between their classifier
-features and the real test set's, and with ``--parzen`` the Parzen-window
-log-likelihood of the test set (Mirza & Osindero 2014, Table 1). ``--reference``
-adds the same metrics for real training images in place of generated ones.
-Writes ``WORKDIR/eval/step_N.json`` and prints a table.
+Generates ``--num_samples`` images with balanced labels and reports, with the shipped MNIST
+classifier (``jaxgan.metrics``):
+
+- accuracy: the fraction classified as the label they were conditioned on, per class and overall;
+- IS: the Inception-score analogue exp(E KL(p(y|x) || p(y))) of the classifier's softmax, mean and
+  std over 10 splits (Salimans et al. 2016);
+- FCD and intra-FCD: the Frechet distance between classifier features of the samples and of the
+  real test set, overall and between class k samples and class k test images, averaged over classes
+  (Miyato & Koyama 2018);
+- precision and recall: improved precision and recall, k = 3, in classifier features, on equally
+  sized random subsets of samples and test images (Kynkaanniemi et al. 2019);
+- MS-SSIM: the mean MS-SSIM of 100 random pairs of samples of the same class, per class and
+  averaged; lower is more diverse (Odena et al. 2017);
+- with ``--parzen``, the Parzen-window log-likelihood of the test set (Mirza & Osindero 2014).
+
+Rows: ``generated``; ``real_test``, the test images' own accuracy, IS and MS-SSIM (the metrics that
+compare with the test set are not computed against itself); with ``--reference``, ``real_train``,
+every metric for real training images in place of generated ones. Writes
+``WORKDIR/eval/step_N.json`` and prints a table.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from typing import Dict, Tuple
+from typing import Dict, NamedTuple, Tuple
 
 import jax
 import numpy as np
@@ -29,7 +41,7 @@ from jaxgan.errors import ConfigError
 FLAGS = flags.FLAGS
 flags.DEFINE_string("workdir", None, "Workdir of a trained run.")
 flags.DEFINE_integer("step", None, "Checkpoint step (default: latest).")
-flags.DEFINE_integer("num_samples", 10000, "Generated samples (balanced over classes).")
+flags.DEFINE_integer("num_samples", 10000, "Generated samples (balanced over classes); at least 2 per class.")
 flags.DEFINE_integer("batch_size", 1000, "Generation and classification batch size.")
 flags.DEFINE_integer("seed", 0, "Seed of the noise.")
 flags.DEFINE_bool("ema", True, "Use the EMA generator when the run has one.")
@@ -52,41 +64,96 @@ def generate(method, variables, num_classes: int, num_samples: int, batch_size: 
     return np.concatenate(out)[:num_samples], labels
 
 
-def sample_metrics(images: np.ndarray, labels: np.ndarray, *, test_features: np.ndarray, classifier,
-                   num_classes: int, batch_size: int) -> Dict:
-    logits, features = metrics.classify_in_batches(classifier, images, batch_size)
+class RealData(NamedTuple):
+    """The real test set every row is compared with, and its classifier outputs."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    logits: np.ndarray
+    features: np.ndarray
+
+
+def own_metrics(images: np.ndarray, labels: np.ndarray, logits: np.ndarray, *, num_classes: int, seed: int
+                ) -> Dict:
+    """Metrics of a labelled image set on its own: label accuracy, Inception score, within-class
+    MS-SSIM."""
+    inception = metrics.inception_score(logits)
+    diversity = metrics.class_diversity(images, labels, num_classes, seed=seed,
+                                        filter_size=metrics.SMALL_IMAGE_FILTER_SIZE)
     return {
         "accuracy": metrics.label_accuracy(logits, labels),
         "per_class_accuracy": metrics.per_class_accuracy(logits, labels, num_classes).tolist(),
-        "fcd": metrics.frechet_classifier_distance(features, test_features),
+        "inception_score": inception["mean"],
+        "inception_score_std": inception["std"],
+        "ms_ssim": diversity["mean"],
+        "per_class_ms_ssim": diversity["per_class"],
     }
+
+
+def _random_subset(x: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    return x[np.sort(rng.choice(len(x), size, replace=False))]
+
+
+def comparison_metrics(features: np.ndarray, labels: np.ndarray, real: RealData, *, num_classes: int,
+                       batch_size: int, seed: int) -> Dict:
+    """Metrics of a labelled feature set against the real test set: FCD, intra-class FCD, and
+    precision and recall on random subsets of equal size of both sets."""
+    intra = metrics.intra_class_frechet_distance(features, labels, real.features, real.labels, num_classes)
+    rng = np.random.default_rng(seed)
+    size = min(len(features), len(real.features))
+    real_subset, subset = _random_subset(real.features, size, rng), _random_subset(features, size, rng)
+    return {
+        "fcd": metrics.frechet_classifier_distance(features, real.features),
+        "intra_fcd": intra["mean"],
+        "per_class_intra_fcd": intra["per_class"],
+        **metrics.improved_precision_recall(real_subset, subset, batch_size=batch_size),
+    }
+
+
+def sample_metrics(images: np.ndarray, labels: np.ndarray, *, real: RealData, classifier, num_classes: int,
+                   batch_size: int, seed: int) -> Dict:
+    """Every metric but Parzen LL of a labelled image set (generated, or real training images)."""
+    logits, features = metrics.classify_in_batches(classifier, images, batch_size)
+    return {**own_metrics(images, labels, logits, num_classes=num_classes, seed=seed),
+            **comparison_metrics(features, labels, real, num_classes=num_classes, batch_size=batch_size,
+                                 seed=seed)}
 
 
 def evaluate(workdir: str, *, step=None, num_samples=10000, batch_size=1000, seed=0, use_ema=True,
              parzen=False, reference=False) -> Dict:
+    """Every metric of checkpoint ``step`` (default: the latest) of the run in ``workdir``, as written
+    to ``WORKDIR/eval/step_N.json``: dict(workdir, step, num_samples, ema, rows={name: metrics})."""
     run = restore.restore_run(workdir, step)
     if run.data.image_shape != (28, 28, 1) or run.data.num_classes != 10:
         raise ConfigError(f"the MNIST classifier metrics need 28x28x1 images of 10 classes; this run has "
                           f"{run.data.image_shape} and {run.data.num_classes} classes")
+    num_classes = run.data.num_classes
+    if num_samples < max(metrics.NUM_SPLITS, 2 * num_classes):
+        raise ConfigError(f"--num_samples={num_samples}: the metrics need at least {metrics.NUM_SPLITS} samples "
+                          f"and two of each of the {num_classes} classes")
     classifier = metrics.load_classifier()
     test, train = (build_source(run.config.data.source, split) for split in ("test", "train"))
-    test_images = to_float_image(test.get(np.arange(len(test)))["image"])
-    _, test_features = metrics.classify_in_batches(classifier, test_images, batch_size)
-    common = dict(test_features=test_features, classifier=classifier, num_classes=10, batch_size=batch_size)
+    test_batch = test.get(np.arange(len(test)))
+    test_images = to_float_image(test_batch["image"])
+    real = RealData(test_images, test_batch["label"],
+                    *metrics.classify_in_batches(classifier, test_images, batch_size))
+    common = dict(real=real, classifier=classifier, num_classes=num_classes, batch_size=batch_size, seed=seed)
 
-    fake, labels = generate(run.method, run.state.generator_variables(use_ema), 10, num_samples, batch_size, seed)
+    fake, labels = generate(run.method, run.state.generator_variables(use_ema), num_classes, num_samples,
+                            batch_size, seed)
     rows = {"generated": sample_metrics(fake, labels, **common)}
-    real = None
+    real_train = None
     if reference:
         pick = np.random.default_rng(seed).choice(len(train) - PARZEN_VALIDATION, num_samples, replace=False)
         batch = train.get(np.sort(pick))
-        real = to_float_image(batch["image"])
-        rows["real_train"] = sample_metrics(real, batch["label"], **common)
+        real_train = to_float_image(batch["image"])
+        rows["real_train"] = sample_metrics(real_train, batch["label"], **common)
+    rows["real_test"] = own_metrics(real.images, real.labels, real.logits, num_classes=num_classes, seed=seed)
     if parzen:
         validation = metrics.to_unit_vectors(to_float_image(
             train.get(np.arange(len(train) - PARZEN_VALIDATION, len(train)))["image"]))
         test_vectors = metrics.to_unit_vectors(test_images)
-        for name, images in (("generated", fake), ("real_train", real)):
+        for name, images in (("generated", fake), ("real_train", real_train)):
             if images is not None:
                 rows[name]["parzen"] = metrics.parzen_estimate(
                     metrics.to_unit_vectors(images), validation, test_vectors)
@@ -98,13 +165,29 @@ def evaluate(workdir: str, *, step=None, num_samples=10000, batch_size=1000, see
     return result
 
 
+def _cell(row: Dict, key: str, fmt: str, width: int) -> str:
+    return format(row[key], fmt).rjust(width) if key in row else "-".rjust(width)
+
+
 def format_table(result: Dict) -> str:
+    """The summary table (one line per row) and the per-class table (one line per row and metric)."""
     lines = [f"step {result['step']}, {result['num_samples']} samples, EMA: {result['ema']}",
-             f"{'row':<12} {'accuracy':>9} {'FCD':>9} {'Parzen LL':>18}"]
+             f"{'row':<11}{'accuracy':>9}{'IS':>15}{'FCD':>10}{'intra-FCD':>10}{'precision':>10}{'recall':>7}"
+             f"{'MS-SSIM':>8}{'Parzen LL':>17}"]
     for name, row in result["rows"].items():
         p = row.get("parzen")
         ll = f"{p['mean']:.1f} +/- {p['std_error']:.1f}" if p else "-"
-        lines.append(f"{name:<12} {row['accuracy']:>9.4f} {row['fcd']:>9.3f} {ll:>18}")
+        inception = f"{row['inception_score']:.2f} +/- {row['inception_score_std']:.2f}"
+        lines.append(f"{name:<11}{row['accuracy']:>9.4f}{inception:>15}{_cell(row, 'fcd', '.2f', 10)}"
+                     f"{_cell(row, 'intra_fcd', '.2f', 10)}{_cell(row, 'precision', '.4f', 10)}"
+                     f"{_cell(row, 'recall', '.4f', 7)}{row['ms_ssim']:>8.4f}{ll:>17}")
+    num_classes = len(result["rows"]["generated"]["per_class_accuracy"])
+    lines += ["", "per class".ljust(21) + "".join(f"{k:>9}" for k in range(num_classes))]
+    for key, label, fmt in (("per_class_accuracy", "accuracy", ".4f"), ("per_class_intra_fcd", "intra-FCD", ".1f"),
+                            ("per_class_ms_ssim", "MS-SSIM", ".4f")):
+        for name, row in result["rows"].items():
+            if key in row:
+                lines.append(f"{name + ' ' + label:<21}" + "".join(f"{format(v, fmt):>9}" for v in row[key]))
     return "\n".join(lines)
 
 
