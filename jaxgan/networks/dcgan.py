@@ -1,21 +1,47 @@
-"""DCGAN networks (Radford et al. 2016) conditioned by a learned label embedding.
+"""DCGAN networks (Radford et al. 2016) with a choice of how the label y enters.
 
-The label y is embedded (``embed_dim``), mapped by a dense layer to a one-channel
-feature map and concatenated on channels: in the generator with the projected
-noise at the lowest resolution, in the discriminator with the input image.
 Strided (transposed) 4x4 convolutions, batch norm, ReLU in G and LeakyReLU(0.2)
 in D, tanh output, no pooling, as in DCGAN.
+
+How G uses y (``conditioning``):
+  * 'concat' (default): y is embedded (``embed_dim``), mapped by a dense layer to a
+    one-channel feature map and concatenated on channels with the projected noise at
+    the lowest resolution.
+  * 'cbn': every batch norm of G is a conditional batch norm whose scale and shift are
+    per-class rows gamma_y, beta_y (de Vries et al. 2017; Dumoulin et al. 2017; the
+    generator of Miyato & Koyama 2018); no label map.
+
+How D uses y (``conditioning``), with phi(x) the flattened last convolutional features
+and psi a linear layer:
+  * 'concat' (default): the label map is concatenated with the input image; D = psi(phi(x, y)).
+  * 'projection' (Miyato & Koyama 2018): D(x, y) = psi(phi(x)) + <embed(y), phi(x)>.
+  * 'none': D(x) = psi(phi(x)) ignores y (e.g. AC-GAN's discriminator).
+D's options: ``spectral_norm`` divides every weight (convolutions, linear layers,
+embeddings) by its largest singular value (Miyato et al. 2018); ``batch_norm=False``
+drops D's batch norm (SN-GAN discriminators have none); ``dropout_rate`` after each
+hidden layer (AC-GAN: 0.5); ``aux_classes=K`` adds an auxiliary classifier head
+(Odena et al. 2017) and D returns (logit, class logits [B, K]).
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Sequence, Tuple, Union
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
+from jaxgan.networks.layers import ConditionalBatchNorm
+
+GENERATOR_CONDITIONING = ("concat", "cbn")
+DISCRIMINATOR_CONDITIONING = ("concat", "projection", "none")
+
+
+def _check_conditioning(network: str, value: str, allowed: Tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{network} conditioning={value!r} is not one of {allowed}; "
+                          f"set model.{network.split('_')[-1]}.conditioning to one of them")
 
 
 class LabelMap(nn.Module):
@@ -39,39 +65,79 @@ class DCGANGenerator(nn.Module):
     num_classes: int
     image_shape: Sequence[int] = (28, 28, 1)
     features: Sequence[int] = (256, 128)
-    embed_dim: int = 50
+    embed_dim: int = 50  # Label embedding of 'concat'.
+    conditioning: str = "concat"  # 'concat' or 'cbn' (see the module docstring).
 
     @nn.compact
     def __call__(self, z: jax.Array, labels: jax.Array, *, train: bool) -> jax.Array:
+        _check_conditioning("dcgan_generator", self.conditioning, GENERATOR_CONDITIONING)
         height, width, channels = self.image_shape
         scale = 2 ** len(self.features)
         if height % scale or width % scale:
             raise ConfigError(f"image size {height}x{width} is not divisible by 2^len(features) = {scale}")
         h0, w0 = height // scale, width // scale
+
+        def norm(h: jax.Array) -> jax.Array:
+            if self.conditioning == "cbn":
+                return ConditionalBatchNorm(self.num_classes)(h, labels, use_running_average=not train)
+            return nn.BatchNorm(use_running_average=not train)(h)
+
         h = nn.Dense(h0 * w0 * self.features[0])(z).reshape(-1, h0, w0, self.features[0])
-        h = nn.relu(nn.BatchNorm(use_running_average=not train)(h))
-        h = jnp.concatenate([h, LabelMap(self.num_classes, self.embed_dim, h0, w0)(labels)], axis=-1)
+        h = nn.relu(norm(h))
+        if self.conditioning == "concat":
+            h = jnp.concatenate([h, LabelMap(self.num_classes, self.embed_dim, h0, w0)(labels)], axis=-1)
         for f in self.features[1:]:
             h = nn.ConvTranspose(f, (4, 4), strides=(2, 2), padding="SAME", use_bias=False)(h)
-            h = nn.relu(nn.BatchNorm(use_running_average=not train)(h))
+            h = nn.relu(norm(h))
         h = nn.ConvTranspose(channels, (4, 4), strides=(2, 2), padding="SAME")(h)
         return jnp.tanh(h)
 
 
 class DCGANDiscriminator(nn.Module):
-    """D(x, y): label map concatenated with the image, strided convolutions, one logit."""
+    """D(x, y): strided convolutions to features phi, one logit (and class logits with
+    ``aux_classes``); y enters as ``conditioning`` says (see the module docstring)."""
 
     num_classes: int
     features: Sequence[int] = (64, 128)
-    embed_dim: int = 50
+    embed_dim: int = 50  # Label embedding of 'concat'.
+    conditioning: str = "concat"  # 'concat', 'projection' or 'none'.
+    spectral_norm: bool = False  # Miyato et al. 2018.
+    batch_norm: bool = True  # On every convolution but the first (DCGAN).
+    dropout_rate: float = 0.0  # After each convolution's activation (AC-GAN: 0.5).
+    aux_classes: int = 0  # > 0: auxiliary classifier head with this many classes (AC-GAN).
 
     @nn.compact
-    def __call__(self, x: jax.Array, labels: jax.Array, *, train: bool) -> jax.Array:
+    def __call__(self, x: jax.Array, labels: jax.Array, *, train: bool
+                 ) -> Union[jax.Array, Tuple[jax.Array, jax.Array]]:
+        _check_conditioning("dcgan_discriminator", self.conditioning, DISCRIMINATOR_CONDITIONING)
+
+        def layer(module: nn.Module, inputs: jax.Array) -> jax.Array:
+            """module(inputs), with W / sigma(W) in place of every weight W under spectral norm;
+            the power iteration's vector u is kept in 'batch_stats' and updated when training."""
+            if self.spectral_norm:
+                return nn.SpectralNorm(module)(inputs, update_stats=train)
+            return module(inputs)
+
         _, height, width, _ = x.shape
-        h = jnp.concatenate([x, LabelMap(self.num_classes, self.embed_dim, height, width)(labels)], axis=-1)
+        h = x
+        if self.conditioning == "concat":
+            h = jnp.concatenate([x, layer(LabelMap(self.num_classes, self.embed_dim, height, width), labels)],
+                                axis=-1)
         for i, f in enumerate(self.features):
-            h = nn.Conv(f, (4, 4), strides=(2, 2), padding="SAME", use_bias=i == 0)(h)
-            if i > 0:  # DCGAN: no batch norm on the discriminator's input layer.
+            # DCGAN: no batch norm on the discriminator's input layer; a bias only where no BN follows.
+            with_bn = self.batch_norm and i > 0
+            h = layer(nn.Conv(f, (4, 4), strides=(2, 2), padding="SAME", use_bias=not with_bn), h)
+            if with_bn:
                 h = nn.BatchNorm(use_running_average=not train)(h)
             h = nn.leaky_relu(h, 0.2)
-        return nn.Dense(1)(h.reshape(h.shape[0], -1))[:, 0]
+            h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)
+        phi = h.reshape(h.shape[0], -1)
+        logit = layer(nn.Dense(1), phi)[:, 0]
+        if self.conditioning == "projection":
+            # Glorot-uniform embedding V, as in Miyato & Koyama's code: <V_y, phi(x)> starts at the
+            # scale of psi(phi(x)) instead of growing with the feature size.
+            embed = nn.Embed(self.num_classes, phi.shape[-1], embedding_init=nn.initializers.xavier_uniform())
+            logit = logit + jnp.sum(layer(embed, labels) * phi, axis=-1)
+        if self.aux_classes:
+            return logit, layer(nn.Dense(self.aux_classes), phi)
+        return logit

@@ -1,0 +1,35 @@
+"""Reusable layers shared by the networks."""
+
+from __future__ import annotations
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+
+class ConditionalBatchNorm(nn.Module):
+    """Conditional batch normalisation (de Vries et al. 2017; Dumoulin et al. 2017):
+
+        CBN(h | y) = gamma_y * (h - mu_B) / sqrt(sigma_B^2 + eps) + beta_y
+
+    Batch statistics mu_B, sigma_B^2 over every axis but the last (channels), with running
+    averages in the ``batch_stats`` collection as in batch norm; the scale gamma_y and
+    shift beta_y are rows of per-class tables ``gamma`` [K, C] (initialised to 1) and
+    ``beta`` [K, C] (initialised to 0), picked by the integer label y: the categorical
+    conditional batch norm of Miyato & Koyama (2018)'s generator.
+    """
+
+    num_classes: int
+    momentum: float = 0.99  # Running-average decay, as flax.linen.BatchNorm.
+    epsilon: float = 1e-5
+
+    @nn.compact
+    def __call__(self, h: jax.Array, labels: jax.Array, *, use_running_average: bool) -> jax.Array:
+        channels = h.shape[-1]
+        normalized = nn.BatchNorm(use_running_average=use_running_average, momentum=self.momentum,
+                                  epsilon=self.epsilon, use_scale=False, use_bias=False)(h)
+        gamma = self.param("gamma", nn.initializers.ones, (self.num_classes, channels))
+        beta = self.param("beta", nn.initializers.zeros, (self.num_classes, channels))
+        per_example = (labels.shape[0],) + (1,) * (h.ndim - 2) + (channels,)
+        return (normalized * jnp.take(gamma, labels, axis=0).reshape(per_example)
+                + jnp.take(beta, labels, axis=0).reshape(per_example))
