@@ -6,7 +6,8 @@ with the adversarial loss chosen by name (``config.loss.adversarial``): the
 paper's minimax game (or its non-saturating G loss) for the MLP cGAN, the
 least-squares loss (Mao et al. 2017) for the DCGAN cGAN with a label embedding.
 Generated images are conditioned on the labels of the real batch, so fake and
-real labels follow the same distribution.
+real labels follow the same distribution. With ``config.loss.diffaugment`` set, D
+sees DiffAugment-ed real and generated images in both losses (``jaxgan.augment``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
-from jaxgan import losses, networks
+from jaxgan import augment, losses, networks
 from jaxgan.errors import ConfigError
 from jaxgan.methods.base import Batch, DataInfo, Variables, apply_train
 
@@ -32,11 +33,12 @@ class ConditionalGAN:
     latent_dim: int
     noise: str  # 'uniform' on [0, 1)^d (the paper's unit hypercube) or 'normal'.
     adversarial_loss: str
+    diffaugment: Tuple[str, ...] = ()  # DiffAugment policy applied to D's inputs (Zhao et al. 2020).
 
     @classmethod
     def from_config(cls, config: ml_collections.ConfigDict, data: DataInfo) -> "ConditionalGAN":
         if not data.num_classes:
-            raise ConfigError(f"method 'cgan' needs labelled data; source {config.data.source!r} has no class labels")
+            raise ConfigError(f"method {config.method!r} needs labelled data; source {config.data.source!r} has no class labels")
         if config.loss.adversarial not in losses.ADVERSARIAL_LOSSES:
             raise ConfigError(f"config.loss.adversarial={config.loss.adversarial!r} is not one of {losses.ADVERSARIAL_LOSSES}")
         if config.model.noise not in ("uniform", "normal"):
@@ -49,6 +51,8 @@ class ConditionalGAN:
             latent_dim=config.model.latent_dim,
             noise=config.model.noise,
             adversarial_loss=config.loss.adversarial,
+            # .get: runs saved before the key existed are restored without it.
+            diffaugment=augment.parse_policy(config.loss.get("diffaugment", "")),
         )
 
     def sample_noise(self, rng: jax.Array, n: int) -> jax.Array:
@@ -73,24 +77,40 @@ class ConditionalGAN:
         z = self.sample_noise(z_rng, batch["label"].shape[0])
         return apply_train(self.generator, g_variables, z, batch["label"], rng=drop_rng)
 
+    def discriminate_real_and_fake(self, params, state, batch: Batch, rng: jax.Array
+                                   ) -> Tuple[Any, Any, Dict[str, Any]]:
+        """D's outputs on T(x) and T(G(z|y)), both with the batch's labels y, G held fixed;
+        T is the DiffAugment policy (identity when empty), drawn separately for each input.
+        Returns (real outputs, fake outputs, D's updated collections)."""
+        # jax.random.split is prefix-stable: without augmentation the draws are those of a 3-way split.
+        fake_rng, real_rng, drop_rng, real_aug_rng, fake_aug_rng = jax.random.split(rng, 5)
+        fake, _ = self._fake(state.generator.variables(), batch, fake_rng)
+        fake = augment.diff_augment(jax.lax.stop_gradient(fake), fake_aug_rng, self.diffaugment)
+        real = augment.diff_augment(batch["image"], real_aug_rng, self.diffaugment)
+        d_vars = state.discriminator.variables(params)
+        real_out, collections = apply_train(self.discriminator, d_vars, real, batch["label"], rng=real_rng)
+        fake_out, collections = apply_train(
+            self.discriminator, {**d_vars, **collections}, fake, batch["label"], rng=drop_rng)
+        return real_out, fake_out, collections
+
+    def discriminate_fake(self, params, state, batch: Batch, rng: jax.Array) -> Tuple[Any, Dict[str, Any]]:
+        """D's output on T(G(z|y)) with G's ``params`` being trained; returns (output, G's updated
+        collections). D runs in training mode (as when D trains), its collection updates discarded."""
+        fake_rng, drop_rng, aug_rng = jax.random.split(rng, 3)
+        fake, collections = self._fake(state.generator.variables(params), batch, fake_rng)
+        fake = augment.diff_augment(fake, aug_rng, self.diffaugment)
+        fake_out, _ = apply_train(self.discriminator, state.discriminator.variables(), fake, batch["label"], rng=drop_rng)
+        return fake_out, collections
+
     def discriminator_loss(self, params, state, batch: Batch, rng: jax.Array):
         """-E[log D(x|y)] - E[log(1 - D(G(z|y)|y))] (or the chosen loss), fakes held fixed."""
-        fake_rng, real_rng, drop_rng = jax.random.split(rng, 3)
-        fake, _ = self._fake(state.generator.variables(), batch, fake_rng)
-        fake = jax.lax.stop_gradient(fake)
-        d_vars = state.discriminator.variables(params)
-        real_logits, collections = apply_train(self.discriminator, d_vars, batch["image"], batch["label"], rng=real_rng)
-        fake_logits, collections = apply_train(
-            self.discriminator, {**d_vars, **collections}, fake, batch["label"], rng=drop_rng)
+        real_logits, fake_logits, collections = self.discriminate_real_and_fake(params, state, batch, rng)
         loss = losses.discriminator_loss(self.adversarial_loss, real_logits=real_logits, fake_logits=fake_logits)
         metrics = {"real_logit": real_logits.mean(), "fake_logit": fake_logits.mean()}
         return loss, (metrics, collections)
 
     def generator_loss(self, params, state, batch: Batch, rng: jax.Array):
         """The generator's side of the chosen loss on D(G(z|y)|y)."""
-        fake_rng, drop_rng = jax.random.split(rng)
-        fake, collections = self._fake(state.generator.variables(params), batch, fake_rng)
-        # D in training mode (as when D trains), its batch-statistics updates discarded.
-        fake_logits, _ = apply_train(self.discriminator, state.discriminator.variables(), fake, batch["label"], rng=drop_rng)
+        fake_logits, collections = self.discriminate_fake(params, state, batch, rng)
         loss = losses.generator_loss(self.adversarial_loss, fake_logits=fake_logits)
         return loss, ({"fake_logit": fake_logits.mean()}, collections)
