@@ -59,6 +59,19 @@ def cgan_config():
     return tiny_cgan
 
 
+def tiny_config(name: str, variant: str = "", *, steps: int = 3, batch_size: int = 16):
+    """Any DCGAN-based config (``configs/NAME.py[:variant]``) with tiny networks, keeping its
+    conditioning, normalisation and loss options."""
+    config = load_config(name, variant)
+    config.model.generator.features = (8, 4)
+    config.model.discriminator.features = (4, 8)
+    for net in (config.model.generator, config.model.discriminator):
+        if "embed_dim" in net:
+            net.embed_dim = 4
+    config.model.latent_dim = 8
+    return tiny(config, steps=steps, batch_size=batch_size)
+
+
 # A persistent compilation cache for this test session, shared with the commands the tests run in
 # subprocesses: tests build many Trainers of the same tiny configs, and on CPU compiling their steps
 # costs about ten times more than running them (a DCGAN Trainer: ~23 s cold, ~2.5 s warm on 2 cores).
@@ -90,4 +103,5 @@ def tiny_cgan_paper_sgd():
 TINY_CONFIGS = {
     "cgan_dcgan": lambda: tiny_cgan("dcgan"),  # Batch norm, EMA, Adam.
     "cgan_mlp_paper_sgd": tiny_cgan_paper_sgd,  # Dropout; learning-rate and momentum schedules.
+    "acgan": lambda: tiny_config("acgan_mnist"),
 }

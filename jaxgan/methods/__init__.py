@@ -14,11 +14,13 @@ import ml_collections
 
 from jaxgan.errors import ConfigError
 
+from jaxgan.methods.acgan import AuxiliaryClassifierGAN
 from jaxgan.methods.base import DataInfo, Method
 from jaxgan.methods.cgan import ConditionalGAN
 
 METHODS: Dict[str, Callable[[ml_collections.ConfigDict, DataInfo], Method]] = {
     "cgan": ConditionalGAN.from_config,
+    "acgan": AuxiliaryClassifierGAN.from_config,
 }
 
 
