@@ -104,4 +104,5 @@ TINY_CONFIGS = {
     "cgan_dcgan": lambda: tiny_cgan("dcgan"),  # Batch norm, EMA, Adam.
     "cgan_mlp_paper_sgd": tiny_cgan_paper_sgd,  # Dropout; learning-rate and momentum schedules.
     "acgan": lambda: tiny_config("acgan_mnist"),
+    "matching_aware": lambda: tiny_config("matching_mnist"),
 }

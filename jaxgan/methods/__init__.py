@@ -17,10 +17,12 @@ from jaxgan.errors import ConfigError
 from jaxgan.methods.acgan import AuxiliaryClassifierGAN
 from jaxgan.methods.base import DataInfo, Method
 from jaxgan.methods.cgan import ConditionalGAN
+from jaxgan.methods.matching import MatchingAwareGAN
 
 METHODS: Dict[str, Callable[[ml_collections.ConfigDict, DataInfo], Method]] = {
     "cgan": ConditionalGAN.from_config,
     "acgan": AuxiliaryClassifierGAN.from_config,
+    "matching_aware": MatchingAwareGAN.from_config,
 }
 
 
