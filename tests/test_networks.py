@@ -90,12 +90,21 @@ def test_bad_network_config_names_the_problem():
 # ----------------------------------------------------------------------------
 
 
+def _shapes(net, *args):
+    """(variables, output) as shapes only (jax.eval_shape traces, computes nothing): enough for
+    names, shapes and parameter counts, and much faster than running the layers op by op."""
+    def init_and_apply():
+        variables = _init(net, *args)
+        return variables, net.apply(variables, *args, train=False)
+    return jax.eval_shape(init_and_apply)
+
+
 def test_dcgan_default_variable_names_unchanged():
     """The defaults keep the original layer names, so checkpoints of earlier runs restore."""
     g = networks.build("dcgan_generator", num_classes=10, features=(8, 4), embed_dim=4)
     d = networks.build("dcgan_discriminator", num_classes=10, features=(4, 8), embed_dim=4)
-    g_vars = _init(g, jnp.zeros((2, 8)), jnp.arange(2))
-    d_vars = _init(d, jnp.zeros((2, 28, 28, 1)), jnp.arange(2))
+    g_vars, _ = _shapes(g, jnp.zeros((2, 8)), jnp.arange(2))
+    d_vars, _ = _shapes(d, jnp.zeros((2, 28, 28, 1)), jnp.arange(2))
     assert set(g_vars["params"]) == {"Dense_0", "BatchNorm_0", "LabelMap_0", "ConvTranspose_0", "BatchNorm_1",
                                      "ConvTranspose_1"}
     assert set(d_vars["params"]) == {"LabelMap_0", "Conv_0", "Conv_1", "BatchNorm_0", "Dense_0"}
@@ -104,8 +113,8 @@ def test_dcgan_default_variable_names_unchanged():
 
 def test_dcgan_generator_cbn_shapes_and_count():
     g = networks.build("dcgan_generator", num_classes=10, features=(256, 128), conditioning="cbn")
-    variables = _init(g, jnp.zeros((2, 100)), jnp.arange(2))
-    assert g.apply(variables, jnp.zeros((2, 100)), jnp.arange(2), train=False).shape == (2, 28, 28, 1)
+    variables, x = _shapes(g, jnp.zeros((2, 100)), jnp.arange(2))
+    assert x.shape == (2, 28, 28, 1)
     expected = (dense(100, 7 * 7 * 256) + 2 * 10 * 256   # projection + CBN (gamma_y, beta_y per class)
                 + 4 * 4 * 256 * 128 + 2 * 10 * 128       # 7 -> 14 transposed conv (no bias, no label map) + CBN
                 + 4 * 4 * 128 * 1 + 1)                   # 14 -> 28 transposed conv to the image
@@ -127,8 +136,8 @@ def test_dcgan_generator_cbn_output_depends_on_the_label():
 def test_dcgan_discriminator_projection_spectral_norm_count():
     d = networks.build("dcgan_discriminator", num_classes=10, features=(64, 128), conditioning="projection",
                        spectral_norm=True, batch_norm=False)
-    variables = _init(d, jnp.zeros((2, 28, 28, 1)), jnp.arange(2))
-    assert d.apply(variables, jnp.zeros((2, 28, 28, 1)), jnp.arange(2), train=False).shape == (2,)
+    variables, logit = _shapes(d, jnp.zeros((2, 28, 28, 1)), jnp.arange(2))
+    assert logit.shape == (2,)
     expected = (4 * 4 * 1 * 64 + 64                     # conv on the image alone (no label map)
                 + 4 * 4 * 64 * 128 + 128                 # conv with bias (no batch norm)
                 + dense(7 * 7 * 128, 1)                  # psi
@@ -143,8 +152,7 @@ def test_dcgan_discriminator_projection_spectral_norm_count():
 def test_dcgan_discriminator_auxiliary_classifier_count():
     d = networks.build("dcgan_discriminator", num_classes=10, features=(64, 128), conditioning="none",
                        dropout_rate=0.5, aux_classes=10)
-    variables = _init(d, jnp.zeros((2, 28, 28, 1)), jnp.arange(2))
-    logit, classes = d.apply(variables, jnp.zeros((2, 28, 28, 1)), jnp.arange(2), train=False)
+    variables, (logit, classes) = _shapes(d, jnp.zeros((2, 28, 28, 1)), jnp.arange(2))
     assert logit.shape == (2,) and classes.shape == (2, 10)
     expected = (4 * 4 * 1 * 64 + 64 + 4 * 4 * 64 * 128 + 2 * 128     # convs, batch norm, no label map
                 + dense(7 * 7 * 128, 1) + dense(7 * 7 * 128, 10))     # source logit + class logits
