@@ -25,7 +25,7 @@ hidden layer (AC-GAN: 0.5); ``aux_classes=K`` adds an auxiliary classifier head
 
 from __future__ import annotations
 
-from typing import Sequence, Tuple, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import flax.linen as nn
 import jax
@@ -107,8 +107,9 @@ class DCGANDiscriminator(nn.Module):
     aux_classes: int = 0  # > 0: auxiliary classifier head with this many classes (AC-GAN).
 
     @nn.compact
-    def __call__(self, x: jax.Array, labels: jax.Array, *, train: bool
+    def __call__(self, x: jax.Array, labels: Optional[jax.Array], *, train: bool
                  ) -> Union[jax.Array, Tuple[jax.Array, jax.Array]]:
+        """``labels`` may be None with conditioning='none'."""
         _check_conditioning("dcgan_discriminator", self.conditioning, DISCRIMINATOR_CONDITIONING)
 
         def layer(module: nn.Module, inputs: jax.Array) -> jax.Array:
