@@ -10,6 +10,7 @@ import ml_collections
 import numpy as np
 
 from jaxgan import checkpoint, methods, optim, sharding
+from jaxgan.config import base_config
 from jaxgan.methods.base import DataInfo, Method
 from jaxgan.state import GANState
 from jaxgan.train import init_state
@@ -33,7 +34,12 @@ def restore_run(workdir: str, step: Optional[int] = None) -> Run:
     if step not in steps:
         raise FileNotFoundError(f"no checkpoint of step {step} in {directory}; there are {steps}")
     saved = checkpoint.read_run(directory, step)
-    config = ml_collections.ConfigDict(saved["config"])
+    # Over the current base config, so a run saved before a key existed still restores.
+    config = base_config()
+    config.update(saved["config"])
+    for name, network in saved["config"]["model"].items():  # Hyper-parameters are per network: no merge.
+        if isinstance(network, dict) and "name" in network:
+            config.model[name] = network
     data = DataInfo(tuple(saved["data"]["image_shape"]), saved["data"]["num_classes"])
     method = methods.build(config, data)
     example = {"image": np.zeros((1,) + data.image_shape, np.float32), "label": np.zeros((1,), np.int32)}

@@ -4,16 +4,21 @@ A method is small: its networks, how to initialise them, and two pure losses
 ``(params, state, batch, rng) -> (loss, (metrics, collections))`` for the
 discriminator side and the generator side. The generic train step
 (``jaxgan.train_step``) does the rest. See ``jaxgan.methods.base.Method``.
+
+``config.method`` is a name below, or the import path ``"module:Factory"`` of a
+method defined outside jaxgan (see ``examples/relativistic_cgan.py``). The path
+is saved with the run's config, so sampling and evaluation find the method again
+as long as its module is importable.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Callable, Dict
 
 import ml_collections
 
 from jaxgan.errors import ConfigError
-
 from jaxgan.methods.acgan import AuxiliaryClassifierGAN
 from jaxgan.methods.base import DataInfo, Method
 from jaxgan.methods.cgan import ConditionalGAN
@@ -26,12 +31,23 @@ METHODS: Dict[str, Callable[[ml_collections.ConfigDict, DataInfo], Method]] = {
 }
 
 
-def register(name: str, factory: Callable[[ml_collections.ConfigDict, DataInfo], Method]) -> None:
-    """Adds a method defined outside jaxgan (e.g. in a config file) under ``name``."""
-    METHODS[name] = factory
+def _import_factory(path: str) -> Callable[[ml_collections.ConfigDict, DataInfo], Method]:
+    """``"module:Name"`` -> ``Name.from_config`` if ``Name`` has one, else ``Name`` itself."""
+    module_name, _, attr = path.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as e:
+        raise ConfigError(
+            f"method {path!r}: cannot import {attr!r} from module {module_name!r} ({e}); the module must be "
+            "importable from where jaxgan runs (e.g. run from the folder that holds it, or set PYTHONPATH)"
+        ) from e
+    return getattr(factory, "from_config", factory)
 
 
 def build(config: ml_collections.ConfigDict, data: DataInfo) -> Method:
-    if config.method not in METHODS:
-        raise ConfigError(f"unknown method {config.method!r}; known methods: {', '.join(sorted(METHODS))}")
-    return METHODS[config.method](config, data)
+    if config.method in METHODS:
+        return METHODS[config.method](config, data)
+    if ":" in config.method:
+        return _import_factory(config.method)(config, data)
+    raise ConfigError(f"unknown method {config.method!r}; known methods: {', '.join(sorted(METHODS))}, "
+                      "or 'module:Factory' for a method defined outside jaxgan")

@@ -19,7 +19,14 @@ class DataInfo(NamedTuple):
 
 
 class Method(Protocol):
-    """A GAN method: networks, their initialisation, and the two sides' losses."""
+    """A GAN method: networks, their initialisation, and the two sides' losses; label-conditional
+    methods also sample noise and generate (used by the sample grids, ``jaxgan.sample`` and
+    ``jaxgan.evaluate``)."""
+
+    def sample_noise(self, rng: jax.Array, n: int) -> jax.Array: ...
+
+    def generate(self, variables: Variables, z: jax.Array, labels: jax.Array) -> jax.Array:
+        """G(z | y) in inference mode."""
 
     def init(self, rng: jax.Array, batch: Batch) -> Tuple[Variables, Variables, Dict[str, Any]]:
         """Returns (generator variables, discriminator variables, method state)."""
