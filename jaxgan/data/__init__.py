@@ -1,0 +1,1 @@
+"""Data: sources (built-in MNIST, IDX folders, TFDS) and the deterministic pipeline."""
