@@ -6,6 +6,7 @@ A source is named in the config as ``KIND:ARG``:
 * ``idx:DIR``: the four MNIST-format IDX files in a folder.
 * ``tfds:NAME``: a TensorFlow Datasets dataset read with ``tfds.data_source``
   (no TensorFlow needed), e.g. ``tfds:mnist`` or ``tfds:fashion_mnist``.
+* ``folder:DIR``: your own images, one sub-folder per class (``jaxgan.data.folder``).
 
 Every source returns uint8 images ``[n, H, W, C]`` and int32 labels ``[n]``;
 the pipeline turns them into float batches.
@@ -93,6 +94,10 @@ def build_source(spec: str, split: str = "train") -> Source:
         from jaxgan.data import tfds_source  # Imported lazily: tensorflow-datasets is optional.
 
         return tfds_source.TfdsSource.open(arg, split)
+    if kind == "folder":
+        from jaxgan.data import folder  # Imported lazily: Pillow is optional.
+
+        return folder.FolderSource.open(arg, split)
     raise DataSourceError(
-        f"unknown data source {spec!r}; use builtin:mnist, idx:DIR or tfds:NAME"
+        f"unknown data source {spec!r}; use builtin:mnist, idx:DIR, tfds:NAME or folder:DIR"
     )
