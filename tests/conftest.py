@@ -106,3 +106,25 @@ TINY_CONFIGS = {
     "acgan": lambda: tiny_config("acgan_mnist"),
     "matching_aware": lambda: tiny_config("matching_mnist"),
 }
+
+
+def diffaugment_calls(trainer, monkeypatch):
+    """The DiffAugment policies applied while tracing D's loss and G's loss: (d_calls, g_calls)."""
+    import jax
+    import jax.numpy as jnp
+
+    from jaxgan import augment
+
+    calls, original = [], augment.diff_augment
+
+    def spy(x, rng, policy):
+        calls.append(policy)
+        return original(x, rng, policy)
+
+    monkeypatch.setattr(augment, "diff_augment", spy)
+    batch = {k: jnp.asarray(v) for k, v in trainer.pipeline.local_batch(0).items()}
+    state, rng = trainer.state, jax.random.PRNGKey(0)
+    jax.eval_shape(trainer.method.discriminator_loss, state.discriminator.params, state, batch, rng)
+    d_calls = list(calls)
+    jax.eval_shape(trainer.method.generator_loss, state.generator.params, state, batch, rng)
+    return d_calls, calls[len(d_calls):]

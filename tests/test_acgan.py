@@ -7,13 +7,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgan import augment, methods
+from jaxgan import methods
 from jaxgan import train as train_lib
 from jaxgan.errors import ConfigError
 from jaxgan.methods.acgan import AuxiliaryClassifierGAN
 from jaxgan.methods.base import DataInfo
 
-from conftest import tiny_config
+from conftest import diffaugment_calls, tiny_config
 
 MNIST = DataInfo((28, 28, 1), 10)
 
@@ -101,16 +101,5 @@ def test_real_training_steps_with_diffaugment(tmp_path, monkeypatch):
 
     # DiffAugment reaches D's inputs through the shared helpers: real and fake in D's loss, fake in G's
     # (recorded while tracing the losses).
-    calls, original = [], augment.diff_augment
-
-    def spy(x, rng, policy):
-        calls.append(policy)
-        return original(x, rng, policy)
-
-    monkeypatch.setattr(augment, "diff_augment", spy)
-    batch = {k: jnp.asarray(v) for k, v in trainer.pipeline.local_batch(0).items()}
-    state, rng = trainer.state, jax.random.PRNGKey(0)
-    jax.eval_shape(trainer.method.discriminator_loss, state.discriminator.params, state, batch, rng)
-    assert calls == [("color", "translation", "cutout")] * 2
-    jax.eval_shape(trainer.method.generator_loss, state.generator.params, state, batch, rng)
-    assert len(calls) == 3
+    d_calls, g_calls = diffaugment_calls(trainer, monkeypatch)
+    assert d_calls == [("color", "translation", "cutout")] * 2 and g_calls == [("color", "translation", "cutout")]

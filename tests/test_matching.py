@@ -8,14 +8,14 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgan import augment, methods
+from jaxgan import methods
 from jaxgan import train as train_lib
 from jaxgan.data.sources import ArraySource
 from jaxgan.errors import ConfigError
 from jaxgan.methods.base import DataInfo
 from jaxgan.methods.matching import MatchingAwareGAN, RealismAndMatch, mismatched_labels
 
-from conftest import tiny_config
+from conftest import diffaugment_calls, tiny_config
 
 MNIST = DataInfo((28, 28, 1), 10)
 
@@ -120,18 +120,8 @@ def test_joint_real_training_steps_with_diffaugment(tmp_path, monkeypatch):
 
     # Three augmented D inputs (real, generated, mismatched), each with its own draw; one in G's loss
     # (recorded while tracing the losses).
-    calls, original = [], augment.diff_augment
-
-    def spy(x, rng, policy):
-        calls.append(policy)
-        return original(x, rng, policy)
-
-    monkeypatch.setattr(augment, "diff_augment", spy)
-    batch = {k: jnp.asarray(v) for k, v in trainer.pipeline.local_batch(0).items()}
-    state, rng = trainer.state, jax.random.PRNGKey(0)
-    jax.eval_shape(trainer.method.discriminator_loss, state.discriminator.params, state, batch, rng)
-    jax.eval_shape(trainer.method.generator_loss, state.generator.params, state, batch, rng)
-    assert calls == [("translation", "cutout")] * 4
+    d_calls, g_calls = diffaugment_calls(trainer, monkeypatch)
+    assert d_calls == [("translation", "cutout")] * 3 and g_calls == [("translation", "cutout")]
 
 
 def _bands() -> ArraySource:
