@@ -72,23 +72,6 @@ def tiny_config(name: str, variant: str = "", *, steps: int = 3, batch_size: int
     return tiny(config, steps=steps, batch_size=batch_size)
 
 
-# A persistent compilation cache for this test session, shared with the commands the tests run in
-# subprocesses: tests build many Trainers of the same tiny configs, and on CPU compiling their steps
-# costs about ten times more than running them (a DCGAN Trainer: ~23 s cold, ~2.5 s warm on 2 cores).
-import atexit  # noqa: E402
-import shutil  # noqa: E402
-import tempfile  # noqa: E402
-
-import jax  # noqa: E402
-
-_CACHE = {"JAX_COMPILATION_CACHE_DIR": tempfile.mkdtemp(prefix="jaxgan-test-xla-cache-"),
-          "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0", "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0"}
-os.environ.update(_CACHE)
-atexit.register(shutil.rmtree, _CACHE["JAX_COMPILATION_CACHE_DIR"], True)
-for _name, _value in _CACHE.items():
-    jax.config.update(_name.lower(), _value if _name.endswith("DIR") else int(_value))
-
-
 def tiny_cgan_paper_sgd():
     """The tiny MLP cGAN with the paper's SGD (decaying learning rate, momentum ramp): a schedule
     whose position lives in the optimizer state."""
