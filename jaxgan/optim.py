@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Tuple
+
 import ml_collections
 import optax
 
@@ -26,3 +28,14 @@ def build(config: ml_collections.ConfigDict) -> optax.GradientTransformation:
         return optax.inject_hyperparams(optax.adam)(learning_rate=lr, b1=config.b1, b2=config.b2)
     momentum = optax.linear_schedule(config.momentum, config.final_momentum, max(config.momentum_steps, 1))
     return optax.inject_hyperparams(optax.sgd)(learning_rate=lr, momentum=momentum)
+
+
+def build_pair(config: ml_collections.ConfigDict, method: Any
+               ) -> Tuple[optax.GradientTransformation, optax.GradientTransformation]:
+    """(generator, discriminator) optimizers from ``config.optimizer``, passed through the method's
+    ``wrap_optimizers(g_tx, d_tx)`` when it has one: a multi-phase method (e.g. Latent Constraints:
+    a VAE first, then actor and critic) gates which parameters each phase trains there, with the
+    phase's position kept in the optimizer state."""
+    pair = build(config.optimizer.generator), build(config.optimizer.discriminator)
+    wrap = getattr(method, "wrap_optimizers", None)
+    return pair if wrap is None else wrap(*pair)

@@ -133,7 +133,7 @@ class Trainer:
         self.num_classes = source.num_classes
         self.pipeline = Pipeline(source, global_batch_size=config.train.batch_size, seed=config.seed,
                                  process_index=jax.process_index(), process_count=jax.process_count())
-        g_tx, d_tx = optim.build(config.optimizer.generator), optim.build(config.optimizer.discriminator)
+        g_tx, d_tx = optim.build_pair(config, self.method)
         example = {k: v[:1] for k, v in self.pipeline.local_batch(0).items()}
         self.state = jax.jit(lambda b: init_state(self.method, config, g_tx, d_tx, b),
                              out_shardings=sharding.replicated(self.mesh))(example)
