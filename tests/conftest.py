@@ -72,6 +72,16 @@ def tiny_config(name: str, variant: str = "", *, steps: int = 3, batch_size: int
     return tiny(config, steps=steps, batch_size=batch_size)
 
 
+def tiny_stackgan(*, steps: int = 3, batch_size: int = 16):
+    """configs/stackgan_mnist.py with tiny networks (both stages, both discriminators)."""
+    config = load_config("stackgan_mnist")
+    config.model.latent_dim = 3
+    config.model.generator.update(dict(condition_dim=2, stage1_features=(4, 3), stage2_features=2,
+                                       residual_blocks=1))
+    config.model.discriminator.update(dict(condition_dim=2, stage1_features=(2,), stage2_features=(2, 3)))
+    return tiny(config, steps=steps, batch_size=batch_size)
+
+
 def tiny_cgan_paper_sgd():
     """The tiny MLP cGAN with the paper's SGD (decaying learning rate, momentum ramp): a schedule
     whose position lives in the optimizer state."""
@@ -88,6 +98,7 @@ TINY_CONFIGS = {
     "cgan_mlp_paper_sgd": tiny_cgan_paper_sgd,  # Dropout; learning-rate and momentum schedules.
     "acgan": lambda: tiny_config("acgan_mnist"),
     "matching_aware": lambda: tiny_config("matching_mnist"),
+    "stackgan": tiny_stackgan,
 }
 
 

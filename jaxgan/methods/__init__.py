@@ -23,11 +23,13 @@ from jaxgan.methods.acgan import AuxiliaryClassifierGAN
 from jaxgan.methods.base import DataInfo, Method
 from jaxgan.methods.cgan import ConditionalGAN
 from jaxgan.methods.matching import MatchingAwareGAN
+from jaxgan.methods.stackgan import StackGAN
 
 METHODS: Dict[str, Callable[[ml_collections.ConfigDict, DataInfo], Method]] = {
     "cgan": ConditionalGAN.from_config,
     "acgan": AuxiliaryClassifierGAN.from_config,
     "matching_aware": MatchingAwareGAN.from_config,
+    "stackgan": StackGAN.from_config,
 }
 
 

@@ -10,12 +10,15 @@ from jaxgan.errors import ConfigError
 
 from jaxgan.networks.dcgan import DCGANDiscriminator, DCGANGenerator
 from jaxgan.networks.mlp import MLPDiscriminator, MLPGenerator
+from jaxgan.networks.stackgan import StackGANDiscriminator, StackGANGenerator
 
 NETWORKS = {
     "mlp_generator": MLPGenerator,
     "mlp_discriminator": MLPDiscriminator,
     "dcgan_generator": DCGANGenerator,
     "dcgan_discriminator": DCGANDiscriminator,
+    "stackgan_generator": StackGANGenerator,
+    "stackgan_discriminator": StackGANDiscriminator,
 }
 
 

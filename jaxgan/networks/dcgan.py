@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
-from jaxgan.networks.layers import ConditionalBatchNorm
+from jaxgan.networks.layers import ConditionalBatchNorm, apply_layer
 
 GENERATOR_CONDITIONING = ("concat", "cbn")
 DISCRIMINATOR_CONDITIONING = ("concat", "projection", "none")
@@ -113,11 +113,7 @@ class DCGANDiscriminator(nn.Module):
         _check_conditioning("dcgan_discriminator", self.conditioning, DISCRIMINATOR_CONDITIONING)
 
         def layer(module: nn.Module, inputs: jax.Array) -> jax.Array:
-            """module(inputs), with W / sigma(W) in place of every weight W under spectral norm;
-            the power iteration's vector u is kept in 'batch_stats' and updated when training."""
-            if self.spectral_norm:
-                return nn.SpectralNorm(module)(inputs, update_stats=train)
-            return module(inputs)
+            return apply_layer(module, inputs, spectral_norm=self.spectral_norm, train=train)
 
         _, height, width, _ = x.shape
         h = x

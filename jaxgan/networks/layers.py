@@ -33,3 +33,12 @@ class ConditionalBatchNorm(nn.Module):
         per_example = (labels.shape[0],) + (1,) * (h.ndim - 2) + (channels,)
         return (normalized * jnp.take(gamma, labels, axis=0).reshape(per_example)
                 + jnp.take(beta, labels, axis=0).reshape(per_example))
+
+
+def apply_layer(module: nn.Module, inputs: jax.Array, *, spectral_norm: bool, train: bool) -> jax.Array:
+    """``module(inputs)``, or with W / sigma(W) in place of every weight W under spectral norm
+    (Miyato et al. 2018); the power iteration's vector u is kept in 'batch_stats' and updated
+    when training."""
+    if spectral_norm:
+        return nn.SpectralNorm(module)(inputs, update_stats=train)
+    return module(inputs)

@@ -1,0 +1,43 @@
+"""StackGAN (Zhang et al. 2017) on built-in MNIST: stage I draws 14x14 digits, stage II 28x28.
+
+The class label, one-hot, is the condition (the paper's text embedding phi_t). Paper defaults kept:
+  * Conditioning augmentation: N_g = 128 (c_0, c_1), KL weight lambda = 1 (sec. 4.1: "lambda = 1
+    for all our experiments").
+  * Noise z: 100-d standard normal (N_z = 100).
+  * D's compressed condition N_d = 128, replicated at D's last map; matching-aware D (sec. 4.1).
+  * Adam, learning rate 2e-4, b1 0.5, batch 64 (sec. 4.1). The paper halves the rate every 100
+    epochs (the exponential decay in config.optimizer can approximate this with
+    decay_factor = 2 ** (1 / (100 * steps_per_epoch))); 5,000 steps is under 6 epochs of
+    MNIST, so the rate stays constant here.
+  * Two residual blocks in stage II (sec. 4.1).
+Changed for 28x28 images and CPU budgets (the paper draws 64x64 then 256x256): stage I starts
+at 7x7 and has one up-sampling block (the paper: 4x4 and four), stage II encodes 14x14 down to
+7x7; widths (128, 64) in stage I, 32 in stage II and (32, 64) / (32, 64, 128) in D_0 / D_1 (the
+paper's are 8-16x larger). Both stages train concurrently (see jaxgan.methods.stackgan). The
+non-saturating G loss, as in the paper's code (-log D(G(z))). EMA of G's weights (0.999) for
+samples is an engine option, not the paper's. Spectral norm (model.discriminator.spectral_norm)
+and DiffAugment (loss.diffaugment) are off.
+"""
+
+from jaxgan.config import base_config
+
+
+def get_config():
+    config = base_config()
+    config.method = "stackgan"
+    config.model.latent_dim = 100  # N_z.
+    config.model.noise = "normal"
+    config.model.generator = dict(name="stackgan_generator", condition_dim=128, stage1_features=(128, 64),
+                                  stage2_features=32, residual_blocks=2)
+    config.model.discriminator = dict(name="stackgan_discriminator", condition_dim=128,
+                                      stage1_features=(32, 64), stage2_features=(32, 64, 128))
+    config.loss.adversarial = "non_saturating"
+    config.loss.kl_weight = 1.0  # lambda.
+    # Adam(2e-4, b1 0.5) for both sides: the base config's.
+    config.train.batch_size = 64
+    config.train.steps = 5000  # As the other label-conditional configs.
+    config.train.ema_decay = 0.999
+    config.train.log_every = 100
+    config.train.sample_every = 1000
+    config.train.checkpoint_every = 1000
+    return config
