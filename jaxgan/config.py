@@ -30,7 +30,14 @@ def base_config() -> ml_collections.ConfigDict:
     config.method = "cgan"
     config.seed = 0
 
-    config.data = ml_collections.ConfigDict(dict(source="builtin:mnist", split="train"))
+    config.data = ml_collections.ConfigDict(dict(
+        source="builtin:mnist", split="train",
+        # An image file that folder: or paired: sources cannot decode: 'error' names it (when the
+        # source opens, or for pixel data cut short when its batch is read); 'skip' decodes every
+        # file when the source opens and trains without the bad ones, counted in the checkpoints'
+        # run info (data.skipped_images). Other sources ignore it.
+        on_corrupt="error",
+    ))
 
     config.model = ml_collections.ConfigDict()
     config.model.latent_dim = 100
@@ -98,6 +105,7 @@ def _optimizer_rules(side: str) -> dict:
 # network-specific values (loss names, layer widths) are checked where they are used.
 RULES = {
     "seed": NON_NEGATIVE_INT,
+    "data.on_corrupt": one_of("error", "skip"),
     **{f"train.{k}": POSITIVE_INT for k in ("steps", "batch_size", "n_critic", "log_every", "sample_every",
                                              "checkpoint_every", "keep_checkpoints")},
     "train.ema_decay": (FRACTION[0], "must be in [0, 1) (0 disables the EMA)"),

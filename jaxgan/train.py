@@ -5,6 +5,8 @@ Reliability, in the order the loop meets it:
 * Bad input fails before anything is written: the config is validated, the workdir
   probed for writing, the batch size checked against the devices, and a workdir
   holding another model's checkpoints refused.
+* Image files that cannot be decoded (``data.on_corrupt``): named before training, or with
+  'skip' dropped, counted in a message and in each checkpoint's run info (``skipped_images``).
 * Non-finite losses or gradients (``train.on_nonfinite``). With 'skip' the jitted
   step drops the bad side's update itself (see ``jaxgan.train_step``). With 'stop'
   the step's cheap ``nonfinite`` flags are read *one step late*: after step k+1 is
@@ -70,6 +72,16 @@ def init_state(method, config: ml_collections.ConfigDict, generator_tx, discrimi
     )
 
 
+def report_skipped(source) -> int:
+    """How many image files ``source`` dropped as undecodable (``data.on_corrupt='skip'``); prints
+    the count with examples once, on process 0, if there are any."""
+    skipped = getattr(source, "skipped", ())  # Only folder: and paired: sources decode files.
+    if skipped and jax.process_index() == 0:
+        print(f"{source.name}: skipped {len(skipped)} of {len(source) + len(skipped)} image files that cannot "
+              f"be decoded (data.on_corrupt='skip'), e.g. {', '.join(skipped[:3])}")
+    return len(skipped)
+
+
 def check_workdir_writable(workdir: str) -> None:
     """Creates ``workdir`` and writes and removes a probe file in it, so that a read-only or
     mistyped workdir fails now, with its reason, rather than at the first checkpoint."""
@@ -128,7 +140,8 @@ class Trainer:
         self.config, self.workdir = config, workdir
         self.mesh = sharding.make_mesh() if mesh is None else mesh
         sharding.check_batch_size(config.train.batch_size, self.mesh)
-        source = build_source(config.data.source, config.data.split)
+        source = build_source(config.data.source, config.data.split, on_corrupt=config.data.on_corrupt)
+        skipped_images = report_skipped(source)
         self.method = methods.build(config, DataInfo(source.image_shape, source.num_classes))
         self.num_classes = source.num_classes
         self.pipeline = Pipeline(source, global_batch_size=config.train.batch_size, seed=config.seed,
@@ -143,7 +156,8 @@ class Trainer:
             ema_decay=config.train.ema_decay, skip_nonfinite=config.train.on_nonfinite == "skip"), self.mesh)
         self.checkpointer = checkpoint.Checkpointer(
             workdir, config=config.to_dict(), keep=config.train.keep_checkpoints,
-            data_info=dict(image_shape=source.image_shape, num_classes=source.num_classes))
+            data_info=dict(image_shape=source.image_shape, num_classes=source.num_classes,
+                           skipped_images=skipped_images))
         if self.checkpointer.latest_step() is not None:
             self.state = self.checkpointer.restore(self.state)
 

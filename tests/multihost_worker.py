@@ -39,7 +39,8 @@ def run(config_json, workdir, out_json):
     main.initialize_distributed()
     sources = []
     build_source = train.build_source
-    train.build_source = lambda *args: sources.append(RecordingSource(build_source(*args))) or sources[-1]
+    train.build_source = lambda *args, **kwargs: (
+        sources.append(RecordingSource(build_source(*args, **kwargs))) or sources[-1])
     with open(config_json) as f:
         config = ml_collections.ConfigDict(json.load(f))
     with errors.reported():

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from jaxgan import images
+from jaxgan import config as config_lib, images
 from jaxgan.data.sources import build_source
-from jaxgan.errors import DataSourceError
+from jaxgan.errors import ConfigError, DataSourceError
 from jaxgan.train import Trainer
 
 from conftest import tiny_cgan
@@ -52,6 +52,57 @@ def test_corrupt_image_is_named(tmp_path):
         build_source(f"folder:{tmp_path}")
 
 
+def _truncated_png(path, size=8):
+    """A noise PNG whose header is whole but whose pixel data (IDAT) stops 10 bytes in."""
+    png = images.encode_png(np.random.default_rng(1).integers(0, 256, (size, size, 1), dtype=np.uint8))
+    path.write_bytes(png[:png.index(b"IDAT") + 4 + 10])
+
+
+def _with_two_corrupt_files(root, per_class=3):
+    """The images of _digits (returned), a non-image 'broken.png' and a truncated 'cut.png'."""
+    written = _digits(root, per_class=per_class)
+    (root / "dog" / "broken.png").write_bytes(b"not a png at all")
+    _truncated_png(root / "cat" / "cut.png")
+    return written
+
+
+def test_truncated_image_is_named_when_its_batch_is_read(tmp_path):
+    _digits(tmp_path)
+    _truncated_png(tmp_path / "cat" / "cut.png")
+    source = build_source(f"folder:{tmp_path}")  # With on_corrupt='error' only headers are read at open...
+    assert len(source) == 7
+    index = source.paths.index(str(tmp_path / "cat" / "cut.png"))
+    with pytest.raises(DataSourceError, match=r"cannot decode image .*cat/cut.png \(image file is truncated"):
+        source.get(np.array([index]))  # ...so the cut pixel data is caught when its batch is decoded.
+
+
+def test_skip_drops_and_counts_corrupt_images(tmp_path):
+    written = _with_two_corrupt_files(tmp_path)
+    with pytest.raises(DataSourceError, match=r"cannot read image .*dog/broken.png.*on_corrupt=skip"):
+        build_source(f"folder:{tmp_path}", on_corrupt="error")
+    source = build_source(f"folder:{tmp_path}", on_corrupt="skip")
+    assert len(source) == 6 and sorted(source.skipped) == [str(tmp_path / "cat" / "cut.png"),
+                                                            str(tmp_path / "dog" / "broken.png")]
+    batch = source.get(np.arange(6))  # Every file left decodes.
+    np.testing.assert_array_equal(batch["label"], [0, 0, 0, 1, 1, 1])
+    np.testing.assert_array_equal(batch["image"][3], written[("dog", 0)])
+
+
+def test_skip_with_every_image_corrupt_is_an_error(tmp_path):
+    (tmp_path / "cat").mkdir()
+    (tmp_path / "cat" / "a.png").write_bytes(b"garbage")
+    _truncated_png(tmp_path / "cat" / "b.png")
+    with pytest.raises(DataSourceError, match=r"none of its 2 image files can be decoded \(e.g. .*cat/a.png\)"):
+        build_source(f"folder:{tmp_path}", on_corrupt="skip")
+
+
+def test_on_corrupt_must_be_error_or_skip():
+    config = config_lib.base_config()
+    config.data.on_corrupt = "ignore"
+    with pytest.raises(ConfigError, match=r"data.on_corrupt='ignore' must be one of 'error', 'skip'"):
+        config_lib.validate(config)
+
+
 def test_mixed_sizes_are_refused_with_examples(tmp_path):
     _digits(tmp_path)
     _write(tmp_path, "cat", "big.png", np.zeros((10, 12, 1), np.uint8))
@@ -71,10 +122,15 @@ def test_unusable_folders(tmp_path, layout, message):
         build_source(f"folder:{directory}", "test" if layout == "no_test" else "train")
 
 
-def test_trains_on_a_folder(tmp_path):
-    _digits(tmp_path / "data", per_class=4)
+def test_trains_on_a_folder_skipping_corrupt_images(tmp_path, capsys):
+    _with_two_corrupt_files(tmp_path / "data", per_class=4)
     config = tiny_cgan("dcgan")
     config.data.source = f"folder:{tmp_path / 'data'}"
+    config.data.on_corrupt = "skip"
     config.train.batch_size = 8
-    metrics = Trainer(config, str(tmp_path / "run")).train_steps(2)
+    trainer = Trainer(config, str(tmp_path / "run"))
+    assert capsys.readouterr().out.startswith(f"folder:{tmp_path / 'data'}: skipped 2 of 10 image files that "
+                                              "cannot be decoded (data.on_corrupt='skip'), e.g. ")
+    assert trainer.checkpointer.run["data"]["skipped_images"] == 2  # Saved beside every checkpoint.
+    metrics = trainer.train_steps(2)
     assert np.isfinite(float(metrics["d/loss"])) and np.isfinite(float(metrics["g/loss"]))

@@ -138,7 +138,7 @@ def _bands() -> ArraySource:
 def test_separate_scores_a_realistic_mismatched_pair_as_realistic_and_mismatched(tmp_path, monkeypatch):
     """Real training (G and D, the config's optimizers) on an easy deterministic task: afterwards a
     real image with the wrong label gets a high realism score and a low match score."""
-    monkeypatch.setattr(train_lib, "build_source", lambda source, split: _bands())
+    monkeypatch.setattr(train_lib, "build_source", lambda *args, **kwargs: _bands())
     # One device: 200 asynchronously dispatched steps on 8 simulated devices over 2 cores can starve
     # XLA:CPU's all-reduce rendezvous until it aborts the process (seen in CI). Data parallelism has
     # its own tests (tests/test_train.py); this one is about what D learns.

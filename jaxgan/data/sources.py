@@ -79,8 +79,12 @@ def _mnist_source(directory: str, split: str, name: str) -> ArraySource:
     return ArraySource(images[..., None], labels, num_classes=10, name=name)
 
 
-def build_source(spec: str, split: str = "train") -> Source:
-    """Opens the source named ``spec`` (see the module docstring) for ``split``."""
+def build_source(spec: str, split: str = "train", *, on_corrupt: str = "error") -> Source:
+    """Opens the source named ``spec`` (see the module docstring) for ``split``.
+
+    ``on_corrupt`` (``config.data.on_corrupt``) is what folder: sources do with an image
+    file they cannot decode: 'error' or 'skip' it (see ``jaxgan.data.folder``). builtin:, idx: and
+    tfds: sources do not decode image files themselves and ignore it."""
     kind, _, arg = spec.partition(":")
     if kind == "builtin":
         if arg != "mnist":
@@ -97,7 +101,7 @@ def build_source(spec: str, split: str = "train") -> Source:
     if kind == "folder":
         from jaxgan.data import folder  # Imported lazily: Pillow is optional.
 
-        return folder.FolderSource.open(arg, split)
+        return folder.FolderSource.open(arg, split, on_corrupt=on_corrupt)
     raise DataSourceError(
         f"unknown data source {spec!r}; use builtin:mnist, idx:DIR, tfds:NAME or folder:DIR"
     )
