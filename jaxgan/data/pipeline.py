@@ -5,7 +5,8 @@ The batch at step ``k`` is a pure function of ``(seed, k)``: example number
 permutation each epoch (the epoch's permutation is drawn from ``(seed, epoch)``).
 So resuming at step ``k`` restores the data position exactly, with nothing to
 save, and each process reads only its own contiguous slice of every global batch.
-Labels are checked against the source's number of classes as they are read, for
+Every uint8 image array of an example becomes float32 in [-1, 1]. Labels, where a
+source has them, are checked against the source's number of classes as they are read, for
 every kind of source (a tfds dataset is too large to scan when it is opened).
 """
 
@@ -23,6 +24,12 @@ from jaxgan.errors import ConfigError, DataSourceError
 def to_float_image(images: np.ndarray) -> np.ndarray:
     """uint8 [0, 255] -> float32 [-1, 1], the engine's image range."""
     return images.astype(np.float32) / 127.5 - 1.0
+
+
+def _is_image(value: np.ndarray) -> bool:
+    """Whether a value of an example is a batch of images (uint8 [n, H, W, C]): 'image', or a paired
+    source's 'image_a' and 'image_b'."""
+    return value.dtype == np.uint8 and value.ndim == 4
 
 
 class Pipeline:
@@ -64,7 +71,8 @@ class Pipeline:
         return self.global_indices(step)[start:start + self.local_batch_size]
 
     def local_batch(self, step: int) -> Dict[str, np.ndarray]:
-        """This process's rows of the global batch at ``step``: float images in [-1, 1], labels."""
+        """This process's rows of the global batch at ``step``: the source's keys, with every image
+        as float32 in [-1, 1] and labels (if any) as int32."""
         return self._read(self.local_indices(step), step)
 
     def full_batch(self, step: int) -> Dict[str, np.ndarray]:
@@ -74,10 +82,13 @@ class Pipeline:
     def _read(self, indices: np.ndarray, step: int) -> Dict[str, np.ndarray]:
         example = self.source.get(np.sort(indices))
         order = np.argsort(np.argsort(indices))  # Undo the sort (sorted reads are faster on disk sources).
-        labels = example["label"][order].astype(np.int32)
-        check_labels(labels, self.source.num_classes,
-                     f"data source {getattr(self.source, 'name', self.source)!r}, batch of step {step}")
-        return {"image": to_float_image(example["image"][order]), "label": labels}
+        batch = {key: to_float_image(value[order]) if _is_image(value) else value[order]
+                 for key, value in example.items()}
+        if "label" in batch:
+            batch["label"] = batch["label"].astype(np.int32)
+            check_labels(batch["label"], self.source.num_classes,
+                         f"data source {getattr(self.source, 'name', self.source)!r}, batch of step {step}")
+        return batch
 
 
 def summarize_batch(batch: Dict[str, np.ndarray], num_classes: int | None) -> Dict[str, Any]:

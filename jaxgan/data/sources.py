@@ -7,9 +7,11 @@ A source is named in the config as ``KIND:ARG``:
 * ``tfds:NAME``: a TensorFlow Datasets dataset read with ``tfds.data_source``
   (no TensorFlow needed), e.g. ``tfds:mnist`` or ``tfds:fashion_mnist``.
 * ``folder:DIR``: your own images, one sub-folder per class (``jaxgan.data.folder``).
+* ``paired:DIR``: pix2pix's A|B image pairs, no labels (``jaxgan.data.paired``).
 
-Every source returns uint8 images ``[n, H, W, C]`` and int32 labels ``[n]``;
-the pipeline turns them into float batches.
+Every source returns uint8 images ``[n, H, W, C]`` and int32 labels ``[n]``, except paired
+sources, which return two uint8 images per example and no labels; the pipeline turns the
+images into floats.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ class Source(Protocol):
     def __len__(self) -> int: ...
 
     def get(self, indices: np.ndarray) -> Dict[str, np.ndarray]:
-        """Returns {'image': uint8 [n, H, W, C], 'label': int32 [n]} for the given indices."""
+        """Returns {'image': uint8 [n, H, W, C], 'label': int32 [n]} for the given indices
+        (a paired source: {'image_a', 'image_b'}, both uint8 [n, H, W, C])."""
 
 
 def check_labels(labels: np.ndarray, num_classes: Optional[int], where: str) -> None:
@@ -82,7 +85,7 @@ def _mnist_source(directory: str, split: str, name: str) -> ArraySource:
 def build_source(spec: str, split: str = "train", *, on_corrupt: str = "error") -> Source:
     """Opens the source named ``spec`` (see the module docstring) for ``split``.
 
-    ``on_corrupt`` (``config.data.on_corrupt``) is what folder: sources do with an image
+    ``on_corrupt`` (``config.data.on_corrupt``) is what folder: and paired: sources do with an image
     file they cannot decode: 'error' or 'skip' it (see ``jaxgan.data.folder``). builtin:, idx: and
     tfds: sources do not decode image files themselves and ignore it."""
     kind, _, arg = spec.partition(":")
@@ -102,6 +105,10 @@ def build_source(spec: str, split: str = "train", *, on_corrupt: str = "error") 
         from jaxgan.data import folder  # Imported lazily: Pillow is optional.
 
         return folder.FolderSource.open(arg, split, on_corrupt=on_corrupt)
+    if kind == "paired":
+        from jaxgan.data import paired  # Imported lazily: Pillow is optional.
+
+        return paired.PairedSource.open(arg, split, on_corrupt=on_corrupt)
     raise DataSourceError(
-        f"unknown data source {spec!r}; use builtin:mnist, idx:DIR, tfds:NAME or folder:DIR"
+        f"unknown data source {spec!r}; use builtin:mnist, idx:DIR, tfds:NAME, folder:DIR or paired:DIR"
     )
