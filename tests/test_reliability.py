@@ -313,3 +313,32 @@ def test_workdir_of_another_architecture_is_refused_and_left_alone(tmp_path):
     assert "were written with a different config.model" in result.stderr
     assert "resume with the original config or use a new --workdir" in result.stderr
     assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")} == before
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="covered by test_unwritable_workdir_fails_before_training")
+def test_read_only_workdir_as_an_unprivileged_user(tmp_path):
+    """As root (CI, containers) permissions do not stop writes, so a forked child drops to the
+    unprivileged uid 65534 ('nobody') and probes a read-only folder as jaxgan.main does."""
+    parent = tmp_path / "read_only"
+    parent.mkdir()
+    os.chmod(tmp_path, 0o755)
+    os.chmod(parent, 0o555)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # Child: no JAX work, only the probe.
+        os.close(read)
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            train_lib.check_workdir_writable(str(parent / "w"))
+            message = "no error"
+        except BaseException as e:  # noqa: BLE001 - reported to the parent.
+            message = f"{type(e).__name__}: {e}"
+        os.write(write, message.encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as f:
+        message = f.read()
+    os.waitpid(pid, 0)
+    assert re.search(r"WorkdirError: cannot write to the workdir .*read_only/w \(Permission denied\)", message), message
+    assert "choose a writable --workdir" in message and not (parent / "w").exists()
