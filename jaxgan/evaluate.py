@@ -132,7 +132,8 @@ def evaluate(workdir: str, *, step=None, num_samples=10000, batch_size=1000, see
         raise ConfigError(f"--num_samples={num_samples}: the metrics need at least {metrics.NUM_SPLITS} samples "
                           f"and two of each of the {num_classes} classes")
     classifier = metrics.load_classifier()
-    test, train = (build_source(run.config.data.source, split) for split in ("test", "train"))
+    test, train = (build_source(run.config.data.source, split, on_corrupt=run.config.data.on_corrupt)
+                   for split in ("test", "train"))
     test_batch = test.get(np.arange(len(test)))
     test_images = to_float_image(test_batch["image"])
     real = RealData(test_images, test_batch["label"],
