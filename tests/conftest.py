@@ -82,6 +82,16 @@ def tiny_stackgan(*, steps: int = 3, batch_size: int = 16):
     return tiny(config, steps=steps, batch_size=batch_size)
 
 
+def tiny_latent_constraints(*, steps: int = 3, vae_steps: int = 1, batch_size: int = 16):
+    """configs/latent_constraints_mnist.py with tiny MLPs; the first ``vae_steps`` updates train the VAE."""
+    config = load_config("latent_constraints_mnist")
+    config.model.latent_dim = 4
+    config.model.vae_steps = vae_steps
+    config.model.generator.update(dict(encoder_units=(8,), decoder_units=(8,), actor_units=(8, 8), label_units=4))
+    config.model.discriminator.update(dict(units=(8, 8), label_units=4))
+    return tiny(config, steps=steps, batch_size=batch_size)
+
+
 def tiny_cgan_paper_sgd():
     """The tiny MLP cGAN with the paper's SGD (decaying learning rate, momentum ramp): a schedule
     whose position lives in the optimizer state."""
@@ -98,6 +108,8 @@ TINY_CONFIGS = {
     "cgan_mlp_paper_sgd": tiny_cgan_paper_sgd,  # Dropout; learning-rate and momentum schedules.
     "acgan": lambda: tiny_config("acgan_mnist"),
     "matching_aware": lambda: tiny_config("matching_mnist"),
+    # Two phases: the VAE for 1 update, then actor and critic (the resume test crosses the boundary).
+    "latent_constraints": tiny_latent_constraints,
     "stackgan": tiny_stackgan,
 }
 

@@ -22,6 +22,7 @@ from jaxgan.errors import ConfigError
 from jaxgan.methods.acgan import AuxiliaryClassifierGAN
 from jaxgan.methods.base import DataInfo, Method
 from jaxgan.methods.cgan import ConditionalGAN
+from jaxgan.methods.latent_constraints import LatentConstraints
 from jaxgan.methods.matching import MatchingAwareGAN
 from jaxgan.methods.stackgan import StackGAN
 
@@ -29,6 +30,7 @@ METHODS: Dict[str, Callable[[ml_collections.ConfigDict, DataInfo], Method]] = {
     "cgan": ConditionalGAN.from_config,
     "acgan": AuxiliaryClassifierGAN.from_config,
     "matching_aware": MatchingAwareGAN.from_config,
+    "latent_constraints": LatentConstraints.from_config,
     "stackgan": StackGAN.from_config,
 }
 

@@ -10,6 +10,7 @@ from jaxgan.errors import ConfigError
 
 from jaxgan.networks.dcgan import DCGANDiscriminator, DCGANGenerator
 from jaxgan.networks.mlp import MLPDiscriminator, MLPGenerator
+from jaxgan.networks.vae import LatentCritic, VAEActor
 from jaxgan.networks.stackgan import StackGANDiscriminator, StackGANGenerator
 
 NETWORKS = {
@@ -17,6 +18,8 @@ NETWORKS = {
     "mlp_discriminator": MLPDiscriminator,
     "dcgan_generator": DCGANGenerator,
     "dcgan_discriminator": DCGANDiscriminator,
+    "vae_actor": VAEActor,  # Latent Constraints: encoder, decoder and actor.
+    "latent_critic": LatentCritic,
     "stackgan_generator": StackGANGenerator,
     "stackgan_discriminator": StackGANDiscriminator,
 }
