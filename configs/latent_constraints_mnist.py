@@ -37,6 +37,12 @@ no EMA (the paper has none).
 The identity-preserving transformation (gradient ascent in latent space from a real image's
 posterior mean on log D(z, target) minus the distance penalty; jaxgan.sample --transform_to=CLASS)
 uses sample.transform_{steps, step_size, lambda_dist}; the paper's values for it are not verified.
+Measured on the 18,000-step run (200 test digits, each sent to another class, judged by the shipped MNIST
+classifier): with the one-hot target weights only 5-15% of the results are read as the target class
+(100 steps; step size 0.02-0.5; lambda 0.002-0.05): the critic, trained on real latents and on prior
+and actor samples, is flat far from the target's region. Weights target - source (the ``weights``
+argument of ``transform``) reach 26.5% (step 0.2, lambda 0.01). The critic ranks the true class first
+for 80% of real test latents.
 """
 
 from jaxgan.config import base_config, optimizer_config
@@ -69,6 +75,6 @@ def get_config():
     config.train.checkpoint_every = 1000
     # Identity-preserving transformation (jaxgan.sample --transform_to=CLASS).
     config.sample.transform_steps = 100
-    config.sample.transform_step_size = 0.05
+    config.sample.transform_step_size = 0.2
     config.sample.transform_lambda_dist = 0.01
     return config
