@@ -219,3 +219,33 @@ def test_bad_conditioning_names_the_key():
     d = networks.build("dcgan_discriminator", num_classes=10, conditioning="cbn")
     with pytest.raises(ConfigError, match=r"conditioning='cbn'.*model.discriminator.conditioning"):
         _init(d, jnp.zeros((1, 28, 28, 1)), jnp.arange(1))
+
+
+def test_resnet_generator_shapes_and_count():
+    g = networks.build("resnet_generator", num_classes=10, features=(4, 3))
+    variables = _init(g, jnp.zeros((3, 5)), jnp.arange(3))
+    x = g.apply(variables, jnp.zeros((3, 5)), jnp.arange(3), train=False)
+    assert x.shape == (3, 28, 28, 1) and float(jnp.abs(x).max()) <= 1
+
+    def conv(k, c_in, c_out):
+        return k * k * c_in * c_out + c_out
+
+    def cbn(c):  # gamma_y and beta_y for 10 classes.
+        return 2 * 10 * c
+
+    def block(c_in, c_out):
+        return cbn(c_in) + conv(3, c_in, c_out) + cbn(c_out) + conv(3, c_out, c_out) + conv(1, c_in, c_out)
+
+    assert _count(variables) == dense(5, 7 * 7 * 4) + block(4, 4) + block(4, 3) + 2 * 3 + conv(3, 3, 1)
+
+
+def test_resnet_generator_label_reaches_every_block():
+    g = networks.build("resnet_generator", num_classes=10, features=(4, 3))
+    variables = _init(g, jnp.zeros((3, 5)), jnp.arange(3))
+    names = [k for k in variables["params"] if k.startswith("UpBlock")]
+    assert sorted(names) == ["UpBlock_0", "UpBlock_1"]
+    assert all(sorted(k for k in variables["params"][n] if k.startswith("ConditionalBatchNorm"))
+               == ["ConditionalBatchNorm_0", "ConditionalBatchNorm_1"] for n in names)
+    with pytest.raises(ConfigError, match="not divisible by 2\\^len\\(features\\) = 8"):
+        _init(networks.build("resnet_generator", num_classes=10, features=(4, 4, 4)), jnp.zeros((1, 5)),
+              jnp.arange(1))

@@ -10,6 +10,7 @@ from jaxgan.errors import ConfigError
 
 from jaxgan.networks.dcgan import DCGANDiscriminator, DCGANGenerator
 from jaxgan.networks.mlp import MLPDiscriminator, MLPGenerator
+from jaxgan.networks.resnet import ResNetGenerator
 from jaxgan.networks.vae import LatentCritic, VAEActor
 from jaxgan.networks.stackgan import StackGANDiscriminator, StackGANGenerator
 
@@ -18,6 +19,7 @@ NETWORKS = {
     "mlp_discriminator": MLPDiscriminator,
     "dcgan_generator": DCGANGenerator,
     "dcgan_discriminator": DCGANDiscriminator,
+    "resnet_generator": ResNetGenerator,
     "vae_actor": VAEActor,  # Latent Constraints: encoder, decoder and actor.
     "latent_critic": LatentCritic,
     "stackgan_generator": StackGANGenerator,
