@@ -15,7 +15,7 @@ from jaxgan.errors import ConfigError
 from jaxgan.methods.base import DataInfo
 from jaxgan.methods.latent_constraints import (LatentConstraints, distance_penalty, gaussian_nll,
                                                phase_counter)
-from jaxgan.networks.vae import VAEActor, gated_update
+from jaxgan.networks.vae import gated_update
 
 from conftest import tiny_latent_constraints
 from test_cli import _run

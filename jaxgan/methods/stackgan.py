@@ -27,7 +27,6 @@ from typing import Any, Dict, Tuple
 
 import flax.linen as nn
 import jax
-import jax.numpy as jnp
 import ml_collections
 
 from jaxgan import augment, losses, networks

@@ -42,3 +42,9 @@ def apply_layer(module: nn.Module, inputs: jax.Array, *, spectral_norm: bool, tr
     if spectral_norm:
         return nn.SpectralNorm(module)(inputs, update_stats=train)
     return module(inputs)
+
+
+def upsample_2x(h: jax.Array) -> jax.Array:
+    """Nearest-neighbour 2x up-sampling of [B, H, W, C] maps."""
+    b, height, width, c = h.shape
+    return jax.image.resize(h, (b, 2 * height, 2 * width, c), "nearest")

@@ -22,12 +22,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
-from jaxgan.networks.layers import ConditionalBatchNorm
-
-
-def _upsample(h: jax.Array) -> jax.Array:
-    b, height, width, c = h.shape
-    return jax.image.resize(h, (b, 2 * height, 2 * width, c), "nearest")
+from jaxgan.networks.layers import ConditionalBatchNorm, upsample_2x
 
 
 class UpBlock(nn.Module):
@@ -39,9 +34,9 @@ class UpBlock(nn.Module):
         def cbn(x: jax.Array) -> jax.Array:
             return ConditionalBatchNorm(self.num_classes)(x, labels, use_running_average=not train)
 
-        x = nn.Conv(self.features, (3, 3), padding="SAME")(_upsample(nn.relu(cbn(h))))
+        x = nn.Conv(self.features, (3, 3), padding="SAME")(upsample_2x(nn.relu(cbn(h))))
         x = nn.Conv(self.features, (3, 3), padding="SAME")(nn.relu(cbn(x)))
-        return x + nn.Conv(self.features, (1, 1))(_upsample(h))
+        return x + nn.Conv(self.features, (1, 1))(upsample_2x(h))
 
 
 class ResNetGenerator(nn.Module):

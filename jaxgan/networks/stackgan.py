@@ -30,14 +30,12 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
-from jaxgan.networks.layers import apply_layer
+from jaxgan.networks.layers import apply_layer, upsample_2x
 
 
-def _upsample(h: jax.Array, features: int, train: bool) -> jax.Array:
+def _up_block(h: jax.Array, features: int, train: bool) -> jax.Array:
     """Nearest-neighbour 2x up-sampling, 3x3 convolution, batch norm, ReLU."""
-    b, height, width, c = h.shape
-    h = jax.image.resize(h, (b, 2 * height, 2 * width, c), "nearest")
-    h = nn.Conv(features, (3, 3), padding="SAME", use_bias=False)(h)
+    h = nn.Conv(features, (3, 3), padding="SAME", use_bias=False)(upsample_2x(h))
     return nn.relu(nn.BatchNorm(use_running_average=not train)(h))
 
 
@@ -94,7 +92,7 @@ class StackGANGenerator(nn.Module):
             jnp.concatenate([c_0, z], axis=-1))
         h = nn.relu(nn.BatchNorm(use_running_average=not train)(
             h.reshape(-1, height // 4, width // 4, self.stage1_features[0])))
-        h = _upsample(h, self.stage1_features[1], train)
+        h = _up_block(h, self.stage1_features[1], train)
         s_0 = jnp.tanh(nn.Conv(channels, (3, 3), padding="SAME")(h))
 
         f = self.stage2_features
@@ -107,7 +105,7 @@ class StackGANGenerator(nn.Module):
         h = nn.relu(_conv_bn(h, 2 * f, train))
         for _ in range(self.residual_blocks):
             h = nn.relu(h + _conv_bn(nn.relu(_conv_bn(h, 2 * f, train)), 2 * f, train))
-        h = _upsample(_upsample(h, f, train), max(f // 2, 1), train)
+        h = _up_block(_up_block(h, f, train), max(f // 2, 1), train)
         s_1 = jnp.tanh(nn.Conv(channels, (3, 3), padding="SAME")(h))
         return s_0, s_1, ((mu_0, logvar_0), (mu_1, logvar_1))
 
