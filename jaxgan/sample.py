@@ -61,7 +61,7 @@ def write_transformation(run, target: int) -> None:
     if not 0 <= target < run.data.num_classes:
         raise app.UsageError(f"--transform_to={target} is outside [0, {run.data.num_classes}) for this run")
     with errors.reported():
-        source = build_source(run.config.data.source, "test")
+        source = build_source(run.config.data.source, "test", on_corrupt=run.config.data.on_corrupt)
     if FLAGS.num > len(source):
         raise app.UsageError(f"--num={FLAGS.num} is more than the {len(source)} test images")
     indices = np.sort(np.random.default_rng(FLAGS.seed).choice(len(source), FLAGS.num, replace=False))
