@@ -1,10 +1,13 @@
 """Conditional GAN with a projection discriminator (Miyato & Koyama 2018) on built-in MNIST.
 
 Method 'cgan' (G(z, y), D(x, y)) with:
-  * G: the DCGAN generator with conditional batch norm ('cbn'): every batch norm's scale and
-    shift are per-class rows gamma_y, beta_y (Miyato & Koyama 2018's generator; de Vries et al.
-    2017; Dumoulin et al. 2017). The paper's G is a ResNet; the DCGAN widths of
-    configs/cgan_dcgan_mnist.py ((64, 32) in G, (32, 64) in D) keep CPU runs short.
+  * G: a ResNet generator with conditional batch norm in both norms of every up-block: every batch
+    norm's scale and shift are per-class rows gamma_y, beta_y (Miyato & Koyama 2018's generator;
+    de Vries et al. 2017; Dumoulin et al. 2017), 2 up-blocks of 64 channels for 28x28 (the paper's
+    CIFAR G: 3 blocks of 256). Measured on CPU-2 (benchmarks/RESULTS.md): the DCGAN generator with
+    CBN in its two norms (this config until 2026-11-24) ignored the label (27.6% accuracy after
+    5,000 G updates) although the projection D used it; with this G, a 3,000-step n_dis = 1 run
+    reached 96.8%.
   * D: the DCGAN discriminator with projection conditioning,
     D(x, y) = psi(phi(x)) + <embed(y), phi(x)>, spectral norm on every layer and embedding
     (Miyato et al. 2018) and no batch norm (SN-GAN discriminators have none).
@@ -12,10 +15,11 @@ Method 'cgan' (G(z, y), D(x, y)) with:
   * Adam(lr 2e-4, b1 0, b2 0.9) for both sides and n_dis = 5 discriminator updates per generator
     update (Miyato & Koyama 2018, experiments; pfnet-research/sngan_projection configs). The engine
     counts steps as D updates, so train.steps = 5 x the generator updates. Kept on CPU because
-    b1 = 0 with hinge and spectral norm is tuned for n_dis = 5, at a price: measured on 2 shared
-    CPU cores (2026-11-23), a D-only step takes ~70 ms and a D+G step ~105 ms, so one G update
-    costs ~3.7x what it costs with n_dis = 1 (25000 steps: ~35 min). The cheap variant is
-    --config.train.n_critic=1 --config.train.steps=5000 (not the paper's setting). The paper also
+    b1 = 0 with hinge and spectral norm is tuned for n_dis = 5, at a price: every D step also
+    runs G to draw its fakes, and the ResNet G's 3x3 convolutions at 28x28 are slow on CPU (the
+    3,000-step n_dis = 1 run above took 41 min on 2 cores shared with other runs; the DCGAN G's
+    took 5). This full config (25,000 steps) is not yet measured with the ResNet G: a GPU job.
+    The cheap variant is --config.train.n_critic=1 (not the paper's setting). The paper also
     decays both rates linearly to 0, which the optimizer config does not offer (constant rates).
   * EMA of G's weights (decay 0.999) for samples: not in the paper, an engine option.
 TTUR (Heusel et al. 2017) would be per-side learning rates in config.optimizer; the paper uses
@@ -31,7 +35,7 @@ def get_config():
     config.method = "cgan"
     config.model.latent_dim = 128  # Miyato & Koyama 2018 code: dim_z 128.
     config.model.noise = "normal"
-    config.model.generator = dict(name="dcgan_generator", features=(64, 32), conditioning="cbn")
+    config.model.generator = dict(name="resnet_generator", features=(64, 64))
     config.model.discriminator = dict(name="dcgan_discriminator", features=(32, 64), conditioning="projection",
                                       spectral_norm=True, batch_norm=False)
     config.loss.adversarial = "hinge"  # Miyato & Koyama 2018.

@@ -1,5 +1,5 @@
 """Projection discriminator (Miyato & Koyama 2018) as DCGAN D's conditioning mode, and its config:
-cGAN with a CBN generator, spectral-norm projection D and hinge loss."""
+cGAN with a ResNet CBN generator, spectral-norm projection D and hinge loss."""
 
 import jax
 import jax.numpy as jnp
@@ -32,7 +32,7 @@ def test_projection_adds_the_inner_product_of_the_class_embedding_and_phi():
 def test_config_has_the_papers_settings():
     config = load_config("projection_mnist")
     assert config.method == "cgan" and config.loss.adversarial == "hinge" and config.train.n_critic == 5
-    assert config.model.generator.conditioning == "cbn"
+    assert config.model.generator.name == "resnet_generator"  # CBN in every block.
     d = config.model.discriminator
     assert d.conditioning == "projection" and d.spectral_norm and not d.batch_norm
     for side in ("generator", "discriminator"):
