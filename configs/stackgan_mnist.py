@@ -1,8 +1,11 @@
 """StackGAN (Zhang et al. 2017) on built-in MNIST: stage I draws 14x14 digits, stage II 28x28.
 
 The class label, one-hot, is the condition (the paper's text embedding phi_t). Paper defaults kept:
-  * Conditioning augmentation: N_g = 128 (c_0, c_1), KL weight lambda = 1 (sec. 4.1: "lambda = 1
-    for all our experiments").
+  * Conditioning augmentation: N_g = 128 (c_0, c_1). KL weight lambda = 0.01, NOT the paper's 1
+    (sec. 4.1): with ten one-hot labels instead of thousands of captions, lambda = 1 pulled every
+    class's N(mu_y, sigma_y) onto N(0, I) (sigma 0.99, class means 0.1 apart) and the samples followed
+    the label 43% of the time; lambda = 0.01 gave 97.6% and FCD 9.6 at 5,000 steps (measured on CPU-2,
+    benchmarks/RESULTS.md). --config.loss.kl_weight=1 restores the paper's value.
   * Noise z: 100-d standard normal (N_z = 100).
   * D's compressed condition N_d = 128, replicated at D's last map; matching-aware D (sec. 4.1).
   * Adam, learning rate 2e-4, b1 0.5, batch 64 (sec. 4.1). The paper halves the rate every 100
@@ -32,7 +35,7 @@ def get_config():
     config.model.discriminator = dict(name="stackgan_discriminator", condition_dim=128,
                                       stage1_features=(32, 64), stage2_features=(32, 64, 128))
     config.loss.adversarial = "non_saturating"
-    config.loss.kl_weight = 1.0  # lambda.
+    config.loss.kl_weight = 0.01  # lambda; the paper's 1 erases one-hot labels (see above).
     # Adam(2e-4, b1 0.5) for both sides: the base config's.
     config.train.batch_size = 64
     config.train.steps = 5000  # As the other label-conditional configs.

@@ -163,7 +163,8 @@ def test_generator_loss_is_both_stages_plus_kl_by_hand(monkeypatch):
     # KL(N(mu, sigma^2) || N(0, 1)) = (mu^2 + sigma^2 - 1 - log sigma^2) / 2 per dimension.
     kl = (1.0 + 1 - 1 - 0) / 2 + (0 + 2 - 1 - math.log(2.0)) / 2  # Stage II's CA is N(0, I): 0.
     assert float(metrics["kl"]) == pytest.approx(kl, rel=1e-6)
-    assert float(loss) == pytest.approx(adversarial + 1.0 * kl, rel=1e-6)
+    assert float(loss) == pytest.approx(adversarial + method.kl_weight * kl, rel=1e-6)
+    assert method.kl_weight == 0.01  # The config's lambda.
 
 
 def test_config_mistakes_name_the_key():
