@@ -224,6 +224,13 @@ def multilabel_classification_loss(*, logits, targets) -> jax.Array:
     return jnp.mean(_sum_per_example(per_attribute))
 
 
+def gaussian_nll(*, x, mean, sigma: float) -> jax.Array:
+    """-log N(x; mean, sigma^2 I): sum_d [(x_d - mean_d)^2 / (2 sigma^2) + log sigma + log(2 pi) / 2],
+    summed over each example's elements, mean over the batch (a VAE's Gaussian decoder)."""
+    per_element = 0.5 * jnp.square((_f32(x) - _f32(mean)) / sigma) + jnp.log(sigma) + 0.5 * jnp.log(2.0 * jnp.pi)
+    return jnp.mean(_sum_per_example(per_element))
+
+
 def kl_standard_normal(*, mean, log_variance) -> jax.Array:
     """KL(N(mean, exp(log_variance)) || N(0, I)) (Kingma & Welling 2014).
 

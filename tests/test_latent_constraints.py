@@ -13,7 +13,8 @@ from jaxgan import images as image_io, methods
 from jaxgan import train as train_lib
 from jaxgan.errors import ConfigError
 from jaxgan.methods.base import DataInfo
-from jaxgan.methods.latent_constraints import (LatentConstraints, distance_penalty, gaussian_nll,
+from jaxgan.losses import gaussian_nll
+from jaxgan.methods.latent_constraints import (LatentConstraints, distance_penalty,
                                                phase_counter)
 from jaxgan.networks.vae import gated_update
 

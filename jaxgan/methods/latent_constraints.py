@@ -71,12 +71,6 @@ PHASE_METRICS_G = ("neg_elbo", "reconstruction", "kl", "adversarial", "distance"
 PHASE_METRICS_D = ("real_logit", "prior_logit", "actor_logit")
 
 
-def gaussian_nll(*, x: jax.Array, mean: jax.Array, sigma: float) -> jax.Array:
-    """-log N(x; mean, sigma^2 I), summed over each example's pixels, mean over the batch."""
-    per_pixel = 0.5 * jnp.square((x - mean) / sigma) + jnp.log(sigma) + 0.5 * jnp.log(2.0 * jnp.pi)
-    return jnp.mean(jnp.sum(per_pixel.reshape(x.shape[0], -1), axis=-1))
-
-
 def distance_penalty(z_new: jax.Array, z: jax.Array, sigma_z_bar: jax.Array) -> jax.Array:
     """(1 / sigma_z_bar^2) log(1 + (z' - z)^2), averaged over the latent dimensions: one value per example."""
     return jnp.mean(jnp.log1p(jnp.square(z_new - z)), axis=-1) / jnp.square(sigma_z_bar)
@@ -220,7 +214,7 @@ class LatentConstraints:
         """-ELBO with the KL term weighed by kl_weight; metrics: the unweighted -ELBO and both terms."""
         mean, log_variance = self.encode(variables, images)
         z = mean + jnp.exp(0.5 * log_variance) * jax.random.normal(rng, mean.shape)
-        reconstruction = gaussian_nll(x=images, mean=self.decode(variables, z), sigma=self.sigma_x)
+        reconstruction = losses.gaussian_nll(x=images, mean=self.decode(variables, z), sigma=self.sigma_x)
         kl = losses.kl_standard_normal(mean=mean, log_variance=log_variance)
         return reconstruction + self.kl_weight * kl, {"neg_elbo": reconstruction + kl,
                                                       "reconstruction": reconstruction, "kl": kl}
