@@ -19,8 +19,9 @@ Method 'cgan' (G(z, y), D(x, y)) with:
     runs G to draw its fakes, and the ResNet G's 3x3 convolutions at 28x28 are slow on CPU (the
     3,000-step n_dis = 1 run above took 41 min on 2 cores shared with other runs; the DCGAN G's
     took 5). This full config (25,000 steps) is not yet measured with the ResNet G: a GPU job.
-    The cheap variant is --config.train.n_critic=1 (not the paper's setting). The paper also
-    decays both rates linearly to 0, which the optimizer config does not offer (constant rates).
+    The cheap variant is --config.train.n_critic=1 (not the paper's setting). Both rates decay
+    linearly to 0 over the run (pfnet-research/sngan_projection: LinearShift of Adam's alpha from
+    iteration 0 to the last, for G and D), so a longer --config.train.steps stretches the decay.
   * EMA of G's weights (decay 0.999) for samples: not in the paper, an engine option.
 TTUR (Heusel et al. 2017) would be per-side learning rates in config.optimizer; the paper uses
 equal rates, so none here. DiffAugment (Zhao et al. 2020) is off; turn it on with
@@ -39,7 +40,8 @@ def get_config():
     config.model.discriminator = dict(name="dcgan_discriminator", features=(32, 64), conditioning="projection",
                                       spectral_norm=True, batch_norm=False)
     config.loss.adversarial = "hinge"  # Miyato & Koyama 2018.
-    adam = dict(learning_rate=2e-4, b1=0.0, b2=0.9)  # Miyato & Koyama 2018: Adam(2e-4, 0, 0.9).
+    # Miyato & Koyama 2018: Adam(2e-4, 0, 0.9), decayed linearly to 0.
+    adam = dict(learning_rate=2e-4, b1=0.0, b2=0.9, linear_decay=True)
     config.optimizer.generator = optimizer_config(**adam)
     config.optimizer.discriminator = optimizer_config(**adam)
     config.train.n_critic = 5  # Miyato & Koyama 2018: n_dis = 5.

@@ -20,6 +20,7 @@ def optimizer_config(**overrides: Any) -> ml_collections.ConfigDict:
         name="adam", learning_rate=2e-4, b1=0.5, b2=0.999,  # Adam as in DCGAN (Radford et al. 2016).
         momentum=0.0, final_momentum=0.0, momentum_steps=0,  # SGD momentum, ramped linearly.
         decay_factor=1.0, min_learning_rate=0.0,  # lr_t = max(lr / decay_factor^t, min_learning_rate).
+        linear_decay=False,  # lr_t = lr * (1 - t / T): to 0 at the run's last update (train.steps).
     ))
     config.update(overrides)
     return config
@@ -98,6 +99,7 @@ def _optimizer_rules(side: str) -> dict:
         p + "momentum_steps": NON_NEGATIVE_INT,
         p + "decay_factor": (lambda v: _is_number(v) and v >= 1, "must be >= 1 (1 = no decay)"),
         p + "min_learning_rate": NON_NEGATIVE,
+        p + "linear_decay": BOOL,
     }
 
 

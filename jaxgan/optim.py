@@ -8,10 +8,25 @@ from typing import Any, Tuple
 import ml_collections
 import optax
 
+from jaxgan.errors import ConfigError
 
-def learning_rate_schedule(config: ml_collections.ConfigDict) -> optax.Schedule:
-    """lr_t = max(lr * decay_factor^-t, min_learning_rate): the exponential decay of
-    Mirza & Osindero (2014) (0.1 divided by 1.00004 per update, down to 1e-6)."""
+
+def learning_rate_schedule(config: ml_collections.ConfigDict, total_updates: int = 0) -> optax.Schedule:
+    """The side's learning rate lr_t at its update t:
+
+    * constant: lr_t = lr;
+    * exponential (``decay_factor`` > 1): lr_t = max(lr * decay_factor^-t, min_learning_rate), the
+      decay of Mirza & Osindero (2014) (0.1 divided by 1.00004 per update, down to 1e-6);
+    * linear (``linear_decay``): lr_t = lr * (1 - t / T), reaching 0 at the run's last update
+      T = ``total_updates`` (Miyato & Koyama 2018 decay both Adam rates so).
+    """
+    if config.linear_decay:
+        if config.decay_factor != 1.0:
+            raise ConfigError(f"linear_decay=True and decay_factor={config.decay_factor!r} are two schedules "
+                              "for one optimizer: keep one (set decay_factor=1.0 or linear_decay=False)")
+        if total_updates < 1:
+            raise ConfigError("linear_decay=True needs the run's number of updates (train.steps) to decay over")
+        return optax.linear_schedule(config.learning_rate, 0.0, total_updates)
     if config.decay_factor == 1.0:
         return optax.constant_schedule(config.learning_rate)
     # end_value is a floor only for decaying rates (optax clips from above when decay_rate >= 1).
@@ -20,10 +35,11 @@ def learning_rate_schedule(config: ml_collections.ConfigDict) -> optax.Schedule:
                                    end_value=config.min_learning_rate or None)
 
 
-def build(config: ml_collections.ConfigDict) -> optax.GradientTransformation:
+def build(config: ml_collections.ConfigDict, total_updates: int = 0) -> optax.GradientTransformation:
     """Adam(lr, b1, b2), or SGD whose momentum ramps linearly from ``momentum`` to
-    ``final_momentum`` over ``momentum_steps`` updates."""
-    lr = learning_rate_schedule(config)
+    ``final_momentum`` over ``momentum_steps`` updates; ``total_updates`` is this side's number
+    of updates in the run (for ``linear_decay``)."""
+    lr = learning_rate_schedule(config, total_updates)
     if config.name == "adam":
         return optax.inject_hyperparams(optax.adam)(learning_rate=lr, b1=config.b1, b2=config.b2)
     momentum = optax.linear_schedule(config.momentum, config.final_momentum, max(config.momentum_steps, 1))
@@ -35,7 +51,10 @@ def build_pair(config: ml_collections.ConfigDict, method: Any
     """(generator, discriminator) optimizers from ``config.optimizer``, passed through the method's
     ``wrap_optimizers(g_tx, d_tx)`` when it has one: a multi-phase method (e.g. Latent Constraints:
     a VAE first, then actor and critic) gates which parameters each phase trains there, with the
-    phase's position kept in the optimizer state."""
-    pair = build(config.optimizer.generator), build(config.optimizer.discriminator)
+    phase's position kept in the optimizer state. A ``linear_decay`` rate spans the whole run:
+    train.steps updates for D and train.steps // n_critic for G."""
+    steps = config.train.steps  # D updates; G updates on every n_critic-th step.
+    pair = (build(config.optimizer.generator, max(steps // config.train.n_critic, 1)),
+            build(config.optimizer.discriminator, steps))
     wrap = getattr(method, "wrap_optimizers", None)
     return pair if wrap is None else wrap(*pair)

@@ -6,7 +6,8 @@ import optax
 import pytest
 
 from jaxgan import optim
-from jaxgan.config import optimizer_config
+from jaxgan.config import base_config, optimizer_config
+from jaxgan.errors import ConfigError
 
 
 def _lr(tx, params, steps):
@@ -42,3 +43,29 @@ def test_adam_matches_optax_adam():
     u1, _ = ours.update(grads, ours.init(params), params)
     u2, _ = ref.update(grads, ref.init(params), params)
     np.testing.assert_allclose(u1["w"], u2["w"], rtol=1e-6)
+
+
+def test_linear_decay_reaches_zero_at_the_last_update():
+    # Miyato & Koyama 2018 (sngan_projection): Adam's rate decays linearly to 0 over the run.
+    config = optimizer_config(learning_rate=2e-4, b1=0.0, b2=0.9, linear_decay=True)
+    schedule = optim.learning_rate_schedule(config, total_updates=8)
+    assert [float(schedule(t)) for t in (0, 2, 8, 20)] == pytest.approx([2e-4, 1.5e-4, 0.0, 0.0])
+    assert _lr(optim.build(config, total_updates=8), {"w": jnp.zeros(2)}, 5)[0] == pytest.approx(2e-4 * 4 / 8)
+
+
+def test_linear_decay_counts_each_sides_updates():
+    # With n_critic = 5, D makes train.steps updates and G one in five: both reach 0 at the end.
+    config = base_config()
+    config.train.steps, config.train.n_critic = 50, 5
+    for side in (config.optimizer.generator, config.optimizer.discriminator):
+        side.linear_decay = True
+    g_tx, d_tx = optim.build_pair(config, method=None)
+    params = {"w": jnp.zeros(2)}
+    assert _lr(g_tx, params, 5)[0] == pytest.approx(2e-4 * (1 - 4 / 10))
+    assert _lr(d_tx, params, 5)[0] == pytest.approx(2e-4 * (1 - 4 / 50))
+
+
+def test_two_schedules_on_one_optimizer_are_an_error():
+    config = optimizer_config(linear_decay=True, decay_factor=1.00004)
+    with pytest.raises(ConfigError, match="two schedules"):
+        optim.build(config, total_updates=10)
