@@ -4,6 +4,7 @@ cGAN with a ResNet CBN generator, spectral-norm projection D and hinge loss."""
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from jaxgan import networks
 from jaxgan import train as train_lib
@@ -42,8 +43,9 @@ def test_config_has_the_papers_settings():
 
 def test_real_training_steps(tmp_path):
     """Five steps with n_dis = 5: D updates on every step, G on the fifth; the spectral-norm vectors
-    (in D's batch_stats) and CBN's running statistics (in G's) are updated by training."""
-    trainer = train_lib.Trainer(tiny_config("projection_mnist"), str(tmp_path))
+    (in D's batch_stats) and CBN's running statistics (in G's) are updated by training; both
+    Adam rates decay linearly to 0 over the run (D: 5 updates, G: 1)."""
+    trainer = train_lib.Trainer(tiny_config("projection_mnist", steps=5), str(tmp_path))
     d_stats0 = jax.device_get(trainer.state.discriminator.collections)
     g_stats0 = jax.device_get(trainer.state.generator.collections)
     history = [jax.device_get(trainer.train_steps(1)) for _ in range(5)]
@@ -57,3 +59,6 @@ def test_real_training_steps(tmp_path):
                              jax.device_get(trainer.state.generator.collections))
     assert all(jax.tree.leaves(g_changed))
     assert all(np.isfinite(v).all() for v in jax.tree.leaves(jax.device_get(trainer.state.generator.params)))
+    rate = {side: float(getattr(trainer.state, side).opt_state.hyperparams["learning_rate"])
+            for side in ("discriminator", "generator")}  # The rate each side's last update used.
+    assert rate == {"discriminator": pytest.approx(2e-4 * (1 - 4 / 5)), "generator": pytest.approx(2e-4)}
