@@ -12,6 +12,7 @@ one override away: configs/cgan_mnist.py:paper_sgd (see get_config's argument).
 """
 
 from jaxgan.config import base_config, optimizer_config
+from jaxgan.errors import ConfigError
 
 
 def get_config(variant: str = ""):
@@ -32,7 +33,7 @@ def get_config(variant: str = ""):
         config.optimizer.generator = optimizer_config(**sgd)
         config.optimizer.discriminator = optimizer_config(**sgd)
     elif variant:
-        raise ValueError(f"unknown variant {variant!r} of cgan_mnist; the one variant is 'paper_sgd'")
+        raise ConfigError(f"unknown variant {variant!r} of cgan_mnist; the one variant is 'paper_sgd'")
     config.train.batch_size = 100  # Paper: minibatch 100.
     config.train.steps = 5000
     config.train.log_every = 100

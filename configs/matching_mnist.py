@@ -16,12 +16,13 @@ with --config.loss.diffaugment=color,translation,cutout.
 """
 
 from jaxgan.config import base_config
+from jaxgan.errors import ConfigError
 
 
 def get_config(variant: str = ""):
     """``--config configs/matching_mnist.py:separate`` selects separate realism and match scores."""
     if variant not in ("", "separate"):
-        raise ValueError(f"unknown variant {variant!r} of matching_mnist; the one variant is 'separate'")
+        raise ConfigError(f"unknown variant {variant!r} of matching_mnist; the one variant is 'separate'")
     config = base_config()
     config.method = "matching_aware"
     config.model.discriminator_structure = variant or "joint"

@@ -64,8 +64,14 @@ def parse_flags(argv: List[str]) -> List[str]:
     (ml_collections raises it from deep inside the parser)."""
     try:
         return flags.FLAGS(argv)
-    except flags.Error as e:  # A value of the wrong type, or an unknown flag.
-        print(f"error: {e}\nPass --help for the flags.", file=sys.stderr)
+    except flags.Error as e:  # A value of the wrong type, an unknown flag, or a config file's own error.
+        # ml_collections re-raises a config file's error with its traceback in the message; the
+        # innermost jaxgan error in the chain is the one the config file raised.
+        user_error, link = None, e
+        while link is not None:
+            user_error = link if isinstance(link, JaxganError) else user_error
+            link = link.__cause__ or link.__context__
+        print(f"error: {user_error or e}\nPass --help for the flags.", file=sys.stderr)
         sys.exit(2)
     except (AttributeError, KeyError) as e:
         while not isinstance(e, KeyError) and e.__context__ is not None:  # The KeyError holds the

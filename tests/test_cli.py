@@ -79,3 +79,10 @@ def test_bad_input_gives_one_clear_error(override, message, tmp_path):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr, result.stderr
     assert __import__("re").search(message, result.stderr), result.stderr
+
+
+def test_unknown_config_variant_is_one_clear_error(tmp_path):
+    result = _run("jaxgan.main", "--config", "configs/projection_mnist.py:ndis1", "--workdir", str(tmp_path / "w"))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "unknown variant 'ndis1' of projection_mnist; the one variant is 'n_dis1'" in result.stderr

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from jaxgan import networks
+from jaxgan.errors import ConfigError
 from jaxgan import train as train_lib
 
 from conftest import load_config, tiny_config
@@ -38,7 +39,18 @@ def test_config_has_the_papers_settings():
     assert d.conditioning == "projection" and d.spectral_norm and not d.batch_norm
     for side in ("generator", "discriminator"):
         opt = config.optimizer[side]
-        assert (opt.name, opt.learning_rate, opt.b1, opt.b2) == ("adam", 2e-4, 0.0, 0.9)
+        assert (opt.name, opt.learning_rate, opt.b1, opt.b2, opt.linear_decay) == ("adam", 2e-4, 0.0, 0.9, True)
+
+
+def test_n_dis1_variant_changes_only_the_schedule():
+    paper, variant = load_config("projection_mnist"), load_config("projection_mnist", "n_dis1")
+    assert variant.model == paper.model and variant.loss == paper.loss
+    assert (variant.train.n_critic, variant.train.steps) == (1, 8000)
+    for side in ("generator", "discriminator"):
+        opt = variant.optimizer[side]
+        assert (opt.learning_rate, opt.b1, opt.b2, opt.linear_decay) == (2e-4, 0.5, 0.999, False)
+    with pytest.raises(ConfigError, match="unknown variant"):
+        load_config("projection_mnist", "ndis1")
 
 
 def test_real_training_steps(tmp_path):
