@@ -19,9 +19,9 @@ Method 'cgan' (G(z, y), D(x, y)) with:
     runs G to draw its fakes, and the ResNet G's 3x3 convolutions at 28x28 are slow on CPU (the
     3,000-step n_dis = 1 run above took 41 min on 2 cores shared with other runs; the DCGAN G's
     took 5). This full config (25,000 steps) is not yet measured with the ResNet G: a GPU job.
-    Both rates decay
-    linearly to 0 over the run (pfnet-research/sngan_projection: LinearShift of Adam's alpha from
-    iteration 0 to the last, for G and D), so a longer --config.train.steps stretches the decay.
+    Both rates decay linearly to 0 over the run (pfnet-research/sngan_projection: LinearShift of
+    Adam's alpha from iteration 0 to the last, for G and D), so a longer --config.train.steps
+    stretches the decay.
   * EMA of G's weights (decay 0.999) for samples: not in the paper, an engine option.
 TTUR (Heusel et al. 2017) would be per-side learning rates in config.optimizer; the paper uses
 equal rates, so none here. DiffAugment (Zhao et al. 2020) is off; turn it on with
