@@ -32,7 +32,9 @@ def get_config():
     config.loss.classification_weight = 1.0  # Odena et al. 2017: L_S + L_C, equal weights.
     # Odena et al. 2017, appendix: Adam(2e-4, b1 0.5, b2 0.999) for both sides (the base config's).
     config.train.batch_size = 100  # Odena et al. 2017, appendix: batch 100.
-    config.train.steps = 5000  # The paper trains 50000 iterations; 5000 as configs/cgan_dcgan_mnist.py.
+    # The paper trains 50000 iterations (--config.train.steps=50000: 99.34% label accuracy, FCD 15.8,
+    # benchmarks/RESULTS.md); 5000 as configs/cgan_dcgan_mnist.py, for the one-budget table.
+    config.train.steps = 5000
     config.train.ema_decay = 0.999
     config.train.log_every = 100
     config.train.sample_every = 1000
