@@ -57,7 +57,9 @@ def get_config():
     config.model.sigma_x = 0.2  # 0.1 on a [0, 1] pixel scale (paper: 0.1, scale not verified).
     config.model.generator = dict(name="vae_actor", encoder_units=(512, 512), decoder_units=(512, 512),
                                   actor_units=(512, 512, 512, 512), label_units=512)
-    config.model.discriminator = dict(name="latent_critic", units=(512, 512, 512, 512), label_units=512)
+    # The critic D(z, c) and the attribute classifier D_attr(z) (2 x 512, for the transformation).
+    config.model.discriminator = dict(name="latent_critic", units=(512, 512, 512, 512), label_units=512,
+                                      attribute_units=(512, 512))
     config.loss.adversarial = "non_saturating"
     config.loss.kl_weight = 1.0  # The ELBO.
     # Paper: 0.1 (recalled, not verified). Measured here: 0.1 shut the actor's gates within 250 updates
@@ -76,5 +78,6 @@ def get_config():
     # Identity-preserving transformation (jaxgan.sample --transform_to=CLASS).
     config.sample.transform_steps = 100
     config.sample.transform_step_size = 0.2
-    config.sample.transform_lambda_dist = 0.01
+    config.sample.transform_lambda_dist = 0.001
+    config.sample.transform_realism_weight = 1.0
     return config

@@ -88,7 +88,7 @@ def tiny_latent_constraints(*, steps: int = 3, vae_steps: int = 1, batch_size: i
     config.model.latent_dim = 4
     config.model.vae_steps = vae_steps
     config.model.generator.update(dict(encoder_units=(8,), decoder_units=(8,), actor_units=(8, 8), label_units=4))
-    config.model.discriminator.update(dict(units=(8, 8), label_units=4))
+    config.model.discriminator.update(dict(units=(8, 8), label_units=4, attribute_units=(8,)))
     return tiny(config, steps=steps, batch_size=batch_size)
 
 

@@ -48,11 +48,13 @@ def test_networks_parameter_counts_and_shapes():
     params = g_vars["params"]
     assert set(params) == {"encoder", "decoder", "actor"} and set(g_vars) == {"params"} and set(d_vars) == {"params"}
     # Encoder 784 -> 8 -> 2x4; decoder 4 -> 8 -> 784; actor [z(4), Dense(onehot(10)) (4)] -> 8 -> 8 -> 2x4;
-    # critic [z(4), Dense(onehot(10)) (4)] -> 8 -> 8 -> 1.
+    # critic [z(4), Dense(onehot(10)) (4)] -> 8 -> 8 -> 1; attribute classifier z(4) -> 8 -> 10.
     assert _count(params["encoder"]) == (784 * 8 + 8) + (8 * 8 + 8)
     assert _count(params["decoder"]) == (4 * 8 + 8) + (8 * 784 + 784)
     assert _count(params["actor"]) == (10 * 4 + 4) + (8 * 8 + 8) + (8 * 8 + 8) + (8 * 8 + 8)
-    assert _count(d_vars["params"]) == (10 * 4 + 4) + (8 * 8 + 8) + (8 * 8 + 8) + (8 * 1 + 1)
+    assert set(d_vars["params"]) == {"critic", "attribute"}
+    assert _count(d_vars["params"]["critic"]) == (10 * 4 + 4) + (8 * 8 + 8) + (8 * 8 + 8) + (8 * 1 + 1)
+    assert _count(d_vars["params"]["attribute"]) == (4 * 8 + 8) + (8 * 10 + 10)
 
     images, z, labels = jnp.zeros((3, 28, 28, 1)), jnp.ones((3, 4)), jnp.array([0, 5, 9])
     mean, log_variance = method.encode(g_vars, images)
@@ -62,9 +64,11 @@ def test_networks_parameter_counts_and_shapes():
     out = method.generate(g_vars, z, labels)
     assert out.shape == (3, 28, 28, 1) and float(jnp.abs(out).max()) <= 1.0  # The engine's image range.
     assert method.critic.apply(d_vars, z, labels).shape == (3,)
+    log_probs = method.attribute_log_probs(d_vars, z)
+    assert log_probs.shape == (3, 10) and np.allclose(jnp.exp(log_probs).sum(-1), 1.0, rtol=1e-5)
 
     # The config's full-size networks: encoder 784-512-512-2x16, decoder 16-512-512-784, actor and critic
-    # 4 x 512 with a 512-unit label embedding.
+    # 4 x 512 with a 512-unit label embedding, attribute classifier 16-512-512-10.
     full = methods.build(__import__("conftest").load_config("latent_constraints_mnist"), MNIST)
     shapes = jax.eval_shape(full.init, jax.random.PRNGKey(0), {"image": jnp.zeros((1, 28, 28, 1)),
                                                                "label": jnp.zeros((1,), jnp.int32)})
@@ -73,7 +77,8 @@ def test_networks_parameter_counts_and_shapes():
     assert _count(g["decoder"]) == 16 * 512 + 512 + 512 * 512 + 512 + 512 * 784 + 784
     trunk = (10 * 512 + 512) + (528 * 512 + 512) + 3 * (512 * 512 + 512)
     assert _count(g["actor"]) == trunk + 512 * 32 + 32
-    assert _count(d) == trunk + 512 + 1
+    assert _count(d["critic"]) == trunk + 512 + 1
+    assert _count(d["attribute"]) == (16 * 512 + 512) + (512 * 512 + 512) + (512 * 10 + 10)
 
 
 def test_gaussian_nll_kl_and_elbo_by_hand():
@@ -128,6 +133,33 @@ def test_gated_actor_by_hand():
                                                     rtol=1e-6)
 
 
+def test_critic_loss_by_hand():
+    # Non-saturating: L_D = softplus(-D(z_q, c)) + softplus(D(z_p, c)) + softplus(D(G(z_p', c), c))
+    # - log softmax(D_attr(z_q))_c, from the networks' outputs computed here with the loss's own draws.
+    method = _method()
+    g_vars, d_vars = _variables(method)
+    images = jnp.asarray(np.random.default_rng(1).uniform(-1, 1, (3, 28, 28, 1)), jnp.float32)
+    labels, rng = jnp.array([1, 4, 9]), jax.random.PRNGKey(7)
+    loss, metrics = method.critic_loss(d_vars, g_vars, {"image": images, "label": labels}, rng)
+
+    eps_rng, prior_rng, actor_rng = jax.random.split(rng, 3)
+    m, log_var = method.encode(g_vars, images)
+    z_q = m + jnp.exp(0.5 * log_var) * jax.random.normal(eps_rng, m.shape)
+    z_p = jax.random.normal(prior_rng, (3, 4))
+    z_a = method.move(g_vars, jax.random.normal(actor_rng, (3, 4)), labels)[0]
+    d = lambda z: np.asarray(method.critic.apply(d_vars, z, labels), np.float64)  # noqa: E731
+    softplus = lambda x: np.log1p(np.exp(x))  # noqa: E731
+    class_logits = np.asarray(method.critic.apply(d_vars, z_q, method="classify"), np.float64)
+    log_softmax = class_logits - np.log(np.exp(class_logits).sum(-1, keepdims=True))
+    cross_entropy = -np.mean(log_softmax[np.arange(3), np.asarray(labels)])
+    expected = (np.mean(softplus(-d(z_q))) + np.mean(softplus(d(z_p))) + np.mean(softplus(d(z_a)))
+                + cross_entropy)
+    assert float(loss) == pytest.approx(expected, rel=1e-5)
+    assert float(metrics["attribute_loss"]) == pytest.approx(cross_entropy, rel=1e-5)
+    accuracy = np.mean(class_logits.argmax(-1) == np.asarray(labels))
+    assert float(metrics["attribute_accuracy"]) == pytest.approx(accuracy)
+
+
 @pytest.mark.parametrize("key, value, message", [
     ("model.vae_steps", 3, r"vae_steps=3: the VAE phase needs 1 <= vae_steps < train.steps=3"),
     ("model.vae_steps", 0, r"vae_steps=0"),
@@ -136,6 +168,7 @@ def test_gated_actor_by_hand():
     ("loss.lambda_dist", -1.0, r"lambda_dist=-1.0 must be >= 0"),
     ("model.noise", "uniform", r"noise='uniform': the prior of the VAE is N\(0, I\)"),
     ("sample.transform_steps", 0, r"transform_steps=0 must be a positive integer"),
+    ("sample.transform_realism_weight", -0.5, r"transform_realism_weight=-0.5 must be >= 0"),
 ])
 def test_config_mistakes_name_the_key(key, value, message):
     with pytest.raises(ConfigError, match=message):
@@ -190,22 +223,27 @@ def test_training_across_the_phase_boundary_freezes_exactly(tmp_path):
     vae_steps, actor_steps = history[:3], history[3:]
     assert vae_steps[0]["g/neg_elbo"] != vae_steps[-1]["g/neg_elbo"] and vae_steps[0]["g/kl"] > 0
     assert all(h["d/loss"] == 0 and h["d/grad_norm"] == 0 and h["g/distance"] == 0 for h in vae_steps)
-    assert all(h["g/neg_elbo"] == 0 and h["d/loss"] > 0 and h["g/distance"] > 0 for h in actor_steps)
-    for name in ("d/loss", "g/loss", "g/adversarial", "d/real_logit"):
+    assert all(h["d/attribute_loss"] == 0 for h in vae_steps)
+    assert all(h["g/neg_elbo"] == 0 and h["d/loss"] > 0 and h["g/distance"] > 0 and h["d/attribute_loss"] > 0
+               for h in actor_steps)
+    for name in ("d/loss", "g/loss", "g/adversarial", "d/real_logit", "d/attribute_loss"):
         assert actor_steps[0][name] != actor_steps[-1][name], name
 
     # The identity-preserving transformation on real test images with the trained state: images of the same
-    # shape in [-1, 1]; gradient ascent from z0 on J = log D(z, target) - lambda L_dist(z, z0), with L_dist >= 0
-    # and 0 at z0, raises the target class's critic value.
+    # shape in [-1, 1]; gradient ascent from z0 on J = log p_attr(target | z) + rho log D(z, target)
+    # - lambda L_dist(z, z0), with L_dist >= 0 and 0 at z0, raises the target class's critic terms.
     method, state = trainer.method, trainer.state
     images = jnp.asarray(trainer.pipeline.local_batch(100)["image"][:4])
     targets = jnp.array([0, 3, 5, 9])
-    transform = jax.jit(functools.partial(method.transform, steps=5, step_size=0.05, lambda_dist=0.1))
+    transform = jax.jit(functools.partial(method.transform, steps=5, step_size=0.05, lambda_dist=0.1,
+                                          realism_weight=1.0))
     out, z = transform(state.generator_variables(), state.discriminator.variables(), images, targets)
     assert out.shape == images.shape and float(jnp.abs(out).max()) <= 1.0
     z0 = method.encode(state.generator_variables(), images)[0]
-    before = method.critic_log_probs(state.discriminator.variables(), z0)[jnp.arange(4), targets]
-    after = method.critic_log_probs(state.discriminator.variables(), z)[jnp.arange(4), targets]
+    d_vars = state.discriminator.variables()
+    target_terms = lambda z: (method.attribute_log_probs(d_vars, z)  # noqa: E731
+                              + method.critic_log_probs(d_vars, z))[jnp.arange(4), targets]
+    before, after = target_terms(z0), target_terms(z)
     assert bool(jnp.all(after > before)), (before, after)
     # Weights over classes replace the one-hot target: all-zero weights leave z0 where it is.
     _, z_same = transform(state.generator_variables(), state.discriminator.variables(), images, targets,

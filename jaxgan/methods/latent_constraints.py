@@ -16,7 +16,11 @@ One run, two phases, counted in updates of each side (``config.model.vae_steps``
    z ~ N(0, I) and actor outputs G(z, c) are fake:
 
        L_D = adv_real(D(z_q, c)) + adv_fake(D(z_p, c)) + adv_fake(D(G(z_p', c), c))
+             - log softmax(D_attr(z_q))_c
        L_G = adv_G(D(G(z, c), c)) + lambda_dist * L_dist(G(z, c), z)
+
+   The last term of L_D trains the attribute classifier D_attr(z) (its own parameters, the same side
+   and optimizer) on the posterior latents; only the transformation below uses it.
 
    with the actor's gated update z' = (1 - sigma(g)) z + sigma(g) dz (``jaxgan.networks.vae``) and the
    distance penalty, which keeps z' near the prior sample it came from:
@@ -40,14 +44,16 @@ with ``train.n_critic = 1`` (required) the counter is the engine's step. The ina
 are reported as 0; ``phase`` is 0 during the VAE phase and 1 after.
 
 Identity-preserving transformation (``transform``): from a real image's posterior mean z0, gradient
-ascent in latent space on
+ascent in latent space on the critics' values (Engel et al. 2017: the attribute critic and the
+realism critic, the latent optimised against both)
 
-    J(z) = sum_k w_k log sigmoid(D(z, k)) - lambda * L_dist(z, z0)
+    J(z) = sum_k w_k [log softmax(D_attr(z))_k + rho log sigmoid(D(z, k))] - lambda * L_dist(z, z0)
 
-(w = one-hot of the target class by default: the log-probability that the critic accepts z as class
-k, a weighted sum over classes when ``weights`` is given), then decode. The distance term, with
-sigma_z_bar from the images' own posteriors, keeps what the critic does not care about: the identity
-(style) of the digit.
+(w = one-hot of the target class by default, a weighted sum over classes when ``weights`` is given;
+rho = ``sample.transform_realism_weight``), then decode. D_attr pulls z towards the class everywhere in
+latent space; D(z, k) keeps it where real latents of class k lie. The distance term, with sigma_z_bar
+from the images' own posteriors, keeps what the critics do not care about: the identity (style) of the
+digit.
 """
 
 from __future__ import annotations
@@ -64,11 +70,11 @@ import optax
 from jaxgan import losses, networks
 from jaxgan.errors import ConfigError
 from jaxgan.methods.base import Batch, DataInfo, Variables
-from jaxgan.networks.vae import VAEActor
+from jaxgan.networks.vae import LatentCritics, VAEActor
 
 ACTOR = "actor"  # Top-level key of the actor's parameters in VAEActor; the others belong to the VAE.
 PHASE_METRICS_G = ("neg_elbo", "reconstruction", "kl", "adversarial", "distance", "gate", "fake_logit")
-PHASE_METRICS_D = ("real_logit", "prior_logit", "actor_logit")
+PHASE_METRICS_D = ("real_logit", "prior_logit", "actor_logit", "attribute_loss", "attribute_accuracy")
 
 
 def distance_penalty(z_new: jax.Array, z: jax.Array, sigma_z_bar: jax.Array) -> jax.Array:
@@ -89,7 +95,7 @@ def phase_counter(opt_state: Any) -> jax.Array:
 @dataclasses.dataclass(frozen=True)
 class LatentConstraints:
     model: VAEActor  # Encoder, decoder and actor: the generator side.
-    critic: nn.Module  # D(z, c): the discriminator side.
+    critic: nn.Module  # D(z, c) and D_attr(z) (LatentCritics): the discriminator side.
     num_classes: int
     latent_dim: int
     vae_steps: int
@@ -100,6 +106,7 @@ class LatentConstraints:
     transform_steps: int = 100
     transform_step_size: float = 0.05
     transform_lambda_dist: float = 0.1
+    transform_realism_weight: float = 1.0
 
     @classmethod
     def from_config(cls, config: ml_collections.ConfigDict, data: DataInfo) -> "LatentConstraints":
@@ -136,12 +143,14 @@ class LatentConstraints:
              f"config.sample.transform_step_size={sample.get('transform_step_size')!r} must be > 0"),
             (number(sample.get("transform_lambda_dist", 0.0)) and sample.get("transform_lambda_dist", 0.0) >= 0,
              f"config.sample.transform_lambda_dist={sample.get('transform_lambda_dist')!r} must be >= 0"),
+            (number(sample.get("transform_realism_weight", 0.0)) and sample.get("transform_realism_weight", 0.0) >= 0,
+             f"config.sample.transform_realism_weight={sample.get('transform_realism_weight')!r} must be >= 0"),
             (model.generator.get("name") == "vae_actor",
              f"config.model.generator.name={model.generator.get('name')!r}: method 'latent_constraints' needs "
              "model.generator.name='vae_actor' (encoder, decoder and actor)"),
             (model.discriminator.get("name") == "latent_critic",
              f"config.model.discriminator.name={model.discriminator.get('name')!r}: method 'latent_constraints' "
-             "needs model.discriminator.name='latent_critic' (a critic of latents, not images)"),
+             "needs model.discriminator.name='latent_critic' (critics of latents, not images)"),
         ]
         problems = [message for ok, message in checks if not ok]
         if problems:
@@ -195,7 +204,7 @@ class LatentConstraints:
         labels = batch["label"]
         z = self.sample_noise(z_rng, labels.shape[0])
         g_vars = self.model.init(g_rng, batch["image"], z, labels, method=VAEActor.init_all)
-        d_vars = self.critic.init(d_rng, z, labels)
+        d_vars = self.critic.init(d_rng, z, labels, method=LatentCritics.init_all)
         return dict(g_vars), dict(d_vars), {}
 
     def encode(self, variables: Variables, images: jax.Array) -> Tuple[jax.Array, jax.Array]:
@@ -239,19 +248,24 @@ class LatentConstraints:
     def critic_loss(self, critic_variables: Variables, variables: Variables, batch: Batch, rng: jax.Array
                     ) -> Tuple[jax.Array, Dict[str, jax.Array]]:
         """Posterior latents of the batch's images with their labels are real; prior samples and the
-        actor's outputs (held fixed) with the same labels are fake."""
+        actor's outputs (held fixed) with the same labels are fake; plus D_attr's cross-entropy on the
+        posterior latents."""
         labels, n = batch["label"], batch["label"].shape[0]
         eps_rng, prior_rng, actor_rng = jax.random.split(rng, 3)
         mean, log_variance = self.encode(variables, batch["image"])
-        z_real = mean + jnp.exp(0.5 * log_variance) * jax.random.normal(eps_rng, mean.shape)
+        z_real = jax.lax.stop_gradient(mean + jnp.exp(0.5 * log_variance) * jax.random.normal(eps_rng, mean.shape))
         z_prior = self.sample_noise(prior_rng, n)
         z_actor = jax.lax.stop_gradient(self.move(variables, self.sample_noise(actor_rng, n), labels)[0])
-        real, prior, actor = (self.critic.apply(critic_variables, jax.lax.stop_gradient(z), labels)
-                              for z in (z_real, z_prior, z_actor))
+        real, prior, actor = (self.critic.apply(critic_variables, z, labels) for z in (z_real, z_prior, z_actor))
+        class_logits = self.critic.apply(critic_variables, z_real, method=LatentCritics.classify)
+        attribute = jnp.mean(optax.softmax_cross_entropy_with_integer_labels(class_logits, labels))
         loss = (losses.discriminator_real_loss(self.adversarial_loss, logits=real)
                 + losses.discriminator_fake_loss(self.adversarial_loss, logits=prior)
-                + losses.discriminator_fake_loss(self.adversarial_loss, logits=actor))
-        return loss, {"real_logit": real.mean(), "prior_logit": prior.mean(), "actor_logit": actor.mean()}
+                + losses.discriminator_fake_loss(self.adversarial_loss, logits=actor)
+                + attribute)
+        return loss, {"real_logit": real.mean(), "prior_logit": prior.mean(), "actor_logit": actor.mean(),
+                      "attribute_loss": attribute,
+                      "attribute_accuracy": jnp.mean((jnp.argmax(class_logits, -1) == labels).astype(jnp.float32))}
 
     def generator_loss(self, params, state, batch: Batch, rng: jax.Array):
         """-ELBO while the generator side's update counter is below vae_steps, the actor's loss after."""
@@ -294,10 +308,14 @@ class LatentConstraints:
         logits = jax.vmap(one_class, out_axes=-1)(jnp.arange(self.num_classes))
         return jax.nn.log_sigmoid(logits)
 
+    def attribute_log_probs(self, critic_variables: Variables, z: jax.Array) -> jax.Array:
+        """log softmax(D_attr(z)): [B, num_classes]."""
+        return jax.nn.log_softmax(self.critic.apply(critic_variables, z, method=LatentCritics.classify))
+
     def transform(self, variables: Variables, critic_variables: Variables, images: jax.Array,
                   target_labels: jax.Array, *, steps: Optional[int] = None, step_size: Optional[float] = None,
-                  lambda_dist: Optional[float] = None, weights: Optional[jax.Array] = None
-                  ) -> Tuple[jax.Array, jax.Array]:
+                  lambda_dist: Optional[float] = None, realism_weight: Optional[float] = None,
+                  weights: Optional[jax.Array] = None) -> Tuple[jax.Array, jax.Array]:
         """Identity-preserving transformation of ``images`` towards ``target_labels`` (pure, jit-able with
         ``steps`` static): ``steps`` steps of gradient ascent z <- z + step_size * grad J(z) from the
         posterior mean z0, with J of the module docstring; ``weights`` [B, K] or [K] replaces the one-hot
@@ -305,6 +323,7 @@ class LatentConstraints:
         steps = self.transform_steps if steps is None else steps
         step_size = self.transform_step_size if step_size is None else step_size
         lambda_dist = self.transform_lambda_dist if lambda_dist is None else lambda_dist
+        realism_weight = self.transform_realism_weight if realism_weight is None else realism_weight
         if weights is None:
             weights = jax.nn.one_hot(target_labels, self.num_classes)
         weights = jnp.broadcast_to(jnp.asarray(weights, jnp.float32), (images.shape[0], self.num_classes))
@@ -312,7 +331,9 @@ class LatentConstraints:
         sigma_z_bar = jnp.mean(jnp.exp(0.5 * log_variance))
 
         def objective(z):  # Sum of independent per-example objectives: its gradient is per example.
-            value = jnp.sum(weights * self.critic_log_probs(critic_variables, z), axis=-1)
+            log_probs = (self.attribute_log_probs(critic_variables, z)
+                         + realism_weight * self.critic_log_probs(critic_variables, z))
+            value = jnp.sum(weights * log_probs, axis=-1)
             return jnp.sum(value - lambda_dist * distance_penalty(z, z0, sigma_z_bar))
 
         z = jax.lax.fori_loop(0, steps, lambda _, z: z + step_size * jax.grad(objective)(z), z0)

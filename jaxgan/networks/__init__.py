@@ -11,7 +11,7 @@ from jaxgan.errors import ConfigError
 from jaxgan.networks.dcgan import DCGANDiscriminator, DCGANGenerator
 from jaxgan.networks.mlp import MLPDiscriminator, MLPGenerator
 from jaxgan.networks.resnet import ResNetGenerator
-from jaxgan.networks.vae import LatentCritic, VAEActor
+from jaxgan.networks.vae import LatentCritics, VAEActor
 from jaxgan.networks.stackgan import StackGANDiscriminator, StackGANGenerator
 
 NETWORKS = {
@@ -21,7 +21,7 @@ NETWORKS = {
     "dcgan_discriminator": DCGANDiscriminator,
     "resnet_generator": ResNetGenerator,
     "vae_actor": VAEActor,  # Latent Constraints: encoder, decoder and actor.
-    "latent_critic": LatentCritic,
+    "latent_critic": LatentCritics,  # Latent Constraints: D(z, c) and D_attr(z).
     "stackgan_generator": StackGANGenerator,
     "stackgan_discriminator": StackGANDiscriminator,
 }

@@ -1,5 +1,5 @@
-"""Networks of Latent Constraints (Engel, Hoffman & Roberts 2017): an MLP VAE, the actor G(z, c)
-and the latent critic D(z, c).
+"""Networks of Latent Constraints (Engel, Hoffman & Roberts 2017): an MLP VAE, the actor G(z, c),
+the latent critic D(z, c) and the latent attribute classifier D_attr(z).
 
 ``VAEActor`` is the whole generator side in one module: the encoder q(z | x), the decoder
 p(x | z) and the actor G(z, c), reached with ``module.apply(variables, ..., method=...)``
@@ -12,8 +12,11 @@ The actor's output is gated (Engel et al. 2017, sec. 3 and supplementary Figure 
 
     z' = (1 - sigma(g)) * z + sigma(g) * dz,
 
-so a gate near 0 leaves a coordinate of z as it is. The critic is an MLP on [z, embed(c)] with one
-logit (the losses apply the sigmoid). The label enters both through a learned linear embedding of its
+so a gate near 0 leaves a coordinate of z as it is. ``LatentCritics`` is the whole discriminator side:
+the critic D(z, c), an MLP on [z, embed(c)] with one logit (the losses apply the sigmoid), and the
+attribute classifier D_attr(z), an MLP on z alone with one logit per class (Engel et al. 2017, Figure 1:
+the separate attribute critic that gradient-based transformations optimise against, with the realism
+critic); its parameters are ``{'critic': ..., 'attribute': ...}``. The label enters both through a learned linear embedding of its
 one-hot vector, concatenated with z. All hidden layers are ReLU. There is no batch norm or dropout:
 the networks have no state besides their parameters.
 
@@ -96,6 +99,42 @@ class LatentCritic(nn.Module):
         y = nn.Dense(self.label_units, name="label_embedding")(jax.nn.one_hot(labels, self.num_classes, dtype=z.dtype))
         h = _mlp(jnp.concatenate([z, y], axis=-1), self.units)
         return nn.Dense(1, name="output")(h)[:, 0]
+
+
+class LatentAttributeClassifier(nn.Module):
+    """D_attr(z): class logits [B, K] from the latent alone."""
+
+    num_classes: int
+    units: Sequence[int] = (512, 512)
+
+    @nn.compact
+    def __call__(self, z: jax.Array) -> jax.Array:
+        return nn.Dense(self.num_classes, name="output")(_mlp(z, self.units))
+
+
+class LatentCritics(nn.Module):
+    """The critic D(z, c) and the attribute classifier D_attr(z) as one module (see the module docstring)."""
+
+    num_classes: int
+    units: Sequence[int] = (512, 512, 512, 512)
+    label_units: int = 512
+    attribute_units: Sequence[int] = (512, 512)
+
+    def setup(self):
+        self.critic = LatentCritic(self.num_classes, tuple(self.units), self.label_units)
+        self.attribute = LatentAttributeClassifier(self.num_classes, tuple(self.attribute_units))
+
+    def __call__(self, z: jax.Array, labels: jax.Array) -> jax.Array:
+        """D(z, c): one logit per example."""
+        return self.critic(z, labels)
+
+    def classify(self, z: jax.Array) -> jax.Array:
+        """D_attr(z): [B, K] class logits."""
+        return self.attribute(z)
+
+    def init_all(self, z: jax.Array, labels: jax.Array):
+        """Touches both parts, for ``init``."""
+        return self(z, labels), self.classify(z)
 
 
 class VAEActor(nn.Module):
