@@ -55,7 +55,14 @@ class Checkpointer:
                     "resume with the original config or use a new --workdir"
                 )
         abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, template)
-        restored = self.manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract)))
+        try:
+            restored = self.manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract)))
+        except ValueError as e:  # Same config, another state tree: written by another version of the code.
+            detail = " ".join(line.strip() for line in str(e).splitlines()[:2])[:300].rstrip(":")  # The first leaf.
+            raise IncompatibleCheckpointError(
+                f"checkpoint {step} in {self.directory} does not fit the state this version of jaxgan builds "
+                f"for its config (its networks or optimizers changed since it was written): {detail}; "
+                "restore it with the version that wrote it, or train afresh in a new --workdir") from e
         return restored.state
 
     def wait(self) -> None:

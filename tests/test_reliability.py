@@ -21,7 +21,7 @@ from jaxgan import config as config_lib, methods, samples
 from jaxgan import train as train_lib
 from jaxgan.data.pipeline import Pipeline
 from jaxgan.data.sources import ArraySource
-from jaxgan.errors import ConfigError, DataSourceError, Interrupted, NonFiniteError
+from jaxgan.errors import ConfigError, DataSourceError, IncompatibleCheckpointError, Interrupted, NonFiniteError
 from jaxgan.methods.cgan import ConditionalGAN
 
 from conftest import ROOT, TINY_CONFIGS, tiny_cgan
@@ -342,3 +342,18 @@ def test_read_only_workdir_as_an_unprivileged_user(tmp_path):
     os.waitpid(pid, 0)
     assert re.search(r"WorkdirError: cannot write to the workdir .*read_only/w \(Permission denied\)", message), message
     assert "choose a writable --workdir" in message and not (parent / "w").exists()
+
+
+def test_checkpoint_of_another_state_tree_is_one_clear_error(tmp_path):
+    """Same config, but the code now builds a state with another tree (a network gained a layer since the
+    checkpoint was written): a JaxganError naming the checkpoint and the first differing leaf."""
+    config = tiny_cgan("mlp")
+    config.train.steps = 1
+    trainer = train_lib.Trainer(config, str(tmp_path))
+    trainer.run()
+    state = trainer.state
+    template = state.replace(generator=state.generator.replace(
+        params={**state.generator.params, "new_layer": {"kernel": jnp.zeros((2, 2))}}))
+    with pytest.raises(IncompatibleCheckpointError,
+                       match=r"checkpoint 1 in .* does not fit the state .*new_layer.*train afresh in a new --workdir"):
+        trainer.checkpointer.restore(template, 1)
