@@ -16,8 +16,8 @@ so a gate near 0 leaves a coordinate of z as it is. ``LatentCritics`` is the who
 the critic D(z, c), an MLP on [z, embed(c)] with one logit (the losses apply the sigmoid), and the
 attribute classifier D_attr(z), an MLP on z alone with one logit per class (Engel et al. 2017, Figure 1:
 the separate attribute critic that gradient-based transformations optimise against, with the realism
-critic); its parameters are ``{'critic': ..., 'attribute': ...}``. The label enters both through a learned linear embedding of its
-one-hot vector, concatenated with z. All hidden layers are ReLU. There is no batch norm or dropout:
+critic); its parameters are ``{'critic': ..., 'attribute': ...}``. The label enters the actor and the
+critic through a learned linear embedding of its one-hot vector, concatenated with z. All hidden layers are ReLU. There is no batch norm or dropout:
 the networks have no state besides their parameters.
 
 Pixels: the decoder's mean is tanh(.), in the engine's image range [-1, 1].
