@@ -17,8 +17,8 @@ the critic D(z, c), an MLP on [z, embed(c)] with one logit (the losses apply the
 attribute classifier D_attr(z), an MLP on z alone with one logit per class (Engel et al. 2017, Figure 1:
 the separate attribute critic that gradient-based transformations optimise against, with the realism
 critic); its parameters are ``{'critic': ..., 'attribute': ...}``. The label enters the actor and the
-critic through a learned linear embedding of its one-hot vector, concatenated with z. All hidden layers are ReLU. There is no batch norm or dropout:
-the networks have no state besides their parameters.
+critic through a learned linear embedding of its one-hot vector, concatenated with z. All hidden
+layers are ReLU. There is no batch norm or dropout: the networks have no state besides their parameters.
 
 Pixels: the decoder's mean is tanh(.), in the engine's image range [-1, 1].
 """
