@@ -36,7 +36,7 @@ def main(argv):
         jax.block_until_ready(trainer.train_steps(FLAGS.steps))
         step_s = (time.perf_counter() - start) / FLAGS.steps
     batch = config.train.batch_size
-    print(f"{FLAGS['config'].value}: batch {batch}, {step_s * 1e3:.1f} ms/step, {batch / step_s:.0f} examples/s, "
+    print(f"{config_flags.get_config_filename(FLAGS['config'])}: batch {batch}, {step_s * 1e3:.1f} ms/step, {batch / step_s:.0f} examples/s, "
           f"compile+first step {compile_s:.1f} s; {len(jax.devices())}x {jax.devices()[0].device_kind}, "
           f"jax {jax.__version__}, flax {flax.__version__}")
 

@@ -49,7 +49,7 @@ from jaxgan.data.sources import build_source
 from jaxgan.errors import Interrupted, NonFiniteError, WorkdirError
 from jaxgan.methods.base import DataInfo, split_variables
 from jaxgan.state import GANState, Side
-from jaxgan.train_step import compile_train_step, make_train_step
+from jaxgan.train_step import compile_train_step, make_train_step, updates_generator
 
 NONFINITE_FLAGS = ("d/nonfinite", "g/nonfinite")
 
@@ -152,7 +152,7 @@ class Trainer:
                              out_shardings=sharding.replicated(self.mesh))(example)
         self.step_fn = compile_train_step(make_train_step(
             discriminator_loss=self.method.discriminator_loss, generator_loss=self.method.generator_loss,
-            discriminator_tx=d_tx, generator_tx=g_tx, n_critic=config.train.n_critic,
+            discriminator_tx=d_tx, generator_tx=g_tx,
             ema_decay=config.train.ema_decay, skip_nonfinite=config.train.on_nonfinite == "skip"), self.mesh)
         self.checkpointer = checkpoint.Checkpointer(
             workdir, config=config.to_dict(), keep=config.train.keep_checkpoints,
@@ -169,8 +169,15 @@ class Trainer:
         """Runs ``num_steps`` steps with no logging; returns the last metrics (for tests and benchmarks)."""
         metrics = None
         for step in range(self.step, self.step + num_steps):
-            batch = sharding.global_batch(self.pipeline.local_batch(step), self.mesh)
-            self.state, metrics = self.step_fn(self.state, batch)
+            metrics = self.update(step)
+        return metrics
+
+    def update(self, step: int):
+        """The train step on batch ``step`` (D, and G on every n_critic-th step); returns its metrics,
+        still on device."""
+        batch = sharding.global_batch(self.pipeline.local_batch(step), self.mesh)
+        self.state, metrics = self.step_fn(
+            self.state, batch, updates_generator(step, self.config.train.n_critic))
         return metrics
 
     def check_finite(self, step: int, metrics) -> None:
@@ -225,8 +232,7 @@ class Trainer:
             multi_process = jax.process_count() > 1  # Then JAX's preemption service owns SIGTERM.
             with stop_signals(() if multi_process else (signal.SIGTERM, signal.SIGINT)) as stop:
                 for step in range(start, total):
-                    batch = sharding.global_batch(self.pipeline.local_batch(step), self.mesh)
-                    self.state, new_metrics = self.step_fn(self.state, batch)
+                    new_metrics = self.update(step)
                     if step > start:
                         self.check_finite(step - 1, metrics)  # Waits for the previous step only.
                     metrics, done = new_metrics, step + 1

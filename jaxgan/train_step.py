@@ -3,14 +3,19 @@
 A method supplies two pure losses, each ``(params, state, batch, rng) ->
 (loss, (metrics, collections))``: the loss of its side, a dict of scalar metrics,
 and that side's updated non-param variable collections (e.g. batch statistics).
-``make_train_step`` turns them into ``step(state, batch) -> (state, metrics)``;
+``make_train_step`` turns them into
+``step(state, batch, update_generator=True) -> (state, metrics)``;
 ``compile_train_step`` jit-compiles it over a mesh with the batch sharded, the
 state replicated and the old state's buffers donated.
 
 With ``n_critic > 1`` each step makes one discriminator update on a fresh batch and
 the generator is updated on every ``n_critic``-th step (WGAN / WGAN-GP schedule:
 n_critic critic updates, each on its own batch, per generator update); on the other
-steps the generator metrics are reported as 0.
+steps the generator metrics are reported as 0. The caller says which steps those are
+(``updates_generator``): ``update_generator`` is a static argument, so the step
+compiles once per value, rather than a ``lax.cond`` on ``state.step``: XLA:CPU runs
+convolutions inside a conditional's branch far slower (jax-ml/jax#12868; the projection
+config's G update took 22.7 s inside the cond, 0.68 s as its own program).
 
 Non-finite values: each side reports ``nonfinite`` (1.0 when its loss or any
 gradient is NaN/inf, else 0.0) and ``state.nonfinite_steps`` counts the steps
@@ -35,7 +40,7 @@ from jaxgan.state import GANState, Side
 
 Batch = Mapping[str, jax.Array]
 Metrics = Dict[str, jax.Array]
-StepFn = Callable[[GANState, Batch], Tuple[GANState, Metrics]]
+StepFn = Callable[..., Tuple[GANState, Metrics]]  # (state, batch, update_generator=True)
 
 
 class LossFn(Protocol):
@@ -81,7 +86,7 @@ def _keep_finite(update: Callable[..., Tuple[GANState, Metrics]]) -> Callable[..
 def make_train_step(*, discriminator_loss: LossFn, generator_loss: LossFn,
                     discriminator_tx: optax.GradientTransformation,
                     generator_tx: optax.GradientTransformation,
-                    n_critic: int = 1, ema_decay: float = 0.0, skip_nonfinite: bool = False) -> StepFn:
+                    ema_decay: float = 0.0, skip_nonfinite: bool = False) -> StepFn:
     """Builds the pure step function ``(state, batch) -> (state, metrics)``."""
     guard = _keep_finite if skip_nonfinite else (lambda update: update)
 
@@ -97,18 +102,14 @@ def make_train_step(*, discriminator_loss: LossFn, generator_loss: LossFn,
         ema = None if state.ema_params is None else ema_update(state.ema_params, generator.params, ema_decay)
         return state.replace(generator=generator, ema_params=ema), metrics
 
-    def step(state: GANState, batch: Batch) -> Tuple[GANState, Metrics]:
+    def step(state: GANState, batch: Batch, update_generator: bool = True) -> Tuple[GANState, Metrics]:
         d_rng, g_rng = jax.random.split(jax.random.fold_in(state.rng, state.step))
         state, d_metrics = discriminator_update(state, batch, d_rng)
-        if n_critic == 1:
+        if update_generator:
             state, g_metrics = generator_update(state, batch, g_rng)
         else:
-            def skip(state, batch, rng):
-                shapes = jax.eval_shape(generator_update, state, batch, rng)[1]
-                return state, jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
-
-            state, g_metrics = jax.lax.cond((state.step + 1) % n_critic == 0,
-                                            generator_update, skip, state, batch, g_rng)
+            shapes = jax.eval_shape(generator_update, state, batch, g_rng)[1]
+            g_metrics = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
         metrics = {**{f"d/{k}": v for k, v in d_metrics.items()},
                    **{f"g/{k}": v for k, v in g_metrics.items()}}
         bad_step = jnp.maximum(d_metrics["nonfinite"], g_metrics["nonfinite"]).astype(jnp.int32)
@@ -117,8 +118,15 @@ def make_train_step(*, discriminator_loss: LossFn, generator_loss: LossFn,
     return step
 
 
+def updates_generator(step: int, n_critic: int) -> bool:
+    """Whether the step on batch ``step`` (0-based) updates G: every ``n_critic``-th one."""
+    return (step + 1) % n_critic == 0
+
+
 def compile_train_step(step: StepFn, mesh: Mesh) -> StepFn:
-    """jit over the mesh: state replicated and donated, batch sharded on its leading axis."""
+    """jit over the mesh: state replicated and donated, batch sharded on its leading axis,
+    ``update_generator`` static."""
     replicated = sharding.replicated(mesh)
     return jax.jit(step, in_shardings=(replicated, sharding.batch_sharded(mesh)),
-                   out_shardings=(replicated, replicated), donate_argnums=(0,))
+                   out_shardings=(replicated, replicated), donate_argnums=(0,),
+                   static_argnums=(2,))

@@ -141,10 +141,10 @@ def test_signal_checkpoints_current_step_and_rerun_resumes(signum, tmp_path):
     trainer = train_lib.Trainer(config, str(tmp_path))
     calls, step_fn = itertools.count(1), trainer.step_fn
 
-    def signalled_during_third_step(state, batch):
+    def signalled_during_third_step(state, batch, update_generator):
         if next(calls) == 3:
             os.kill(os.getpid(), signum)
-        return step_fn(state, batch)
+        return step_fn(state, batch, update_generator)
 
     trainer.step_fn = signalled_during_third_step
     handler = signal.getsignal(signum)

@@ -43,6 +43,22 @@ def test_step_compiles_once(tmp_path, monkeypatch):
     trainer.train_steps(4)  # A retrace (new shapes, weak types, python scalars) would raise here.
 
 
+def test_n_critic_updates_generator_on_every_nth_step_only(tmp_path):
+    config = tiny_cgan("mlp")
+    config.train.n_critic = 3
+    trainer = train_lib.Trainer(config, str(tmp_path))
+    for step in range(6):
+        g_before, d_before, _ = _params(trainer.state)
+        metrics = jax.device_get(trainer.train_steps(1))
+        g_after, d_after, _ = _params(trainer.state)
+        g_moved = not all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(g_before), jax.tree.leaves(g_after)))
+        d_moved = not all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(d_before), jax.tree.leaves(d_after)))
+        assert d_moved, step
+        assert g_moved == (step % 3 == 2), step
+        assert (metrics["g/loss"] != 0) == g_moved, step  # G's metrics are 0 on D-only steps.
+    assert trainer.step == 6
+
+
 @pytest.mark.parametrize("kind", ["mlp", "dcgan"])
 def test_one_device_and_eight_devices_agree(kind, tmp_path):
     assert len(jax.devices()) == 8
