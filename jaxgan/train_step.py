@@ -87,7 +87,8 @@ def make_train_step(*, discriminator_loss: LossFn, generator_loss: LossFn,
                     discriminator_tx: optax.GradientTransformation,
                     generator_tx: optax.GradientTransformation,
                     ema_decay: float = 0.0, skip_nonfinite: bool = False) -> StepFn:
-    """Builds the pure step function ``(state, batch) -> (state, metrics)``."""
+    """Builds the pure step function ``(state, batch, update_generator=True) -> (state, metrics)``:
+    a D update, then (when ``update_generator``) a G update and the EMA."""
     guard = _keep_finite if skip_nonfinite else (lambda update: update)
 
     @guard
