@@ -20,7 +20,9 @@ classifier (``jaxgan.metrics``):
 Rows: ``generated``; ``real_test``, the test images' own accuracy, IS and MS-SSIM (the metrics that
 compare with the test set are not computed against itself); with ``--reference``, ``real_train``,
 every metric for real training images in place of generated ones. Writes
-``WORKDIR/eval/step_N.json`` and prints a table.
+``WORKDIR/eval/step_N.json`` (``step_N_noema.json`` for ``--noema`` on a run with an EMA generator,
+``_seedK`` for a noise seed K other than 0, so that one setting does not overwrite another's numbers)
+and prints a table.
 """
 
 from __future__ import annotations
@@ -119,10 +121,16 @@ def sample_metrics(images: np.ndarray, labels: np.ndarray, *, real: RealData, cl
                                  seed=seed)}
 
 
+def result_path(workdir: str, result: Dict) -> str:
+    """Where ``evaluate`` writes ``result``: WORKDIR/eval/step_N[_noema][_seedK].json."""
+    suffix = ("_noema" if result["ema_skipped"] else "") + (f"_seed{result['seed']}" if result["seed"] else "")
+    return os.path.join(workdir, "eval", f"step_{result['step']}{suffix}.json")
+
+
 def evaluate(workdir: str, *, step=None, num_samples=10000, batch_size=1000, seed=0, use_ema=True,
              parzen=False, reference=False) -> Dict:
     """Every metric of checkpoint ``step`` (default: the latest) of the run in ``workdir``, as written
-    to ``WORKDIR/eval/step_N.json``: dict(workdir, step, num_samples, ema, rows={name: metrics})."""
+    to ``result_path``: dict(workdir, step, num_samples, seed, ema, ema_skipped, rows={name: metrics})."""
     run = restore.restore_run(workdir, step)
     if run.data.image_shape != (28, 28, 1) or run.data.num_classes != 10:
         raise ConfigError(f"the MNIST classifier metrics need 28x28x1 images of 10 classes; this run has "
@@ -158,10 +166,11 @@ def evaluate(workdir: str, *, step=None, num_samples=10000, batch_size=1000, see
             if images is not None:
                 rows[name]["parzen"] = metrics.parzen_estimate(
                     metrics.to_unit_vectors(images), validation, test_vectors)
+    has_ema = run.state.ema_params is not None
     result = {"workdir": os.path.abspath(workdir), "step": int(run.state.step), "num_samples": num_samples,
-              "ema": bool(use_ema and run.state.ema_params is not None), "rows": rows}
+              "seed": seed, "ema": use_ema and has_ema, "ema_skipped": has_ema and not use_ema, "rows": rows}
     os.makedirs(os.path.join(workdir, "eval"), exist_ok=True)
-    with open(os.path.join(workdir, "eval", f"step_{result['step']}.json"), "w") as f:
+    with open(result_path(workdir, result), "w") as f:
         json.dump(result, f, indent=2)
     return result
 
@@ -200,7 +209,7 @@ def main(argv):
                           batch_size=FLAGS.batch_size, seed=FLAGS.seed, use_ema=FLAGS.ema,
                           parzen=FLAGS.parzen, reference=FLAGS.reference)
     print(format_table(result))
-    print(f"Wrote {os.path.join(FLAGS.workdir, 'eval', 'step_%d.json' % result['step'])}")
+    print(f"Wrote {result_path(FLAGS.workdir, result)}")
 
 
 if __name__ == "__main__":

@@ -45,3 +45,15 @@ def test_too_few_samples_is_a_config_error(trained):  # noqa: F811
     workdir, _ = trained
     with pytest.raises(ConfigError, match="at least 10 samples and two of each of the 10 classes"):
         evaluate.evaluate(str(workdir), num_samples=19)
+
+
+def test_other_noise_seed_or_raw_generator_gets_its_own_file(trained):  # noqa: F811
+    workdir, _ = trained
+    result = evaluate.evaluate(str(workdir), num_samples=20, batch_size=20, seed=3, use_ema=False)
+    with open(evaluate.result_path(str(workdir), result)) as f:
+        saved = json.load(f)
+    assert saved["seed"] == 3 and saved["ema"] is False
+    suffix = "_noema_seed3" if saved["ema_skipped"] else "_seed3"
+    assert (workdir / "eval" / f"step_2{suffix}.json").exists()
+    assert evaluate.result_path("w", dict(step=7, seed=0, ema_skipped=False)) == "w/eval/step_7.json"
+    assert evaluate.result_path("w", dict(step=7, seed=0, ema_skipped=True)) == "w/eval/step_7_noema.json"
