@@ -24,17 +24,12 @@ from __future__ import annotations
 import dataclasses
 
 import jax
-import jax.numpy as jnp
 import ml_collections
 
 from jaxgan import losses, networks
 from jaxgan.errors import ConfigError
-from jaxgan.methods.base import Batch, DataInfo
+from jaxgan.methods.base import Batch, DataInfo, class_accuracy
 from jaxgan.methods.cgan import ConditionalGAN
-
-
-def _accuracy(class_logits: jax.Array, labels: jax.Array) -> jax.Array:
-    return jnp.mean((jnp.argmax(class_logits, axis=-1) == labels).astype(jnp.float32))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,8 +68,8 @@ class AuxiliaryClassifierGAN(ConditionalGAN):
         metrics = {
             "source_loss": source_loss, "class_loss": class_loss,
             "real_logit": real_logits.mean(), "fake_logit": fake_logits.mean(),
-            "real_class_accuracy": _accuracy(real_classes, labels),
-            "fake_class_accuracy": _accuracy(fake_classes, labels),
+            "real_class_accuracy": class_accuracy(real_classes, labels),
+            "fake_class_accuracy": class_accuracy(fake_classes, labels),
         }
         return source_loss + self.classification_weight * class_loss, (metrics, collections)
 

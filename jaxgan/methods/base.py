@@ -6,6 +6,7 @@ from typing import Any, Dict, Mapping, NamedTuple, Optional, Protocol, Tuple
 
 import flax.linen as nn
 import jax
+import jax.numpy as jnp
 
 Variables = Dict[str, Any]
 Batch = Mapping[str, jax.Array]
@@ -51,3 +52,8 @@ def split_variables(variables: Variables) -> Tuple[Any, Dict[str, Any]]:
     """Flax variables -> (params, other collections)."""
     variables = dict(variables)
     return variables.pop("params"), variables
+
+
+def class_accuracy(class_logits: jax.Array, labels: jax.Array) -> jax.Array:
+    """Fraction of examples whose argmax class logit is their label (a training metric)."""
+    return jnp.mean((jnp.argmax(class_logits, axis=-1) == labels).astype(jnp.float32))

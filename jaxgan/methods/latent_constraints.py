@@ -69,7 +69,7 @@ import optax
 
 from jaxgan import losses, networks
 from jaxgan.errors import ConfigError
-from jaxgan.methods.base import Batch, DataInfo, Variables
+from jaxgan.methods.base import Batch, DataInfo, Variables, class_accuracy
 from jaxgan.networks.vae import LatentCritics, VAEActor
 
 ACTOR = "actor"  # Top-level key of the actor's parameters in VAEActor; the others belong to the VAE.
@@ -258,14 +258,14 @@ class LatentConstraints:
         z_actor = jax.lax.stop_gradient(self.move(variables, self.sample_noise(actor_rng, n), labels)[0])
         real, prior, actor = (self.critic.apply(critic_variables, z, labels) for z in (z_real, z_prior, z_actor))
         class_logits = self.critic.apply(critic_variables, z_real, method=LatentCritics.classify)
-        attribute = jnp.mean(optax.softmax_cross_entropy_with_integer_labels(class_logits, labels))
+        attribute = losses.classification_loss(logits=class_logits, labels=labels)
         loss = (losses.discriminator_real_loss(self.adversarial_loss, logits=real)
                 + losses.discriminator_fake_loss(self.adversarial_loss, logits=prior)
                 + losses.discriminator_fake_loss(self.adversarial_loss, logits=actor)
                 + attribute)
         return loss, {"real_logit": real.mean(), "prior_logit": prior.mean(), "actor_logit": actor.mean(),
                       "attribute_loss": attribute,
-                      "attribute_accuracy": jnp.mean((jnp.argmax(class_logits, -1) == labels).astype(jnp.float32))}
+                      "attribute_accuracy": class_accuracy(class_logits, labels)}
 
     def generator_loss(self, params, state, batch: Batch, rng: jax.Array):
         """-ELBO while the generator side's update counter is below vae_steps, the actor's loss after."""
