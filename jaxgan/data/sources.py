@@ -22,6 +22,7 @@ from typing import Dict, Optional, Protocol, Tuple
 import numpy as np
 
 from jaxgan.data import mnist
+from jaxgan.data.split import parse_split, slice_source
 from jaxgan.errors import DataSourceError
 
 __all__ = ["ArraySource", "DataSourceError", "Source", "build_source", "check_labels"]
@@ -83,11 +84,15 @@ def _mnist_source(directory: str, split: str, name: str) -> ArraySource:
 
 
 def build_source(spec: str, split: str = "train", *, on_corrupt: str = "error") -> Source:
-    """Opens the source named ``spec`` (see the module docstring) for ``split``.
+    """Opens the source named ``spec`` (see the module docstring) for ``split``, a split name with
+    an optional TFDS-style slice, e.g. ``train[:50000]`` or ``train[:83%]`` (``jaxgan.data.split``).
 
     ``on_corrupt`` (``config.data.on_corrupt``) is what folder: and paired: sources do with an image
     file they cannot decode: 'error' or 'skip' it (see ``jaxgan.data.folder``). builtin:, idx: and
     tfds: sources do not decode image files themselves and ignore it."""
+    sliced = parse_split(split)
+    if sliced.is_sliced:  # Open the whole named split, then view the range (every kind alike).
+        return slice_source(build_source(spec, sliced.name, on_corrupt=on_corrupt), sliced)
     kind, _, arg = spec.partition(":")
     if kind == "builtin":
         if arg != "mnist":
