@@ -21,6 +21,9 @@ def optimizer_config(**overrides: Any) -> ml_collections.ConfigDict:
         momentum=0.0, final_momentum=0.0, momentum_steps=0,  # SGD momentum, ramped linearly.
         decay_factor=1.0, min_learning_rate=0.0,  # lr_t = max(lr / decay_factor^t, min_learning_rate).
         linear_decay=False,  # lr_t = lr * (1 - t / T): to 0 at the run's last update (train.steps).
+        # With linear_decay: the rate stays lr for the side's first decay_start updates, then decays
+        # linearly to 0 at the run's last update (junyanz's n_epochs then n_epochs_decay, in updates).
+        decay_start=0,
     ))
     config.update(overrides)
     return config
@@ -61,7 +64,9 @@ def base_config() -> ml_collections.ConfigDict:
         # and counts the step in the state (TensorBoard: train/nonfinite_steps).
         on_nonfinite="stop",
     ))
-    config.sample = ml_collections.ConfigDict(dict(per_class=10, use_ema=True))
+    # per_class: columns of a label-conditional grid; examples: rows (held-out inputs) of an
+    # image-to-image panel.
+    config.sample = ml_collections.ConfigDict(dict(per_class=10, examples=8, use_ema=True))
     config.eval = ml_collections.ConfigDict(dict(num_samples=10000, batch_size=1000))
     return config
 
@@ -100,6 +105,7 @@ def _optimizer_rules(side: str) -> dict:
         p + "decay_factor": (lambda v: _is_number(v) and v >= 1, "must be >= 1 (1 = no decay)"),
         p + "min_learning_rate": NON_NEGATIVE,
         p + "linear_decay": BOOL,
+        p + "decay_start": NON_NEGATIVE_INT,
     }
 
 
@@ -116,6 +122,7 @@ RULES = {
     **_optimizer_rules("discriminator"),
     "model.latent_dim": POSITIVE_INT,
     "sample.per_class": POSITIVE_INT,
+    "sample.examples": POSITIVE_INT,
     "sample.use_ema": BOOL,
     "eval.num_samples": POSITIVE_INT,
     "eval.batch_size": POSITIVE_INT,

@@ -18,7 +18,9 @@ def learning_rate_schedule(config: ml_collections.ConfigDict, total_updates: int
     * exponential (``decay_factor`` > 1): lr_t = max(lr * decay_factor^-t, min_learning_rate), the
       decay of Mirza & Osindero (2014) (0.1 divided by 1.00004 per update, down to 1e-6);
     * linear (``linear_decay``): lr_t = lr * (1 - t / T), reaching 0 at the run's last update
-      T = ``total_updates`` (Miyato & Koyama 2018 decay both Adam rates so).
+      T = ``total_updates`` (Miyato & Koyama 2018 decay both Adam rates so); with ``decay_start`` = S > 0,
+      constant then linear: lr_t = lr for t < S, then lr * (1 - (t - S) / (T - S)) (pix2pix and
+      CycleGAN: 100 epochs at lr, then 100 decaying to 0; junyanz's ``n_epochs`` + ``n_epochs_decay``).
     """
     if config.linear_decay:
         if config.decay_factor != 1.0:
@@ -26,7 +28,15 @@ def learning_rate_schedule(config: ml_collections.ConfigDict, total_updates: int
                               "for one optimizer: keep one (set decay_factor=1.0 or linear_decay=False)")
         if total_updates < 1:
             raise ConfigError("linear_decay=True needs the run's number of updates (train.steps) to decay over")
-        return optax.linear_schedule(config.learning_rate, 0.0, total_updates)
+        start = config.get("decay_start", 0)
+        if start >= total_updates:
+            raise ConfigError(f"decay_start={start} is not before the side's last update ({total_updates}); "
+                              "lower it or raise train.steps")
+        decay = optax.linear_schedule(config.learning_rate, 0.0, total_updates - start)
+        return optax.join_schedules([optax.constant_schedule(config.learning_rate), decay], [start])
+    if config.get("decay_start", 0):
+        raise ConfigError(f"decay_start={config.decay_start} needs linear_decay=True (a constant rate, then a "
+                          "linear decay to 0)")
     if config.decay_factor == 1.0:
         return optax.constant_schedule(config.learning_rate)
     # end_value is a floor only for decaying rates (optax clips from above when decay_rate >= 1).

@@ -7,7 +7,6 @@ from typing import NamedTuple, Optional
 
 import jax
 import ml_collections
-import numpy as np
 
 from jaxgan import checkpoint, methods, optim, sharding
 from jaxgan.config import base_config
@@ -40,9 +39,9 @@ def restore_run(workdir: str, step: Optional[int] = None) -> Run:
     for name, network in saved["config"]["model"].items():  # Hyper-parameters are per network: no merge.
         if isinstance(network, dict) and "name" in network:
             config.model[name] = network
-    data = DataInfo(tuple(saved["data"]["image_shape"]), saved["data"]["num_classes"])
+    data = DataInfo.from_json(saved["data"])
     method = methods.build(config, data)
-    example = {"image": np.zeros((1,) + data.image_shape, np.float32), "label": np.zeros((1,), np.int32)}
+    example = data.example()
     g_tx, d_tx = optim.build_pair(config, method)
     mesh = sharding.make_mesh()
     template = jax.jit(lambda b: init_state(method, config, g_tx, d_tx, b),

@@ -1,9 +1,15 @@
-"""Class-conditional sample grids: one row per class, the same noise in each column,
-so grids from different steps (or checkpoints) are comparable."""
+"""Sample panels, chosen by the method, fixed across steps so that panels from different steps
+(or checkpoints) are comparable:
+
+* label-conditional methods: one row per class, the same noise in each column;
+* image-to-image methods (those with ``panel_columns(variables, batch)`` returning one image array per
+  name of their ``panel_column_names``): one row per held-out example, with the method's columns
+  (e.g. input | output | target), the same examples at every step.
+"""
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable, Dict, NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -12,6 +18,13 @@ import numpy as np
 from jaxgan import images
 
 GridFn = Callable[[dict], jax.Array]
+
+
+class Panel(NamedTuple):
+    """``images(variables)`` -> the panel's images, row by row, ``columns`` per row."""
+
+    images: GridFn
+    columns: int
 
 
 def class_grid_fn(method, labels: Sequence[int], per_class: int, seed: int) -> GridFn:
@@ -27,3 +40,44 @@ def write_grid(path: str, samples: jax.Array, per_class: int) -> np.ndarray:
     grid = images.make_grid(images.to_uint8(np.asarray(jax.device_get(samples))), ncol=per_class)
     images.write_png(path, grid)
     return grid
+
+
+def compose_columns(columns: Sequence[jax.Array]) -> jax.Array:
+    """Columns of images [N, h_j, w_j, c_j] -> [N * len(columns), H, W, C], row by row: each column
+    upsampled (nearest, by an integer factor) to the largest height and grey ones repeated to colour
+    when any is, so a 7x7 input sits beside its 28x28 output."""
+    height = max(c.shape[1] for c in columns)
+    channels = max(c.shape[-1] for c in columns)
+    resized = []
+    for column in columns:
+        factor = height // column.shape[1]
+        column = jnp.repeat(jnp.repeat(column, factor, axis=1), factor, axis=2)
+        resized.append(jnp.broadcast_to(column, column.shape[:-1] + (channels,)) if column.shape[-1] == 1
+                       else column)
+    return jnp.stack(resized, axis=1).reshape((-1,) + resized[0].shape[1:])
+
+
+def held_out_examples(config, n: int) -> Dict[str, np.ndarray]:
+    """``n`` fixed examples of the config's data for panels: from its 'test' split when the source has
+    one, else the first examples of its training order (said once on stdout)."""
+    from jaxgan.data.pipeline import Pipeline  # Imported here: the data package imports jaxgan.
+    from jaxgan.data.sources import build_source
+    from jaxgan.errors import DataSourceError
+
+    try:
+        source = build_source(config.data.source, "test", on_corrupt=config.data.on_corrupt)
+    except DataSourceError:
+        source = build_source(config.data.source, config.data.split, on_corrupt=config.data.on_corrupt)
+        if jax.process_index() == 0:
+            print(f"{config.data.source} has no 'test' split: the sample panels show training examples")
+    return Pipeline(source, global_batch_size=min(n, len(source)), seed=config.seed).local_batch(0)
+
+
+def training_panel(method, data, config) -> Panel:
+    """The panel the training loop writes every ``train.sample_every`` steps, chosen by the method."""
+    if hasattr(method, "panel_columns"):
+        batch = {k: jnp.asarray(v) for k, v in held_out_examples(config, config.sample.examples).items()}
+        fn = jax.jit(lambda variables: compose_columns(method.panel_columns(variables, batch)))
+        return Panel(fn, len(method.panel_column_names))
+    return Panel(class_grid_fn(method, range(data.num_classes), config.sample.per_class, config.seed + 1),
+                 config.sample.per_class)

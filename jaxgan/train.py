@@ -142,22 +142,20 @@ class Trainer:
         sharding.check_batch_size(config.train.batch_size, self.mesh)
         source = build_source(config.data.source, config.data.split, on_corrupt=config.data.on_corrupt)
         skipped_images = report_skipped(source)
-        self.method = methods.build(config, DataInfo(source.image_shape, source.num_classes))
-        self.num_classes = source.num_classes
         self.pipeline = Pipeline(source, global_batch_size=config.train.batch_size, seed=config.seed,
                                  process_index=jax.process_index(), process_count=jax.process_count())
-        g_tx, d_tx = optim.build_pair(config, self.method)
         example = {k: v[:1] for k, v in self.pipeline.local_batch(0).items()}
+        self.data = DataInfo.from_batch(example, source)
+        self.method = methods.build(config, self.data)
+        g_tx, d_tx = optim.build_pair(config, self.method)
         self.state = jax.jit(lambda b: init_state(self.method, config, g_tx, d_tx, b),
                              out_shardings=sharding.replicated(self.mesh))(example)
         self.step_fn = compile_train_step(make_train_step(
-            discriminator_loss=self.method.discriminator_loss, generator_loss=self.method.generator_loss,
-            discriminator_tx=d_tx, generator_tx=g_tx,
+            self.method, discriminator_tx=d_tx, generator_tx=g_tx,
             ema_decay=config.train.ema_decay, skip_nonfinite=config.train.on_nonfinite == "skip"), self.mesh)
         self.checkpointer = checkpoint.Checkpointer(
             workdir, config=config.to_dict(), keep=config.train.keep_checkpoints,
-            data_info=dict(image_shape=source.image_shape, num_classes=source.num_classes,
-                           skipped_images=skipped_images))
+            data_info={**self.data.to_json(), "skipped_images": skipped_images})
         if self.checkpointer.latest_step() is not None:
             self.state = self.checkpointer.restore(self.state)
 
@@ -192,7 +190,7 @@ class Trainer:
         if jax.process_index() == 0:
             with open(report, "w") as f:
                 json.dump(dict(step=step, terms=nonfinite_terms(values), metrics=values,
-                               batch=summarize_batch(self.pipeline.full_batch(step), self.num_classes)),
+                               batch=summarize_batch(self.pipeline.full_batch(step), self.data.num_classes)),
                           f, indent=2, default=str)
         self.checkpointer.wait()
         latest = self.checkpointer.latest_step()
@@ -220,7 +218,7 @@ class Trainer:
         is_main = jax.process_index() == 0
         start, total = self.step, config.train.steps
         writer = summary.SummaryWriter(os.path.join(workdir, "tensorboard")) if is_main else None
-        grid_fn = samples.class_grid_fn(self.method, range(self.num_classes), config.sample.per_class, config.seed + 1)
+        panel = samples.training_panel(self.method, self.data, config)
         sample_dir = os.path.join(workdir, "samples")
         if is_main:
             with open(os.path.join(workdir, "config.json"), "w") as f:
@@ -245,11 +243,11 @@ class Trainer:
                         if writer:
                             writer.scalars(done, {**metrics, "train/nonfinite_steps": float(self.state.nonfinite_steps)})
                     if done % config.train.sample_every == 0 or done == total:
-                        grid = grid_fn(self.state.generator_variables(config.sample.use_ema))
+                        grid = panel.images(self.state.generator_variables(config.sample.use_ema))
                         if is_main:
                             last_grid = os.path.join(sample_dir, f"step_{done:07d}.png")
-                            pixels = samples.write_grid(last_grid, grid, config.sample.per_class)
-                            writer.image(done, "samples", images.encode_png(pixels), *pixels.shape)
+                            pixels = samples.write_grid(last_grid, grid, panel.columns)
+                            writer.image(done, "samples", pixels)
                     if done % config.train.checkpoint_every == 0 or done == total or signum:
                         self.check_finite(step, metrics)
                         self.checkpointer.save(self.state)

@@ -1,12 +1,23 @@
-"""One generic train step for every method: D update(s), then G update, then EMA.
+"""One generic train step for every method: D update(s), G update, EMA, in the method's order.
 
-A method supplies two pure losses, each ``(params, state, batch, rng) ->
-(loss, (metrics, collections))``: the loss of its side, a dict of scalar metrics,
-and that side's updated non-param variable collections (e.g. batch statistics).
-``make_train_step`` turns them into
-``step(state, batch, update_generator=True) -> (state, metrics)``;
-``compile_train_step`` jit-compiles it over a mesh with the batch sharded, the
-state replicated and the old state's buffers donated.
+A method supplies two pure losses; each returns ``(loss, (metrics, collections))`` or
+``(loss, (metrics, collections, method_state))``: the loss of its side, a dict of scalar metrics,
+that side's updated non-param variable collections (e.g. batch statistics), and, when the loss
+updates it, the method's new state (an image pool, its random key), which the step writes into
+``state.method_state``. ``make_train_step`` turns a method into
+``step(state, batch, update_generator=True) -> (state, metrics)``; ``compile_train_step``
+jit-compiles it over a mesh with the batch sharded, the state replicated and the old state's
+buffers donated.
+
+Two forms of method (``jaxgan.methods.base``):
+
+* Each loss runs the generator itself (``discriminator_loss(d_params, state, batch, rng)``,
+  ``generator_loss(g_params, state, batch, rng)``): D is updated, then G.
+* The method shares one generator forward per step (it has ``generator_forward``): the step runs
+  ``generated, pullback = vjp(generator_forward, g_params)`` once; D's loss gets ``generated`` held
+  fixed; G's gradient is ``pullback(d generator_loss / d generated)``, so the generator's forward is
+  not run again inside G's gradient. ``method.update_order`` chooses D then G (pix2pix) or G then D
+  (CycleGAN); the generated images are the start-of-step generator's in both orders.
 
 With ``n_critic > 1`` each step makes one discriminator update on a fresh batch and
 the generator is updated on every ``n_critic``-th step (WGAN / WGAN-GP schedule:
@@ -20,15 +31,15 @@ config's G update took 22.7 s inside the cond, 0.68 s as its own program).
 Non-finite values: each side reports ``nonfinite`` (1.0 when its loss or any
 gradient is NaN/inf, else 0.0) and ``state.nonfinite_steps`` counts the steps
 where either side did. With ``skip_nonfinite`` such a side's update is dropped
-inside the step (params, collections, optimizer state and EMA keep their old
-values, selected with ``jnp.where``), so one bad batch costs one step instead of
-the run, with no host sync. Without it the update is applied and the training
-loop decides (see ``jaxgan.train``).
+inside the step (params, collections, optimizer state, EMA and the method state it
+wrote keep their old values, selected with ``jnp.where``), so one bad batch costs one
+step instead of the run, with no host sync. Without it the update is applied and the
+training loop decides (see ``jaxgan.train``).
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Mapping, Protocol, Tuple
+from typing import Any, Callable, Dict, Mapping, Tuple
 
 import jax
 import jax.numpy as jnp
@@ -36,16 +47,12 @@ import optax
 from jax.sharding import Mesh
 
 from jaxgan import sharding
+from jaxgan.methods.base import UPDATE_ORDERS
 from jaxgan.state import GANState, Side
 
 Batch = Mapping[str, jax.Array]
 Metrics = Dict[str, jax.Array]
 StepFn = Callable[..., Tuple[GANState, Metrics]]  # (state, batch, update_generator=True)
-
-
-class LossFn(Protocol):
-    def __call__(self, params: Any, state: GANState, batch: Batch, rng: jax.Array
-                 ) -> Tuple[jax.Array, Tuple[Metrics, Dict[str, Any]]]: ...
 
 
 def ema_update(ema: Any, params: Any, decay: float) -> Any:
@@ -58,10 +65,16 @@ def all_finite(tree: Any) -> jax.Array:
     return jnp.all(jnp.stack([jnp.isfinite(x).all() for x in jax.tree.leaves(tree)]))
 
 
-def _update_side(side: Side, loss_fn: LossFn, tx: optax.GradientTransformation,
-                 state: GANState, batch: Batch, rng: jax.Array) -> Tuple[Side, Metrics]:
-    grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
-    (loss, (metrics, collections)), grads = grad_fn(side.params, state, batch, rng)
+def _unpack(aux: Tuple[Any, ...], state: GANState) -> Tuple[Metrics, Dict[str, Any], Any]:
+    """A loss's aux ``(metrics, collections[, method_state])`` -> all three (the state's own method
+    state when the loss left it alone)."""
+    metrics, collections, *method_state = aux
+    return metrics, collections, method_state[0] if method_state else state.method_state
+
+
+def _apply(side: Side, tx: optax.GradientTransformation, loss: jax.Array, grads: Any,
+           collections: Dict[str, Any], metrics: Metrics) -> Tuple[Side, Metrics]:
+    """One optimizer update of ``side``, with the metrics every side reports."""
     updates, opt_state = tx.update(grads, side.opt_state, side.params)
     params = optax.apply_updates(side.params, updates)
     nonfinite = 1.0 - (jnp.isfinite(loss) & all_finite(grads)).astype(jnp.float32)
@@ -83,34 +96,71 @@ def _keep_finite(update: Callable[..., Tuple[GANState, Metrics]]) -> Callable[..
     return guarded
 
 
-def make_train_step(*, discriminator_loss: LossFn, generator_loss: LossFn,
-                    discriminator_tx: optax.GradientTransformation,
+def make_train_step(method: Any, *, discriminator_tx: optax.GradientTransformation,
                     generator_tx: optax.GradientTransformation,
                     ema_decay: float = 0.0, skip_nonfinite: bool = False) -> StepFn:
-    """Builds the pure step function ``(state, batch, update_generator=True) -> (state, metrics)``:
-    a D update, then (when ``update_generator``) a G update and the EMA."""
+    """Builds the pure step function ``(state, batch, update_generator=True) -> (state, metrics)``
+    of ``method`` (either form, see the module docstring)."""
     guard = _keep_finite if skip_nonfinite else (lambda update: update)
+    shared = hasattr(method, "generator_forward")
+    order = getattr(method, "update_order", "discriminator_first")
+    if order not in UPDATE_ORDERS:
+        raise ValueError(f"method {type(method).__name__}: update_order={order!r} is not one of {UPDATE_ORDERS}")
 
-    @guard
-    def discriminator_update(state: GANState, batch: Batch, rng: jax.Array) -> Tuple[GANState, Metrics]:
-        discriminator, metrics = _update_side(
-            state.discriminator, discriminator_loss, discriminator_tx, state, batch, rng)
-        return state.replace(discriminator=discriminator), metrics
-
-    @guard
-    def generator_update(state: GANState, batch: Batch, rng: jax.Array) -> Tuple[GANState, Metrics]:
-        generator, metrics = _update_side(state.generator, generator_loss, generator_tx, state, batch, rng)
+    def with_generator(state: GANState, generator: Side, metrics: Metrics, method_state: Any):
         ema = None if state.ema_params is None else ema_update(state.ema_params, generator.params, ema_decay)
-        return state.replace(generator=generator, ema_params=ema), metrics
+        return state.replace(generator=generator, ema_params=ema, method_state=method_state), metrics
+
+    @guard
+    def discriminator_update(state: GANState, batch: Batch, generated: Any, rng: jax.Array):
+        args = (batch, jax.lax.stop_gradient(generated), rng) if shared else (batch, rng)
+        (loss, aux), grads = jax.value_and_grad(method.discriminator_loss, has_aux=True)(
+            state.discriminator.params, state, *args)
+        metrics, collections, method_state = _unpack(aux, state)
+        discriminator, metrics = _apply(state.discriminator, discriminator_tx, loss, grads, collections, metrics)
+        return state.replace(discriminator=discriminator, method_state=method_state), metrics
+
+    @guard
+    def generator_update(state: GANState, batch: Batch, rng: jax.Array):
+        """G's update, running G inside its gradient (the first form)."""
+        (loss, aux), grads = jax.value_and_grad(method.generator_loss, has_aux=True)(
+            state.generator.params, state, batch, rng)
+        metrics, collections, method_state = _unpack(aux, state)
+        return with_generator(state, *_apply(state.generator, generator_tx, loss, grads, collections, metrics),
+                              method_state)
+
+    @guard
+    def shared_generator_update(state: GANState, batch: Batch, generated: Any, pullback: Callable,
+                                collections: Dict[str, Any], rng: jax.Array):
+        """G's update from the step's one forward: d loss / d generated, pulled back to G's params."""
+        (loss, aux), cotangent = jax.value_and_grad(method.generator_loss, has_aux=True)(
+            generated, state, batch, rng)
+        (grads,) = pullback(cotangent)
+        metrics, _, method_state = _unpack(aux, state)  # D's collections in G's loss are not kept.
+        return with_generator(state, *_apply(state.generator, generator_tx, loss, grads, collections, metrics),
+                              method_state)
 
     def step(state: GANState, batch: Batch, update_generator: bool = True) -> Tuple[GANState, Metrics]:
-        d_rng, g_rng = jax.random.split(jax.random.fold_in(state.rng, state.step))
-        state, d_metrics = discriminator_update(state, batch, d_rng)
-        if update_generator:
-            state, g_metrics = generator_update(state, batch, g_rng)
+        # split is prefix-stable: d_rng and g_rng are those of a 2-way split, as before the shared forward.
+        d_rng, g_rng, forward_rng = jax.random.split(jax.random.fold_in(state.rng, state.step), 3)
+        if shared:
+            forward = lambda params: method.generator_forward(params, state, batch, forward_rng)  # noqa: E731
+            generated, pullback, g_collections = jax.vjp(forward, state.generator.params, has_aux=True)
+            update_d = lambda s: discriminator_update(s, batch, generated, d_rng)  # noqa: E731
+            update_g = lambda s: shared_generator_update(  # noqa: E731
+                s, batch, generated, pullback, g_collections, g_rng)
         else:
-            shapes = jax.eval_shape(generator_update, state, batch, g_rng)[1]
-            g_metrics = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+            update_d = lambda s: discriminator_update(s, batch, None, d_rng)  # noqa: E731
+            update_g = lambda s: generator_update(s, batch, g_rng)  # noqa: E731
+        if update_generator and order == "generator_first":
+            state, g_metrics = update_g(state)
+            state, d_metrics = update_d(state)
+        else:
+            state, d_metrics = update_d(state)
+            if update_generator:
+                state, g_metrics = update_g(state)
+            else:
+                g_metrics = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), jax.eval_shape(update_g, state)[1])
         metrics = {**{f"d/{k}": v for k, v in d_metrics.items()},
                    **{f"g/{k}": v for k, v in g_metrics.items()}}
         bad_step = jnp.maximum(d_metrics["nonfinite"], g_metrics["nonfinite"]).astype(jnp.int32)

@@ -15,7 +15,7 @@ from jaxgan.methods.base import DataInfo
 
 from conftest import diffaugment_calls, tiny_config
 
-MNIST = DataInfo((28, 28, 1), 10)
+MNIST = DataInfo.labelled((28, 28, 1), 10)
 
 
 def log_softmax(logits, label):
@@ -37,7 +37,7 @@ def _method(adversarial="non_saturating", weight=0.5):
     config = tiny_config("acgan_mnist")
     config.loss.adversarial = adversarial
     config.loss.classification_weight = weight
-    return methods.build(config, DataInfo((28, 28, 1), 3))
+    return methods.build(config, DataInfo.labelled((28, 28, 1), 3))
 
 
 @pytest.mark.parametrize("adversarial", ["non_saturating", "minimax"])
@@ -83,7 +83,7 @@ def test_config_mistakes_name_the_key():
     with pytest.raises(ConfigError, match="config.loss.classification_weight=-1.0"):
         methods.build(config, MNIST)
     with pytest.raises(ConfigError, match="method 'acgan' needs labelled data"):
-        methods.build(tiny_config("acgan_mnist"), DataInfo((28, 28, 1), None))
+        methods.build(tiny_config("acgan_mnist"), DataInfo.labelled((28, 28, 1), None))
 
 
 def test_real_training_steps_with_diffaugment(tmp_path, monkeypatch):

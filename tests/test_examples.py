@@ -47,4 +47,4 @@ def test_unimportable_method_path_is_a_clear_error():
     config = load_config("cgan_mnist")
     config.method = "no_such_module:Method"
     with pytest.raises(ConfigError, match="cannot import 'Method' from module 'no_such_module'"):
-        build(config, DataInfo((28, 28, 1), 10))
+        build(config, DataInfo.labelled((28, 28, 1), 10))

@@ -21,7 +21,7 @@ from jaxgan.networks.vae import gated_update
 from conftest import tiny_latent_constraints
 from test_cli import _run
 
-MNIST = DataInfo((28, 28, 1), 10)
+MNIST = DataInfo.labelled((28, 28, 1), 10)
 
 
 def _count(tree):
@@ -179,7 +179,7 @@ def test_config_mistakes_are_reported_together_and_need_labels():
     with pytest.raises(ConfigError, match=r"(?s)vae_steps=5.*n_critic=3"):
         _method(**{"model.vae_steps": 5, "train.n_critic": 3})
     with pytest.raises(ConfigError, match="needs labelled data"):
-        methods.build(tiny_latent_constraints(), DataInfo((28, 28, 1), None))
+        methods.build(tiny_latent_constraints(), DataInfo.labelled((28, 28, 1), None))
     config = tiny_latent_constraints()
     config.model.generator = dict(name="mlp_generator")
     with pytest.raises(ConfigError, match="model.generator.name='vae_actor'"):

@@ -19,7 +19,7 @@ from jaxgan.methods.matching import MatchingAwareGAN, RealismAndMatch, mismatche
 
 from conftest import diffaugment_calls, tiny_config
 
-MNIST = DataInfo((28, 28, 1), 10)
+MNIST = DataInfo.labelled((28, 28, 1), 10)
 
 
 def softplus(x):
@@ -107,7 +107,7 @@ def test_config_mistakes_name_the_key():
     with pytest.raises(ConfigError, match="model.discriminator.conditioning"):
         methods.build(config, MNIST)
     with pytest.raises(ConfigError, match=">= 2 classes"):
-        methods.build(tiny_config("matching_mnist"), DataInfo((28, 28, 1), 1))
+        methods.build(tiny_config("matching_mnist"), DataInfo.labelled((28, 28, 1), 1))
 
 
 def test_joint_real_training_steps_with_diffaugment(tmp_path, monkeypatch):

@@ -17,7 +17,7 @@ from jaxgan.methods.stackgan import StackGAN, discriminator_stage_loss, half_res
 
 from conftest import diffaugment_calls, tiny_stackgan
 
-MNIST = DataInfo((28, 28, 1), 10)
+MNIST = DataInfo.labelled((28, 28, 1), 10)
 
 
 def softplus(x):
@@ -177,10 +177,10 @@ def test_config_mistakes_name_the_key():
     with pytest.raises(ConfigError, match="stackgan_discriminator"):
         methods.build(config, MNIST)
     with pytest.raises(ConfigError, match="needs labelled data"):
-        methods.build(tiny_stackgan(), DataInfo((28, 28, 1), None))
+        methods.build(tiny_stackgan(), DataInfo.labelled((28, 28, 1), None))
     config = tiny_stackgan()
     with pytest.raises(ConfigError, match="divisible by 4"):
-        method = methods.build(config, DataInfo((30, 30, 1), 10))
+        method = methods.build(config, DataInfo.labelled((30, 30, 1), 10))
         method.init(jax.random.PRNGKey(0), {"image": jnp.zeros((1, 30, 30, 1)), "label": jnp.zeros((1,), jnp.int32)})
 
 
