@@ -151,3 +151,44 @@ class FolderSource:
     def get(self, indices: np.ndarray) -> Dict[str, np.ndarray]:
         return {"image": read_pixels(self.name, [self.paths[i] for i in indices], self.image_shape),
                 "label": self.labels[indices]}
+
+
+@dataclasses.dataclass(frozen=True)
+class ImagesSource:
+    """Images directly in one folder, no classes: ``images:DIR`` (``DIR/<split>/`` or ``DIR`` for
+    'train'), and each domain folder of CycleGAN's layout (``unpaired:DIR``'s ``DIR/trainA``).
+    Examples are ``{'image'}``, uint8 ``[n, H, W, C]``."""
+
+    name: str
+    paths: Tuple[str, ...]
+    image_shape: Tuple[int, int, int]
+    skipped: Tuple[str, ...] = ()  # Files dropped as unreadable (on_corrupt='skip').
+
+    @property
+    def num_classes(self) -> Optional[int]:
+        return None
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    @classmethod
+    def open(cls, directory: str, split: str, *, on_corrupt: str = "error") -> "ImagesSource":
+        """The images of ``split`` (``on_corrupt``: see the module docstring)."""
+        name = f"images:{directory}"
+        return cls.open_folder(split_root(name, directory, split), name, on_corrupt=on_corrupt)
+
+    @classmethod
+    def open_folder(cls, root: str, name: str, *, on_corrupt: str = "error") -> "ImagesSource":
+        """The images directly in ``root``, whatever the split; errors name ``root``."""
+        if not os.path.isdir(root):
+            raise DataSourceError(f"{name}: no such folder {root}")
+        paths = image_files(root)
+        if not paths:
+            raise DataSourceError(f"{name}: no images found in {root}; expected image files "
+                                  f"({', '.join(IMAGE_EXTENSIONS)}) directly in it")
+        scan = scan_images(name, paths, on_corrupt)
+        width, height = one_size(name, scan.sizes)
+        return cls(name, scan.paths, (height, width, scan.channels), scan.skipped)
+
+    def get(self, indices: np.ndarray) -> Dict[str, np.ndarray]:
+        return {"image": read_pixels(self.name, [self.paths[i] for i in indices], self.image_shape)}

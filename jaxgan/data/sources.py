@@ -8,6 +8,11 @@ A source is named in the config as ``KIND:ARG``:
   (no TensorFlow needed), e.g. ``tfds:mnist`` or ``tfds:fashion_mnist``.
 * ``folder:DIR``: your own images, one sub-folder per class (``jaxgan.data.folder``).
 * ``paired:DIR``: pix2pix's A|B image pairs, no labels (``jaxgan.data.paired``).
+* ``aligned:DIR``: input and target in two folders ``DIR/A``, ``DIR/B`` with matching file names.
+* ``labelmap:DIR``: class-id maps ``DIR/labels`` (+ ``DIR/instances``) with targets ``DIR/images``.
+* ``images:DIR``: images directly in a folder, no classes (one domain of an unpaired source).
+* ``domains:SPEC_A|SPEC_B[|...]`` and ``unpaired:DIR`` (CycleGAN's trainA/trainB): one source per
+  domain, keys suffixed by the domain's letter (``jaxgan.data.domains``).
 
 Every source returns uint8 images ``[n, H, W, C]`` and int32 labels ``[n]``, except paired
 sources, which return two uint8 images per example and no labels; the pipeline turns the
@@ -83,17 +88,27 @@ def _mnist_source(directory: str, split: str, name: str) -> ArraySource:
     return ArraySource(images[..., None], labels, num_classes=10, name=name)
 
 
-def build_source(spec: str, split: str = "train", *, on_corrupt: str = "error") -> Source:
+def build_source(spec: str, split: str = "train", *, on_corrupt: str = "error", direction: str = "AtoB") -> Source:
     """Opens the source named ``spec`` (see the module docstring) for ``split``, a split name with
     an optional TFDS-style slice, e.g. ``train[:50000]`` or ``train[:83%]`` (``jaxgan.data.split``).
 
     ``on_corrupt`` (``config.data.on_corrupt``) is what folder: and paired: sources do with an image
     file they cannot decode: 'error' or 'skip' it (see ``jaxgan.data.folder``). builtin:, idx: and
-    tfds: sources do not decode image files themselves and ignore it."""
+    tfds: sources do not decode image files themselves and ignore it.
+
+    ``direction`` (``config.data.direction``): 'AtoB', or 'BtoA' to swap input and target of
+    paired: and aligned: sources; an error for any other source."""
+    kind, _, arg = spec.partition(":")
+    if direction != "AtoB" and kind not in ("paired", "aligned"):
+        raise DataSourceError(f"data.direction={direction!r} swaps the input and target of paired: and aligned: "
+                              f"sources; {spec!r} has no such pair: leave data.direction='AtoB'")
+    if kind in ("domains", "unpaired"):  # Before slicing: each domain is sliced on its own.
+        from jaxgan.data import domains
+
+        return domains.open_source(kind, arg, split, on_corrupt=on_corrupt)
     sliced = parse_split(split)
     if sliced.is_sliced:  # Open the whole named split, then view the range (every kind alike).
-        return slice_source(build_source(spec, sliced.name, on_corrupt=on_corrupt), sliced)
-    kind, _, arg = spec.partition(":")
+        return slice_source(build_source(spec, sliced.name, on_corrupt=on_corrupt, direction=direction), sliced)
     if kind == "builtin":
         if arg != "mnist":
             raise DataSourceError(f"unknown built-in dataset {arg!r} in {spec!r}; the built-in one is 'builtin:mnist'")
@@ -113,7 +128,16 @@ def build_source(spec: str, split: str = "train", *, on_corrupt: str = "error") 
     if kind == "paired":
         from jaxgan.data import paired  # Imported lazily: Pillow is optional.
 
-        return paired.PairedSource.open(arg, split, on_corrupt=on_corrupt)
+        return paired.PairedSource.open(arg, split, on_corrupt=on_corrupt, direction=direction)
+    if kind in ("aligned", "labelmap", "images"):
+        from jaxgan.data import folder, paired  # Imported lazily: Pillow is optional.
+
+        if kind == "images":
+            return folder.ImagesSource.open(arg, split, on_corrupt=on_corrupt)
+        if kind == "labelmap":
+            return paired.LabelMapSource.open(arg, split, on_corrupt=on_corrupt)
+        return paired.AlignedSource.open(arg, split, on_corrupt=on_corrupt, direction=direction)
     raise DataSourceError(
-        f"unknown data source {spec!r}; use builtin:mnist, idx:DIR, tfds:NAME, folder:DIR or paired:DIR"
+        f"unknown data source {spec!r}; use builtin:mnist, idx:DIR, tfds:NAME, folder:DIR, paired:DIR, aligned:DIR, "
+        "labelmap:DIR, images:DIR, unpaired:DIR or domains:SPEC_A|SPEC_B"
     )
