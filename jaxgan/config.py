@@ -41,6 +41,17 @@ def base_config() -> ml_collections.ConfigDict:
         # file when the source opens and trains without the bad ones, counted in the checkpoints'
         # run info (data.skipped_images). Other sources ignore it.
         on_corrupt="error",
+        # paired: and aligned: sources: 'AtoB' (input A, target B) or 'BtoA' (swapped), junyanz's
+        # --direction (pytorch-CycleGAN-and-pix2pix; default AtoB).
+        direction="AtoB",
+        # Augmentation drawn from (seed, step, position in the batch), the same on both images of a
+        # pair (jaxgan.data.transforms): resize to load_size x load_size, random crop_size crop,
+        # left-right flip with p=1/2. 0/0/False = none. junyanz's pix2pix and CycleGAN use load 286,
+        # crop 256, flip on (--load_size 286 --crop_size 256): their configs set these.
+        load_size=0, crop_size=0, flip=False,
+        # Threads that decode and transform the rows of a batch, and read the next step's batch in
+        # the background (0: read in the training thread). Changes no value, only the speed.
+        num_workers=0,
     ))
 
     config.model = ml_collections.ConfigDict()
@@ -120,6 +131,9 @@ RULES = {
     "train.on_nonfinite": one_of("stop", "skip"),
     **_optimizer_rules("generator"),
     **_optimizer_rules("discriminator"),
+    "data.direction": one_of("AtoB", "BtoA"),
+    **{f"data.{k}": NON_NEGATIVE_INT for k in ("load_size", "crop_size", "num_workers")},
+    "data.flip": BOOL,
     "model.latent_dim": POSITIVE_INT,
     "sample.per_class": POSITIVE_INT,
     "sample.examples": POSITIVE_INT,
