@@ -15,11 +15,15 @@ classifier (``jaxgan.metrics``):
   sized random subsets of samples and test images (Kynkaanniemi et al. 2019);
 - MS-SSIM: the mean MS-SSIM of 100 random pairs of samples of the same class, per class and
   averaged; lower is more diverse (Odena et al. 2017);
-- with ``--parzen``, the Parzen-window log-likelihood of the test set (Mirza & Osindero 2014).
+- with ``--parzen``, the Parzen-window log-likelihood of the test set (Mirza & Osindero 2014), sigma
+  chosen on the validation images ``train[50000:]`` (Goodfellow et al. 2014's protocol); the result
+  says whether the run trained on them (its ``data.split`` overlaps them), in which case the figure
+  is not comparable with the paper's.
 
 Rows: ``generated``; ``real_test``, the test images' own accuracy, IS and MS-SSIM (the metrics that
 compare with the test set are not computed against itself); with ``--reference``, ``real_train``,
-every metric for real training images in place of generated ones. Writes
+every metric for real training images (from ``train[:50000]``, outside the Parzen validation images)
+in place of generated ones. Writes
 ``WORKDIR/eval/step_N.json`` (``step_N_noema.json`` for ``--noema`` on a run with an EMA generator,
 ``_seedK`` for a noise seed K other than 0, so that one setting does not overwrite another's numbers)
 and prints a table.
@@ -27,6 +31,7 @@ and prints a table.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from typing import Dict, NamedTuple, Tuple
@@ -36,6 +41,7 @@ import numpy as np
 from absl import app, flags
 
 from jaxgan import errors, metrics, restore
+from jaxgan.data import split as splits
 from jaxgan.data.pipeline import to_float_image
 from jaxgan.data.sources import build_source
 from jaxgan.errors import ConfigError
@@ -51,7 +57,12 @@ flags.DEFINE_bool("parzen", False, "Also the Parzen-window log-likelihood (a few
 flags.DEFINE_bool("reference", False, "Also the real-data reference row.")
 flags.mark_flag_as_required("workdir")
 
-PARZEN_VALIDATION = 10000  # Held out of the end of the training set (Mirza & Osindero 2014).
+# The Parzen-window protocol of Goodfellow et al. (2014), which Mirza & Osindero (2014) follow: sigma
+# is chosen on a validation set the model did not train on, MNIST's last 10,000 training images; a
+# config compared with the paper trains on the other 50,000 (data.split = 'train[:50000]'), from
+# which the real_train reference row draws too.
+PARZEN_VALIDATION_SPLIT = "train[50000:]"
+REFERENCE_SPLIT = "train[:50000]"
 
 
 def generate(method, variables, num_classes: int, num_samples: int, batch_size: int, seed: int
@@ -121,6 +132,17 @@ def sample_metrics(images: np.ndarray, labels: np.ndarray, *, real: RealData, cl
                                  seed=seed)}
 
 
+def parzen_protocol(source: str, training_split: str, train_length: int, validation_size: int) -> Dict:
+    """Which images chose the Parzen sigma and whether the run trained on them: its ``training_split``
+    (``config.data.split``) shares an example with ``PARZEN_VALIDATION_SPLIT`` of a 'train' split of
+    ``train_length`` examples."""
+    return {"parzen_validation": f"{source} {PARZEN_VALIDATION_SPLIT}",
+            "parzen_validation_size": validation_size,
+            "training_split": training_split,
+            "parzen_validation_seen_in_training": splits.overlap(training_split, PARZEN_VALIDATION_SPLIT,
+                                                                 train_length)}
+
+
 def result_path(workdir: str, result: Dict) -> str:
     """Where ``evaluate`` writes ``result``: WORKDIR/eval/step_N[_noema][_seedK].json."""
     suffix = ("_noema" if result["ema_skipped"] else "") + (f"_seed{result['seed']}" if result["seed"] else "")
@@ -128,9 +150,11 @@ def result_path(workdir: str, result: Dict) -> str:
 
 
 def evaluate(workdir: str, *, step=None, num_samples=10000, batch_size=1000, seed=0, use_ema=True,
-             parzen=False, reference=False) -> Dict:
+             parzen=False, reference=False, parzen_validation=None) -> Dict:
     """Every metric of checkpoint ``step`` (default: the latest) of the run in ``workdir``, as written
-    to ``result_path``: dict(workdir, step, num_samples, seed, ema, ema_skipped, rows={name: metrics})."""
+    to ``result_path``: dict(workdir, step, num_samples, seed, ema, ema_skipped, rows={name: metrics}),
+    with ``parzen``, also ``parzen_protocol``'s keys. ``parzen_validation`` caps the number of
+    validation images that choose sigma (for tests; None: all 10,000, the protocol's)."""
     run = restore.restore_run(workdir, step)
     if run.data.image_shape != (28, 28, 1) or run.data.num_classes != 10:
         raise ConfigError(f"the MNIST classifier metrics need 28x28x1 images of 10 classes; this run has "
@@ -140,8 +164,8 @@ def evaluate(workdir: str, *, step=None, num_samples=10000, batch_size=1000, see
         raise ConfigError(f"--num_samples={num_samples}: the metrics need at least {metrics.NUM_SPLITS} samples "
                           f"and two of each of the {num_classes} classes")
     classifier = metrics.load_classifier()
-    test, train = (build_source(run.config.data.source, split, on_corrupt=run.config.data.on_corrupt)
-                   for split in ("test", "train"))
+    open_split = functools.partial(build_source, run.config.data.source, on_corrupt=run.config.data.on_corrupt)
+    test = open_split("test")
     test_batch = test.get(np.arange(len(test)))
     test_images = to_float_image(test_batch["image"])
     real = RealData(test_images, test_batch["label"],
@@ -153,14 +177,19 @@ def evaluate(workdir: str, *, step=None, num_samples=10000, batch_size=1000, see
     rows = {"generated": sample_metrics(fake, labels, **common)}
     real_train = None
     if reference:
-        pick = np.random.default_rng(seed).choice(len(train) - PARZEN_VALIDATION, num_samples, replace=False)
+        train = open_split(REFERENCE_SPLIT)
+        pick = np.random.default_rng(seed).choice(len(train), num_samples, replace=False)
         batch = train.get(np.sort(pick))
         real_train = to_float_image(batch["image"])
         rows["real_train"] = sample_metrics(real_train, batch["label"], **common)
     rows["real_test"] = own_metrics(real.images, real.labels, real.logits, num_classes=num_classes, seed=seed)
+    protocol = {}
     if parzen:
+        held_out = open_split(PARZEN_VALIDATION_SPLIT)
         validation = metrics.to_unit_vectors(to_float_image(
-            train.get(np.arange(len(train) - PARZEN_VALIDATION, len(train)))["image"]))
+            held_out.get(np.arange(len(held_out))[:parzen_validation])["image"]))
+        protocol = parzen_protocol(run.config.data.source, run.config.data.get("split", "train"),
+                                   len(held_out.source), len(validation))
         test_vectors = metrics.to_unit_vectors(test_images)
         for name, images in (("generated", fake), ("real_train", real_train)):
             if images is not None:
@@ -169,6 +198,7 @@ def evaluate(workdir: str, *, step=None, num_samples=10000, batch_size=1000, see
     has_ema = run.state.ema_params is not None
     result = {"workdir": os.path.abspath(workdir), "step": int(run.state.step), "num_samples": num_samples,
               "seed": seed, "ema": use_ema and has_ema, "ema_skipped": has_ema and not use_ema, "rows": rows}
+    result.update(protocol)
     os.makedirs(os.path.join(workdir, "eval"), exist_ok=True)
     with open(result_path(workdir, result), "w") as f:
         json.dump(result, f, indent=2)
@@ -191,6 +221,15 @@ def format_table(result: Dict) -> str:
         lines.append(f"{name:<11}{row['accuracy']:>9.4f}{inception:>15}{_cell(row, 'fcd', '.2f', 10)}"
                      f"{_cell(row, 'intra_fcd', '.2f', 10)}{_cell(row, 'precision', '.4f', 10)}"
                      f"{_cell(row, 'recall', '.4f', 7)}{row['ms_ssim']:>8.4f}{ll:>17}")
+    if "parzen_validation" in result:
+        seen = result["parzen_validation_seen_in_training"]
+        lines.append(f"Parzen sigma chosen on {result['parzen_validation_size']} images of "
+                     f"{result['parzen_validation']}, which the run (data.split {result['training_split']!r}) "
+                     + ("TRAINED ON" if seen else "did not train on"))
+        if seen:
+            lines.append("WARNING: the Parzen LL above is not comparable with Mirza & Osindero's 132: under the "
+                         "protocol of Goodfellow et al. 2014 sigma is chosen on images the model did not train on; "
+                         f"train with --config.data.split='{REFERENCE_SPLIT}'")
     num_classes = len(result["rows"]["generated"]["per_class_accuracy"])
     lines += ["", "per class".ljust(21) + "".join(f"{k:>9}" for k in range(num_classes))]
     for key, label, fmt in (("per_class_accuracy", "accuracy", ".4f"), ("per_class_intra_fcd", "intra-FCD", ".1f"),
