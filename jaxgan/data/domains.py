@@ -128,5 +128,5 @@ def open_unpaired(directory: str, split: str, *, on_corrupt: str = "error") -> D
     if count < 2:
         raise DataSourceError(f"{name}: no domain folder {roots[count]}; CycleGAN's layout is {directory}/"
                               f"{split}A and {directory}/{split}B (and testA, testB), each holding images directly")
-    domains = [ImagesSource.open_folder(root, name, on_corrupt=on_corrupt) for root in roots[:count]]
+    domains = [ImagesSource.open_folder(root, f"images:{root}", on_corrupt=on_corrupt) for root in roots[:count]]
     return DomainsSource.of(name, [slice_source(d, sliced) for d in domains])
