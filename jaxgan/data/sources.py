@@ -3,6 +3,8 @@
 A source is named in the config as ``KIND:ARG``:
 
 * ``builtin:mnist``: MNIST shipped inside the package (works offline).
+* ``builtin:mnist/NAME``: a task or domain derived from it on the fly (edges2digit, sr4x, inpainting,
+  label-map scenes, negative/edges/thick_slanted/coloured domains, attributes; ``jaxgan.data.derived``).
 * ``idx:DIR``: the four MNIST-format IDX files in a folder.
 * ``tfds:NAME``: a TensorFlow Datasets dataset read with ``tfds.data_source``
   (no TensorFlow needed), e.g. ``tfds:mnist`` or ``tfds:fashion_mnist``.
@@ -110,8 +112,13 @@ def build_source(spec: str, split: str = "train", *, on_corrupt: str = "error", 
     if sliced.is_sliced:  # Open the whole named split, then view the range (every kind alike).
         return slice_source(build_source(spec, sliced.name, on_corrupt=on_corrupt, direction=direction), sliced)
     if kind == "builtin":
+        if arg.startswith("mnist/"):
+            from jaxgan.data import derived
+
+            return derived.open_task(arg[len("mnist/"):], split)
         if arg != "mnist":
-            raise DataSourceError(f"unknown built-in dataset {arg!r} in {spec!r}; the built-in one is 'builtin:mnist'")
+            raise DataSourceError(f"unknown built-in dataset {arg!r} in {spec!r}; the built-in ones are "
+                                  "'builtin:mnist' and its derived tasks 'builtin:mnist/NAME' (jaxgan.data.derived)")
         return _mnist_source(mnist.BUILTIN_DIR, split, spec)
     if kind == "idx":
         if not arg:
