@@ -126,6 +126,7 @@ def test_trains_on_a_folder_skipping_corrupt_images(tmp_path, capsys):
     _with_two_corrupt_files(tmp_path / "data", per_class=4)
     config = tiny_cgan("dcgan")
     config.data.source = f"folder:{tmp_path / 'data'}"
+    config.data.split = "train"  # The config's train[:50000] is for MNIST.
     config.data.on_corrupt = "skip"
     config.train.batch_size = 8
     trainer = Trainer(config, str(tmp_path / "run"))

@@ -103,6 +103,7 @@ def test_label_conditional_method_refuses_a_paired_source(tmp_path):
     _pairs(tmp_path / "data")
     config = tiny_cgan("mlp")
     config.data.source = f"paired:{tmp_path / 'data'}"
+    config.data.split = "train"  # The config's train[:50000] is for MNIST.
     with pytest.raises(ConfigError, match=r"method 'cgan' needs labelled data; source 'paired:.*' has no class labels"):
         Trainer(config, str(tmp_path / "run"))
 

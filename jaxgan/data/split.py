@@ -76,8 +76,8 @@ class SplitSpec(NamedTuple):
             if abs(index) > length:
                 raise DataSourceError(
                     f"split {str(self)!r}: bound {_format_bound(bound, self.unit)} is outside "
-                    f"{source_name}'s {self.name!r} split of {length} examples; use indices in "
-                    f"[-{length}, {length}]")
+                    f"{source_name}'s {self.name!r} split of {length} examples; use bounds in "
+                    f"[-{length}, {length}], or data.split={self.name!r} for the whole split")
             bounds.append(index + length if index < 0 else index)
         start, stop = bounds
         if start >= stop:
