@@ -1,12 +1,13 @@
-"""Tests for jaxgan.images: uint8 conversion, grid layout, PNG encode/decode."""
+"""Tests for jaxgan.images: uint8 conversion, grid layout, PNG files through Pillow."""
 
 from __future__ import annotations
 
-import struct
-import zlib
+import os
+import stat
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from jaxgan.images import encode_png, make_grid, read_png, to_uint8, write_png
 
@@ -42,67 +43,40 @@ def test_make_grid_without_padding_is_a_plain_tiling() -> None:
     np.testing.assert_array_equal(grid[..., 0], expected)
 
 
-@pytest.mark.parametrize("shape", [(5, 7), (5, 7, 1), (6, 3, 3), (1, 1, 3)])
-def test_png_round_trip(tmp_path, shape) -> None:
-    image = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+@pytest.mark.parametrize("shape, mode", [((5, 7), "L"), ((5, 7, 1), "L"), ((6, 3, 3), "RGB"),
+                                         ((1, 1, 3), "RGB")])
+def test_png_round_trip_with_known_pixels(tmp_path, shape, mode) -> None:
+    image = (np.arange(np.prod(shape)) * 37 % 256).astype(np.uint8).reshape(shape)
     path = tmp_path / "sub" / "dir" / "img.png"  # parent dirs are created
     write_png(str(path), image)
     assert [p.name for p in path.parent.iterdir()] == ["img.png"]  # no temp file left behind
+    with Image.open(path) as im:  # What any viewer sees.
+        assert (im.format, im.mode, im.size) == ("PNG", mode, (shape[1], shape[0]))
+        np.testing.assert_array_equal(np.asarray(im), image.reshape(shape[0], shape[1], -1).squeeze(-1)
+                                      if mode == "L" else image)
     back = read_png(str(path))
     assert back.dtype == np.uint8
     np.testing.assert_array_equal(back, image.reshape(shape[0], shape[1], -1))
     assert path.read_bytes() == encode_png(image)
 
 
-def test_png_readable_by_pillow(tmp_path) -> None:
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
+def test_written_png_gets_the_umask_permissions(tmp_path, umask) -> None:
+    path = tmp_path / "grid.png"
+    old = os.umask(umask)
     try:
-        from PIL import Image
-    except ImportError:
-        pytest.skip("Pillow not installed; encoding already checked by the round trip")
-    rng = np.random.default_rng(1)
-    for image, mode in [(rng.integers(0, 256, (9, 11, 3), dtype=np.uint8), "RGB"),
-                        (rng.integers(0, 256, (9, 11), dtype=np.uint8), "L")]:
-        path = str(tmp_path / f"{mode}.png")
-        write_png(path, image)
-        with Image.open(path) as im:
-            assert im.mode == mode
-            np.testing.assert_array_equal(np.asarray(im), image)
-        # Pillow's encoder uses adaptive filters, which read_png must undo too.
-        pillow_path = str(tmp_path / f"pillow_{mode}.png")
-        Image.fromarray(image, mode).save(pillow_path, optimize=True)
-        np.testing.assert_array_equal(read_png(pillow_path)[..., 0 if mode == "L" else slice(None)],
-                                      image)
+        write_png(str(path), np.zeros((2, 2, 3), np.uint8))
+        write_png(str(path), np.ones((2, 2, 3), np.uint8))  # Replacing a file: same mode.
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
 
 
-def _filtered_png(image: np.ndarray) -> bytes:
-    """Encode RGB ``image`` using filter type ``row % 5`` (reference filters, per byte)."""
-    h, w, c = image.shape
-    rows = image.reshape(h, w * c).astype(int)
-    raw = bytearray()
-    for y in range(h):
-        kind, line = y % 5, rows[y]
-        prev = rows[y - 1] if y else np.zeros_like(line)
-        raw.append(kind)
-        for i in range(w * c):
-            a = line[i - c] if i >= c else 0
-            b, up_left = prev[i], (prev[i - c] if i >= c else 0)
-            p = a + b - up_left
-            paeth = min((abs(p - a), 0, a), (abs(p - b), 1, b), (abs(p - up_left), 2, up_left))[2]
-            pred = [0, a, b, (a + b) // 2, paeth][kind]
-            raw.append((line[i] - pred) % 256)
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(bytes(raw))) + chunk(b"IEND", b""))
-
-
-def test_read_png_undoes_all_filter_types(tmp_path) -> None:
-    image = np.random.default_rng(2).integers(0, 256, (10, 6, 3), dtype=np.uint8)
-    path = tmp_path / "filtered.png"
-    path.write_bytes(_filtered_png(image))
-    np.testing.assert_array_equal(read_png(str(path)), image)
+def test_read_png_reads_other_encoders_files(tmp_path) -> None:
+    image = (np.arange(9 * 11 * 3) * 11 % 256).astype(np.uint8).reshape(9, 11, 3)
+    path = str(tmp_path / "optimized.png")
+    Image.fromarray(image).save(path, optimize=True)  # Adaptive row filters.
+    np.testing.assert_array_equal(read_png(path), image)
 
 
 def test_invalid_inputs_raise_value_error(tmp_path) -> None:
@@ -118,7 +92,18 @@ def test_invalid_inputs_raise_value_error(tmp_path) -> None:
         make_grid(np.zeros((2, 4, 4, 3), np.uint8), ncol=0)
     bad = tmp_path / "bad.png"
     data = bytearray(encode_png(np.zeros((2, 2), np.uint8)))
-    data[-20] ^= 1  # corrupt the IDAT payload/CRC
+    data[-20] ^= 1  # corrupt the IDAT payload
     bad.write_bytes(bytes(data))
-    with pytest.raises(ValueError, match="CRC"):
+    with pytest.raises(ValueError, match="bad.png: cannot read PNG"):
         read_png(str(bad))
+    rgba = tmp_path / "rgba.png"
+    Image.new("RGBA", (2, 2)).save(rgba)
+    with pytest.raises(ValueError, match="mode RGBA"):
+        read_png(str(rgba))
+    jpeg = tmp_path / "photo.png"
+    Image.new("RGB", (2, 2)).save(jpeg, format="JPEG")
+    with pytest.raises(ValueError, match="got a JPEG"):
+        read_png(str(jpeg))
+    with pytest.raises(FileNotFoundError):
+        read_png(str(tmp_path / "missing.png"))
+
