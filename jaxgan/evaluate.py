@@ -1,8 +1,11 @@
-"""Evaluation command: metrics of a label-conditional checkpoint against real data.
+"""Evaluation command: the metrics of a checkpoint's family against real data.
 
     python -m jaxgan.evaluate --workdir runs/cgan_mnist [--parzen] [--reference]
+    python -m jaxgan.evaluate --workdir runs/pix2pix_mnist_edges
 
-Generates ``--num_samples`` images with balanced labels and reports, with the shipped MNIST
+An image-to-image run (its method translates) is scored on its held-out pairs by
+``translation_result``: PSNR, SSIM, mean L1/L2, and for the built-in digit tasks the classifier's
+accuracy and FCD of the outputs. A label-conditional run: the command generates ``--num_samples`` images with balanced labels and reports, with the shipped MNIST
 classifier (``jaxgan.metrics``):
 
 - accuracy: the fraction classified as the label they were conditioned on, per class and overall;
@@ -42,9 +45,11 @@ from absl import app, flags
 
 from jaxgan import errors, metrics, restore
 from jaxgan.data import split as splits
-from jaxgan.data.pipeline import to_float_image
+from jaxgan.data.pipeline import Pipeline, to_float_image
 from jaxgan.data.sources import build_source
-from jaxgan.errors import ConfigError
+from jaxgan.data.transforms import ResizeAndCrop
+from jaxgan.errors import ConfigError, DataSourceError
+from jaxgan.metrics import translation
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("workdir", None, "Workdir of a trained run.")
@@ -156,6 +161,9 @@ def evaluate(workdir: str, *, step=None, num_samples=10000, batch_size=1000, see
     with ``parzen``, also ``parzen_protocol``'s keys. ``parzen_validation`` caps the number of
     validation images that choose sigma (for tests; None: all 10,000, the protocol's)."""
     run = restore.restore_run(workdir, step)
+    if hasattr(run.method, "translate"):  # The image-to-image family has its own metric set.
+        return _write(workdir, translation_result(run, workdir, num_samples=num_samples, batch_size=batch_size,
+                                                  seed=seed, use_ema=use_ema))
     if run.data.image_shape != (28, 28, 1) or run.data.num_classes != 10:
         raise ConfigError(f"the MNIST classifier metrics need 28x28x1 images of 10 classes; this run has "
                           f"{run.data.image_shape} and {run.data.num_classes} classes")
@@ -199,10 +207,77 @@ def evaluate(workdir: str, *, step=None, num_samples=10000, batch_size=1000, see
     result = {"workdir": os.path.abspath(workdir), "step": int(run.state.step), "num_samples": num_samples,
               "seed": seed, "ema": use_ema and has_ema, "ema_skipped": has_ema and not use_ema, "rows": rows}
     result.update(protocol)
+    return _write(workdir, result)
+
+
+def _write(workdir: str, result: Dict) -> Dict:
     os.makedirs(os.path.join(workdir, "eval"), exist_ok=True)
     with open(result_path(workdir, result), "w") as f:
         json.dump(result, f, indent=2)
     return result
+
+
+def _held_out_pairs(run, num_samples: int, batch_size: int, seed: int) -> Dict[str, np.ndarray]:
+    """Up to ``num_samples`` examples of the run's 'test' split, each once, with the test-time
+    transform (resized to the training crop, no crop or flip)."""
+    try:
+        source = build_source(run.config.data.source, "test", on_corrupt=run.config.data.on_corrupt,
+                              direction=run.config.data.direction)
+    except DataSourceError as e:
+        raise DataSourceError(f"evaluating an image-to-image run needs held-out pairs: {e}") from e
+    n = min(num_samples, len(source))
+    pipeline = Pipeline(source, global_batch_size=min(batch_size, n), seed=seed,
+                        transform=ResizeAndCrop.from_config(run.config.data).for_evaluation())
+    batches = [pipeline.local_batch(k) for k in range(-(-n // pipeline.global_batch_size))]
+    return {key: np.concatenate([b[key] for b in batches])[:n] for key in batches[0]}
+
+
+def _digit_metrics(classifier, images: np.ndarray, labels: np.ndarray, real_features: np.ndarray,
+                   batch_size: int) -> Dict[str, float]:
+    """The MNIST classifier's accuracy on ``images`` (resized to 28x28) and the FCD of their features to
+    the real targets' ``real_features``."""
+    images = np.asarray(jax.image.resize(images, (len(images), 28, 28, 1), "linear", antialias=True))
+    logits, features = metrics.classify_in_batches(classifier, images, batch_size)
+    return {"accuracy": metrics.label_accuracy(logits, labels),
+            "fcd": metrics.frechet_classifier_distance(features, real_features)}
+
+
+def translation_result(run, workdir: str, *, num_samples: int, batch_size: int, seed: int, use_ema: bool) -> Dict:
+    """The paired image-to-image metrics of a run's generator on up to ``num_samples`` held-out pairs
+    (``jaxgan.metrics.translation``): PSNR, SSIM, mean L1 and L2 of the outputs against their targets;
+    for grey digit targets with labels (the built-in MNIST tasks), the MNIST classifier's accuracy on the
+    outputs and the FCD of their features to the real targets'. Rows: ``translated`` (G's outputs) and
+    ``input_resized`` (the input itself, bicubic-resized to the target's shape: the bicubic baseline of
+    super-resolution, the unfilled hole of inpainting)."""
+    pairs = _held_out_pairs(run, num_samples, batch_size, seed)
+    x, y = pairs["image_a"], pairs["image_b"]
+    translate = jax.jit(lambda v, a, key: run.method.translate(v, a, key))
+    variables = run.state.generator_variables(use_ema)
+    outputs = {"translated": np.concatenate([
+        np.asarray(translate(variables, x[s:s + batch_size], jax.random.fold_in(jax.random.PRNGKey(seed), s)))
+        for s in range(0, len(x), batch_size)])}
+    if x.shape[-1] == y.shape[-1]:
+        outputs["input_resized"] = np.asarray(jax.image.resize(x, y.shape, "bicubic")).clip(-1, 1)
+    rows = {name: translation.pixel_metrics(out, y) for name, out in outputs.items()}
+    if "label" in pairs and y.shape[-1] == 1:
+        classifier = metrics.load_classifier()
+        real = np.asarray(jax.image.resize(y, (len(y), 28, 28, 1), "linear", antialias=True))
+        _, real_features = metrics.classify_in_batches(classifier, real, batch_size)
+        for name, out in outputs.items():
+            rows[name].update(_digit_metrics(classifier, out, pairs["label"], real_features, batch_size))
+    has_ema = run.state.ema_params is not None
+    return {"workdir": os.path.abspath(workdir), "step": int(run.state.step), "family": "image_to_image",
+            "num_samples": len(x), "seed": seed, "ema": use_ema and has_ema, "ema_skipped": has_ema and not use_ema,
+            "rows": rows}
+
+
+def format_translation_table(result: Dict) -> str:
+    lines = [f"step {result['step']}, {result['num_samples']} held-out pairs, EMA: {result['ema']}",
+             f"{'row':<15}{'PSNR':>8}{'SSIM':>8}{'L1':>8}{'L2':>8}{'accuracy':>10}{'FCD':>9}"]
+    for name, row in result["rows"].items():
+        lines.append(f"{name:<15}{row['psnr']:>8.2f}{row['ssim']:>8.4f}{row['l1']:>8.4f}{row['l2']:>8.4f}"
+                     f"{_cell(row, 'accuracy', '.4f', 10)}{_cell(row, 'fcd', '.2f', 9)}")
+    return "\n".join(lines)
 
 
 def _cell(row: Dict, key: str, fmt: str, width: int) -> str:
@@ -211,6 +286,8 @@ def _cell(row: Dict, key: str, fmt: str, width: int) -> str:
 
 def format_table(result: Dict) -> str:
     """The summary table (one line per row) and the per-class table (one line per row and metric)."""
+    if result.get("family") == "image_to_image":
+        return format_translation_table(result)
     lines = [f"step {result['step']}, {result['num_samples']} samples, EMA: {result['ema']}",
              f"{'row':<11}{'accuracy':>9}{'IS':>15}{'FCD':>10}{'intra-FCD':>10}{'precision':>10}{'recall':>7}"
              f"{'MS-SSIM':>8}{'Parzen LL':>17}"]

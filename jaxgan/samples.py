@@ -16,6 +16,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgan import images
+from jaxgan.data.pipeline import Pipeline
+from jaxgan.data.sources import build_source
+from jaxgan.data.transforms import ResizeAndCrop
+from jaxgan.errors import DataSourceError
 
 GridFn = Callable[[dict], jax.Array]
 
@@ -60,17 +64,15 @@ def compose_columns(columns: Sequence[jax.Array]) -> jax.Array:
 def held_out_examples(config, n: int) -> Dict[str, np.ndarray]:
     """``n`` fixed examples of the config's data for panels: from its 'test' split when the source has
     one, else the first examples of its training order (said once on stdout)."""
-    from jaxgan.data.pipeline import Pipeline  # Imported here: the data package imports jaxgan.
-    from jaxgan.data.sources import build_source
-    from jaxgan.errors import DataSourceError
-
+    options = dict(on_corrupt=config.data.on_corrupt, direction=config.data.direction)
     try:
-        source = build_source(config.data.source, "test", on_corrupt=config.data.on_corrupt)
+        source = build_source(config.data.source, "test", **options)
     except DataSourceError:
-        source = build_source(config.data.source, config.data.split, on_corrupt=config.data.on_corrupt)
+        source = build_source(config.data.source, config.data.split, **options)
         if jax.process_index() == 0:
             print(f"{config.data.source} has no 'test' split: the sample panels show training examples")
-    return Pipeline(source, global_batch_size=min(n, len(source)), seed=config.seed).local_batch(0)
+    return Pipeline(source, global_batch_size=min(n, len(source)), seed=config.seed,
+                    transform=ResizeAndCrop.from_config(config.data).for_evaluation()).local_batch(0)
 
 
 def training_panel(method, data, config) -> Panel:

@@ -46,6 +46,7 @@ from tqdm import tqdm
 from jaxgan import checkpoint, config as config_lib, images, methods, optim, sharding, samples, summary
 from jaxgan.data.pipeline import Pipeline, summarize_batch
 from jaxgan.data.sources import build_source
+from jaxgan.data.transforms import ResizeAndCrop
 from jaxgan.errors import Interrupted, NonFiniteError, WorkdirError
 from jaxgan.methods.base import DataInfo, split_variables
 from jaxgan.state import GANState, Side
@@ -140,10 +141,13 @@ class Trainer:
         self.config, self.workdir = config, workdir
         self.mesh = sharding.make_mesh() if mesh is None else mesh
         sharding.check_batch_size(config.train.batch_size, self.mesh)
-        source = build_source(config.data.source, config.data.split, on_corrupt=config.data.on_corrupt)
+        source = build_source(config.data.source, config.data.split, on_corrupt=config.data.on_corrupt,
+                              direction=config.data.direction)
         skipped_images = report_skipped(source)
         self.pipeline = Pipeline(source, global_batch_size=config.train.batch_size, seed=config.seed,
-                                 process_index=jax.process_index(), process_count=jax.process_count())
+                                 process_index=jax.process_index(), process_count=jax.process_count(),
+                                 transform=ResizeAndCrop.from_config(config.data),
+                                 num_workers=config.data.num_workers)
         example = {k: v[:1] for k, v in self.pipeline.local_batch(0).items()}
         self.data = DataInfo.from_batch(example, source)
         self.method = methods.build(config, self.data)

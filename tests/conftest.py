@@ -100,6 +100,17 @@ def tiny_cgan_paper_sgd():
     return config
 
 
+def tiny_pix2pix(*, steps: int = 3, batch_size: int = 8, variant: str = ""):
+    """configs/pix2pix_mnist_edges.py (edges -> digit, resized to 32x32) with a 5-level U-Net and a
+    1-layer PatchGAN, 2 filters at the first level of each."""
+    config = load_config("pix2pix_mnist_edges", variant)
+    config.model.generator.features = 2
+    config.model.discriminator.update(dict(features=2, n_layers=1))
+    config = tiny(config, steps=steps, batch_size=batch_size)
+    config.sample.examples = 2
+    return config
+
+
 # Tiny configs that together cover every method and every kind of state a method carries, for tests
 # that must hold for all of them (exact resume). A method added to jaxgan.methods.METHODS needs an
 # entry here: tests/test_reliability.py fails until it has one. Each entry costs a cold compile.
@@ -111,6 +122,7 @@ TINY_CONFIGS = {
     # Two phases: the VAE for 1 update, then actor and critic (the resume test crosses the boundary).
     "latent_constraints": tiny_latent_constraints,
     "stackgan": tiny_stackgan,
+    "pix2pix": tiny_pix2pix,  # Shared generator forward, D then G, U-Net dropout and batch norm.
 }
 
 

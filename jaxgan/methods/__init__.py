@@ -24,6 +24,7 @@ from jaxgan.methods.base import DataInfo, Method
 from jaxgan.methods.cgan import ConditionalGAN
 from jaxgan.methods.latent_constraints import LatentConstraints
 from jaxgan.methods.matching import MatchingAwareGAN
+from jaxgan.methods.pix2pix import Pix2Pix
 from jaxgan.methods.stackgan import StackGAN
 
 METHODS: Dict[str, Callable[[ml_collections.ConfigDict, DataInfo], Method]] = {
@@ -32,6 +33,7 @@ METHODS: Dict[str, Callable[[ml_collections.ConfigDict, DataInfo], Method]] = {
     "matching_aware": MatchingAwareGAN.from_config,
     "latent_constraints": LatentConstraints.from_config,
     "stackgan": StackGAN.from_config,
+    "pix2pix": Pix2Pix.from_config,
 }
 
 
