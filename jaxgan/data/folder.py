@@ -1,5 +1,6 @@
-"""Image folders with one sub-folder per class: ``folder:DIR``; and the file checks that every
-source of image files shares (``paired:DIR`` uses them too).
+"""Image folders with one sub-folder per class: ``folder:DIR``; images directly in a folder, no
+classes: ``images:DIR`` (and each domain of ``unpaired:DIR``); and the file checks that every
+source of image files shares (``paired:``, ``aligned:`` and ``labelmap:`` use them too).
 
 Layout: ``DIR/<class>/<image>`` (PNG, JPEG, BMP, GIF, WebP), or ``DIR/<split>/<class>/<image>``
 when ``DIR`` holds a folder named after the split (``train``, ``test``). Classes are the
