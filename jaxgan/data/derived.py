@@ -156,18 +156,18 @@ def _channels_last(images: np.ndarray) -> np.ndarray:
 
 
 def _background(u: np.ndarray, noise: np.ndarray) -> np.ndarray:
-    """A dark textured background [n, 3, H, W] in [0, 0.4]: two random colours blended by a texture.
+    """A dark textured background [n, 3, H, W] in [0, 0.35]: two random colours blended by a texture.
     ``u`` [n, 18] uniforms (6 colour channels, 12 texture parameters)."""
     u = u.astype(np.float32)
-    low, high = 0.4 * u[:, 0:3, None, None], 0.4 * u[:, 3:6, None, None]
+    low, high = 0.35 * u[:, 0:3, None, None], 0.35 * u[:, 3:6, None, None]
     t = _texture(u[:, 6:18].reshape(-1, 3, 4), noise)[:, None]
     return low + (high - low) * t
 
 
 def _colourize(digits: np.ndarray, u: np.ndarray, noise: np.ndarray) -> np.ndarray:
     """uint8 [n, H, W] digits -> uint8 [n, H, W, 3]: the digit in a random bright colour (hue u[:, 0],
-    brightness 0.7-1) over a random dark texture (``_background`` of u[:, 2:20])."""
-    colour = (0.7 + 0.3 * u[:, 1, None]) * _hue_colour(u[:, 0])
+    brightness 0.8-1) over a random dark texture (``_background`` of u[:, 2:20])."""
+    colour = (0.8 + 0.2 * u[:, 1, None]) * _hue_colour(u[:, 0])
     return _channels_last(_composite(digits / np.float32(255), colour[..., None, None],
                                      _background(u[:, 2:20], noise)))
 
