@@ -50,7 +50,11 @@ def _source_name(source: Source) -> str:
 
 
 class Pipeline:
-    """Serves each process its share of the global batch of any step."""
+    """Serves each process its share of the global batch of any step.
+
+    ``transform`` (``ResizeAndCrop.from_config(config.data)``; None: none) augments every example;
+    ``image_shape`` is the shape of the images it yields. ``num_workers`` (``config.data.num_workers``)
+    threads read the rows of a batch and prefetch the next one (0: the caller's thread reads)."""
 
     def __init__(self, source: Source, *, global_batch_size: int, seed: int,
                  process_index: int = 0, process_count: int = 1,
