@@ -56,6 +56,8 @@ def test_keys_shapes_dtypes_and_description(name, raw):
         assert set(example) == set(keys)
         for key, (shape, dtype) in keys.items():
             assert example[key].shape == (7, *shape) and example[key].dtype == dtype, key
+        assert {key: value.shape[1:] for key, value in source.get(np.array([], int)).items()} == {
+            key: shape for key, (shape, _) in keys.items()}
         if "label" in example:
             np.testing.assert_array_equal(example["label"], raw[split][1][INDICES[:7]])
     assert source.label_classes == (11 if name == "scenes" else None)

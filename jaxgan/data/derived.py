@@ -450,6 +450,8 @@ class DerivedSource:
         if indices.size and (indices.min() < 0 or indices.max() >= len(self)):
             raise DataSourceError(f"{self.name} ({self.split}): indices must be in [0, {len(self)}), "
                                   f"got {indices.min()}..{indices.max()}")
+        if not indices.size:  # Render one example for the keys, shapes and dtypes; return none of it.
+            return {key: value[:0] for key, value in self.task.render(self.split, np.zeros(1, np.int64)).items()}
         return self.task.render(self.split, indices)
 
 
