@@ -13,6 +13,8 @@ from jaxgan.networks.mlp import MLPDiscriminator, MLPGenerator
 from jaxgan.networks.resnet import ResNetGenerator
 from jaxgan.networks.vae import LatentCritics, VAEActor
 from jaxgan.networks.stackgan import StackGANDiscriminator, StackGANGenerator
+from jaxgan.networks.patchgan import MultiScaleDiscriminator, PatchGANDiscriminator
+from jaxgan.networks.unet import UNetGenerator
 
 NETWORKS = {
     "mlp_generator": MLPGenerator,
@@ -24,6 +26,9 @@ NETWORKS = {
     "latent_critic": LatentCritics,  # Latent Constraints: D(z, c) and D_attr(z).
     "stackgan_generator": StackGANGenerator,
     "stackgan_discriminator": StackGANDiscriminator,
+    "unet_generator": UNetGenerator,  # pix2pix (Isola et al. 2017).
+    "patchgan_discriminator": PatchGANDiscriminator,  # pix2pix: 70x70, 1x1 PixelGAN, 286x286.
+    "multiscale_discriminator": MultiScaleDiscriminator,  # pix2pixHD (Wang et al. 2018).
 }
 
 
