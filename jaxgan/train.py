@@ -43,7 +43,7 @@ from jax.experimental import multihost_utils
 from jax.sharding import Mesh
 from tqdm import tqdm
 
-from jaxgan import checkpoint, config as config_lib, images, methods, optim, sharding, samples, summary
+from jaxgan import checkpoint, config as config_lib, methods, optim, sharding, samples, summary
 from jaxgan.data.pipeline import Pipeline, summarize_batch
 from jaxgan.data.sources import build_source
 from jaxgan.data.transforms import ResizeAndCrop

@@ -79,7 +79,7 @@ def _count_generator_calls(trainer):
     batch = {k: jnp.asarray(v) for k, v in trainer.pipeline.local_batch(0).items()}
     step = make_train_step(trainer.method, discriminator_tx=optax.sgd(0.1), generator_tx=optax.sgd(0.1))
     with nn.intercept_methods(count):
-        jax.eval_shape(step, trainer.state, batch)
+        jax.eval_shape(step, _sgd_state(trainer, 0.1), batch)
     return len(calls)
 
 
@@ -87,14 +87,18 @@ def test_one_generator_forward_per_step(trainer):
     assert _count_generator_calls(trainer) == 1
 
 
+def _sgd_state(trainer, lr):
+    """The trainer's initial state with SGD(lr) optimizer states on both sides."""
+    g, d = trainer.state.generator, trainer.state.discriminator
+    return trainer.state.replace(generator=g.replace(opt_state=optax.sgd(lr).init(g.params)),
+                                 discriminator=d.replace(opt_state=optax.sgd(lr).init(d.params)))
+
+
 def _step_once(trainer, method, lr=0.5):
     """One uncompiled step of ``method`` from the trainer's initial state with SGD(lr) on both sides."""
     batch = {k: jnp.asarray(v) for k, v in trainer.pipeline.local_batch(0).items()}
     step = make_train_step(method, discriminator_tx=optax.sgd(lr), generator_tx=optax.sgd(lr))
-    state = trainer.state.replace(generator=trainer.state.generator.replace(
-        opt_state=optax.sgd(lr).init(trainer.state.generator.params)),
-        discriminator=trainer.state.discriminator.replace(
-            opt_state=optax.sgd(lr).init(trainer.state.discriminator.params)))
+    state = _sgd_state(trainer, lr)
     new_state, metrics = step(state, batch)
     forward_rng = jax.random.split(jax.random.fold_in(state.rng, state.step), 3)[2]
     fake, _ = method.generator_forward(state.generator.params, state, batch, forward_rng)

@@ -167,6 +167,13 @@ class SlicedSource:
         """Files of the whole split that folder: and paired: sources dropped before slicing."""
         return getattr(self.source, "skipped", ())
 
+    def __getattr__(self, name: str):
+        """Every other fact of the source (attribute names, label-map classes, input shape) is the
+        sliced one's too."""
+        if name == "source":  # Not set yet (unpickling): no recursion.
+            raise AttributeError(name)
+        return getattr(self.source, name)
+
     def __len__(self) -> int:
         return len(self.indices)
 

@@ -37,7 +37,7 @@ class DataInfo:
     batch: Mapping[str, ArraySpec]
     num_classes: Optional[int] = None
     attribute_names: Tuple[str, ...] = ()
-    label_classes: Optional[int] = None  # Classes of a label map (pix2pixHD, SPADE).
+    num_label_classes: Optional[int] = None  # Classes of a label map (pix2pixHD, SPADE).
 
     @classmethod
     def labelled(cls, image_shape: Tuple[int, ...], num_classes: Optional[int]) -> "DataInfo":
@@ -52,7 +52,7 @@ class DataInfo:
                     for k, v in sorted(batch.items())},
                    getattr(source, "num_classes", None),
                    tuple(getattr(source, "attribute_names", ()) or ()),
-                   getattr(source, "label_classes", None))
+                   getattr(source, "num_label_classes", None))
 
     @property
     def image_shape(self) -> Tuple[int, ...]:
@@ -75,7 +75,7 @@ class DataInfo:
     def to_json(self) -> Dict[str, Any]:
         return {"batch": {k: [list(s.shape), s.dtype] for k, s in self.batch.items()},
                 "num_classes": self.num_classes, "attribute_names": list(self.attribute_names),
-                "label_classes": self.label_classes}
+                "num_label_classes": self.num_label_classes}
 
     @classmethod
     def from_json(cls, saved: Mapping[str, Any]) -> "DataInfo":
@@ -84,7 +84,7 @@ class DataInfo:
         if "batch" not in saved:
             return cls.labelled(tuple(saved["image_shape"]), saved["num_classes"])
         return cls({k: ArraySpec(tuple(shape), dtype) for k, (shape, dtype) in saved["batch"].items()},
-                   saved.get("num_classes"), tuple(saved.get("attribute_names", ())), saved.get("label_classes"))
+                   saved.get("num_classes"), tuple(saved.get("attribute_names", ())), saved.get("num_label_classes"))
 
 
 class Method(Protocol):
