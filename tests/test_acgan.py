@@ -95,8 +95,8 @@ def test_real_training_steps_with_diffaugment(tmp_path, monkeypatch):
     for name in ("d/loss", "g/loss", "d/class_loss", "g/class_loss"):
         assert np.isfinite(first[name]) and np.isfinite(last[name]), name
         assert first[name] != last[name], name
-    for name in ("d/real_class_accuracy", "d/fake_class_accuracy"):
-        assert all(0.0 <= h[name] <= 1.0 for h in history), name
+    # The class accuracies are checked against hand values in tests/test_what_reaches_d.py.
+    assert {"d/real_class_accuracy", "d/fake_class_accuracy"} <= set(first)
     assert all(np.isfinite(v).all() for v in jax.tree.leaves(jax.device_get(trainer.state.generator.params)))
 
     # DiffAugment reaches D's inputs through the shared helpers: real and fake in D's loss, fake in G's

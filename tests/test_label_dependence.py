@@ -3,10 +3,12 @@ for the DCGAN generator with conditional batch norm: a G that ignores y).
 
 For the same noise z and each of the K labels, the label effect is the mean absolute difference between
 G(z, y) and G(z, y') over pairs of labels, compared with the noise effect, the mean difference between
-G(z, y) and G(z', y). A generator that ignores its label has a label effect of exactly 0; we ask for at
-least 3% of the noise effect (the LC actor passes (1 - gate) z through unchanged, so its noise effect is
-large; at initialisation its label effect is about 9% of it). Checked at initialisation and after perturbing every parameter (so
-that a dependence that only exists at the initial values, or only appears after training, is caught).
+G(z, y) and G(z', y). A generator that ignores its label has a label effect of exactly 0; we ask for
+at least 3% of the noise effect (the LC actor passes (1 - gate) z through unchanged, so its noise effect
+is large; at initialisation its label effect is about 9% of it). Checked at initialisation and after
+perturbing every parameter (so that a dependence that only exists at the initial values, or only
+appears after training, is caught); a negative control (the same generator handed a constant label)
+checks that the check fails for a generator that ignores its label.
 Conditional batch norm starts at gamma_y = 1, beta_y = 0 for every class (Miyato & Koyama 2018), so
 the CBN generators ignore y at initialisation, exactly: that is checked as a known answer too.
 """

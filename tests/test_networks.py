@@ -25,7 +25,13 @@ def test_mlp_generator_paper_sizes():
     g = networks.build("mlp_generator", num_classes=10)
     variables = _init(g, jnp.zeros((3, 100)), jnp.arange(3))
     x = g.apply(variables, jnp.zeros((3, 100)), jnp.arange(3), train=False)
-    assert x.shape == (3, 28, 28, 1) and float(x.min()) >= -1 and float(x.max()) <= 1
+    assert x.shape == (3, 28, 28, 1)
+    # The output layer is 2 sigmoid(a) - 1: with its kernel 0, a is its bias b whatever the input.
+    b = jnp.linspace(-3.0, 3.0, 784)
+    params = {**variables["params"], "Dense_3": {"kernel": jnp.zeros((1200, 784)), "bias": b}}
+    x = g.apply({"params": params}, jnp.ones((3, 100)), jnp.arange(3), train=False)
+    np.testing.assert_allclose(x, np.broadcast_to((2 / (1 + np.exp(-np.asarray(b))) - 1).reshape(1, 28, 28, 1),
+                                                  (3, 28, 28, 1)), rtol=1e-5, atol=1e-6)
     # z -> 200, y -> 1000, [200 + 1000] -> 1200, 1200 -> 784 (Mirza & Osindero 2014, sec. 4.1).
     assert _count(variables) == dense(100, 200) + dense(10, 1000) + dense(1200, 1200) + dense(1200, 784)
 
@@ -225,7 +231,11 @@ def test_resnet_generator_shapes_and_count():
     g = networks.build("resnet_generator", num_classes=10, features=(4, 3))
     variables = _init(g, jnp.zeros((3, 5)), jnp.arange(3))
     x = g.apply(variables, jnp.zeros((3, 5)), jnp.arange(3), train=False)
-    assert x.shape == (3, 28, 28, 1) and float(jnp.abs(x).max()) <= 1
+    assert x.shape == (3, 28, 28, 1)
+    # The output is tanh of the last 3x3 convolution: with its kernel 0, tanh(bias) everywhere.
+    params = {**variables["params"], "Conv_0": {"kernel": jnp.zeros((3, 3, 3, 1)), "bias": jnp.array([0.7])}}
+    x = g.apply({**variables, "params": params}, jnp.ones((3, 5)), jnp.arange(3), train=False)
+    np.testing.assert_allclose(x, np.full((3, 28, 28, 1), np.tanh(0.7)), rtol=1e-6)
 
     def conv(k, c_in, c_out):
         return k * k * c_in * c_out + c_out

@@ -52,7 +52,7 @@ def cross_entropy(logits, labels):
 
 def fake_pixel(labels, stage: int = 1):
     """The spy G's pixel value for label y (stage 0: StackGAN's low-resolution image)."""
-    return (-0.9 if stage else -0.3) + 0.1 * np.asarray(labels, np.float32)
+    return (-0.04 if stage else 0.03) + 0.1 * np.asarray(labels, np.float32)
 
 
 def fake_images(labels, shape=SHAPE, stage: int = 1):
@@ -71,9 +71,10 @@ def spy_logit(x, labels, image_weight, label_weight):
 
 
 def spy_class_logits(x):
-    """The spy AC-GAN D's class logits: mean(x) * (k + 1) - k / 2 for class k."""
+    """The spy AC-GAN D's class logits: -(k - 10 mean(x))^2 for class k, so that a generated image of
+    label y (mean 0.1 y - 0.04) is classified as y."""
     m = np.asarray(x, np.float64).reshape(len(x), -1).mean(1)
-    return m[:, None] * (np.arange(K) + 1) - np.arange(K) / 2
+    return -np.square(np.arange(K) - 10 * m[:, None])
 
 
 def _record(tag, images, labels):
@@ -129,7 +130,7 @@ class SpyDiscriminator(nn.Module):
         out = logit(x, self.image_weight, self.label_weight)
         if self.aux_classes:
             m = x.reshape(len(x), -1).mean(1)
-            return out, m[:, None] * (jnp.arange(K) + 1) - jnp.arange(K) / 2
+            return out, -jnp.square(jnp.arange(K) - 10 * m[:, None])
         return out
 
 
@@ -215,6 +216,11 @@ def test_acgan_class_loss_uses_the_conditioning_labels_on_real_and_generated_ima
     # loss_D = adv_D + lambda_C (CE(real) + CE(fake)); loss_G = adv_G + lambda_C CE(fake).
     source = np.mean(softplus(-real)) + np.mean(softplus(fake))
     assert d_metrics["class_loss"] == pytest.approx(ce_real + ce_fake, rel=1e-5)
+    # The class accuracies: generated images are all classified as their label; real ones as computed.
+    real_accuracy = np.mean(spy_class_logits(REAL).argmax(-1) == LABELS)
+    assert 0 < real_accuracy < 1
+    assert d_metrics["real_class_accuracy"] == pytest.approx(real_accuracy)
+    assert d_metrics["fake_class_accuracy"] == 1.0
     assert d_loss == pytest.approx(source + 0.7 * (ce_real + ce_fake), rel=1e-5)
     assert g_loss == pytest.approx(np.mean(softplus(-fake)) + 0.7 * ce_fake, rel=1e-5)
 
