@@ -64,6 +64,11 @@ def base_config() -> ml_collections.ConfigDict:
     # DiffAugment policy on D's real and fake inputs (Zhao et al. 2020): '' (none) or a
     # comma-separated subset of 'color', 'translation', 'cutout'; see jaxgan.augment.
     config.loss.diffaugment = ""
+    # Constraints on D (jaxgan.methods.penalties, jaxgan.optim); 0 turns each off. 'wasserstein' needs
+    # gradient_penalty, weight_clip or model.discriminator.spectral_norm (see validate).
+    config.loss.gradient_penalty = 0.0  # lambda of WGAN-GP (Gulrajani et al. 2017: 10).
+    config.loss.r1 = 0.0  # gamma of R1, gamma/2 E||grad D(x)||^2 on real x (Mescheder et al. 2018).
+    config.loss.weight_clip = 0.0  # c: D's params clipped to [-c, c] after each update (Arjovsky et al. 2017: 0.01).
     config.optimizer = ml_collections.ConfigDict(
         dict(generator=optimizer_config(), discriminator=optimizer_config()))
 
@@ -124,6 +129,7 @@ def _optimizer_rules(side: str) -> dict:
 # network-specific values (loss names, layer widths) are checked where they are used.
 RULES = {
     "seed": NON_NEGATIVE_INT,
+    **{f"loss.{k}": NON_NEGATIVE for k in ("gradient_penalty", "r1", "weight_clip")},
     "data.on_corrupt": one_of("error", "skip"),
     **{f"train.{k}": POSITIVE_INT for k in ("steps", "batch_size", "n_critic", "log_every", "sample_every",
                                              "checkpoint_every", "keep_checkpoints")},
@@ -149,6 +155,20 @@ def _lookup(config: ml_collections.ConfigDict, path: str) -> Any:
     return config
 
 
+def _unconstrained_critic(config: ml_collections.ConfigDict) -> List[str]:
+    """A Wasserstein critic must be Lipschitz (Arjovsky et al. 2017), or D's loss has no minimum: one
+    problem when none of gradient penalty, weight clipping or spectral norm in D constrains it."""
+    loss = config.get("loss", {})
+    constraints = (loss.get("gradient_penalty", 0), loss.get("weight_clip", 0),
+                   config.get("model", {}).get("discriminator", {}).get("spectral_norm", False))
+    if loss.get("adversarial") != "wasserstein" or any(c > 0 if _is_number(c) else c for c in constraints):
+        return []
+    return ["loss.adversarial='wasserstein' needs a Lipschitz critic and nothing constrains D: set "
+            "loss.gradient_penalty=10 (WGAN-GP, Gulrajani et al. 2017), loss.weight_clip=0.01 (WGAN, "
+            "Arjovsky et al. 2017) or model.discriminator.spectral_norm=True (Miyato et al. 2018); "
+            "loss.r1 alone penalises D only at real data and does not bound it"]
+
+
 def validate(config: ml_collections.ConfigDict) -> None:
     """Raises ConfigError listing every value of the wrong type or out of range (``RULES``), with the fix.
 
@@ -162,6 +182,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
             continue
         if not ok(value):
             problems.append(f"{path}={value!r} {requirement}")
+    problems += _unconstrained_critic(config)
     if problems:
         raise ConfigError("invalid config:\n  " + "\n  ".join(problems)
                           + "\nFix these in the config file or override them, e.g. --config.train.steps=1000.")

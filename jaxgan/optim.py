@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Tuple
 
+import jax
+import jax.numpy as jnp
 import ml_collections
 import optax
 
@@ -56,15 +58,45 @@ def build(config: ml_collections.ConfigDict, total_updates: int = 0) -> optax.Gr
     return optax.inject_hyperparams(optax.sgd)(learning_rate=lr, momentum=momentum)
 
 
+def clip_params(bound: float) -> optax.GradientTransformation:
+    """Keeps every parameter in [-bound, bound] after the update: the weight clipping of WGAN
+    (Arjovsky et al. 2017: c = 0.01), p <- clip(p + u, -c, c). Last in a chain, as optax's
+    ``keep_params_nonnegative`` (optax has no box-clipping transform; ``optax.projections.projection_box``
+    is the projection, not a transform).
+
+    A transform returns an update, not parameters, and ``optax.apply_updates`` adds it: u' = clip(p + u) - p
+    can round so that p + u' lands one float past the bound, so u' is moved one float inwards where
+    it does. That holds p + u' in [-c, c] exactly while |p| < 2^23 c (float32): any parameter an
+    update left near the bound."""
+    if bound <= 0:
+        raise ConfigError(f"weight clipping needs a bound > 0; got {bound!r}")
+
+    def update_fn(updates, state, params=None):
+        if params is None:
+            raise ValueError("clip_params needs the parameters: call update(updates, state, params)")
+
+        def one(p, u):
+            u = optax.projections.projection_box(p + u, -bound, bound) - p
+            u = jnp.where(p + u > bound, jnp.nextafter(u, jnp.asarray(-jnp.inf, u.dtype)), u)
+            return jnp.where(p + u < -bound, jnp.nextafter(u, jnp.asarray(jnp.inf, u.dtype)), u)
+
+        return jax.tree.map(one, params, updates), state
+
+    return optax.GradientTransformation(lambda params: optax.EmptyState(), update_fn)
+
+
 def build_pair(config: ml_collections.ConfigDict, method: Any
                ) -> Tuple[optax.GradientTransformation, optax.GradientTransformation]:
     """(generator, discriminator) optimizers from ``config.optimizer``, passed through the method's
     ``wrap_optimizers(g_tx, d_tx)`` when it has one: a multi-phase method (e.g. Latent Constraints:
     a VAE first, then actor and critic) gates which parameters each phase trains there, with the
     phase's position kept in the optimizer state. A ``linear_decay`` rate spans the whole run:
-    train.steps updates for D and train.steps // n_critic for G."""
+    train.steps updates for D and train.steps // n_critic for G. With ``config.loss.weight_clip`` = c > 0,
+    D's parameters are clipped to [-c, c] after each of its updates (``clip_params``)."""
     steps = config.train.steps  # D updates; G updates on every n_critic-th step.
+    d_tx = build(config.optimizer.discriminator, steps)
+    clip = config.loss.get("weight_clip", 0.0)  # .get: runs saved before the key existed have no clipping.
     pair = (build(config.optimizer.generator, max(steps // config.train.n_critic, 1)),
-            build(config.optimizer.discriminator, steps))
+            optax.chain(d_tx, clip_params(clip)) if clip > 0 else d_tx)
     wrap = getattr(method, "wrap_optimizers", None)
     return pair if wrap is None else wrap(*pair)

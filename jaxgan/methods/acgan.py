@@ -16,12 +16,15 @@ with adv_D / adv_G the adversarial loss chosen by name (``config.loss.adversaria
 'minimax' is -L_S exactly, 'non_saturating' G's usual -log P(S = real | X_fake)),
 CE the softmax cross-entropy and lambda_C = ``config.loss.classification_weight``
 (the paper weighs the two terms equally: 1). Generated images take the labels of the
-real batch, so c follows the data's class distribution.
+real batch, so c follows the data's class distribution. The penalties of ``config.loss.gradient_penalty``
+and ``config.loss.r1`` (``jaxgan.methods.penalties``) constrain the source logit P(S | X) only: the
+class logits are a classifier, not a critic.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Tuple
 
 import jax
 import ml_collections
@@ -55,9 +58,13 @@ class AuxiliaryClassifierGAN(ConditionalGAN):
                                                    aux_classes=data.num_classes)
         return dataclasses.replace(method, discriminator=discriminator, classification_weight=float(weight))
 
+    def critic_scores(self, outputs: Tuple[jax.Array, jax.Array]) -> Tuple[jax.Array]:
+        """The source logit of D's (source logit, class logits)."""
+        return (outputs[0],)
+
     def discriminator_loss(self, params, state, batch: Batch, rng: jax.Array):
         """-(L_S + lambda_C L_C): the adversarial loss on the source logits plus the weighted class
-        cross-entropy on real and generated images."""
+        cross-entropy on real and generated images, plus the configured penalties."""
         (real_logits, real_classes), (fake_logits, fake_classes), collections = self.discriminate_real_and_fake(
             params, state, batch, rng)
         labels = batch["label"]
@@ -65,13 +72,15 @@ class AuxiliaryClassifierGAN(ConditionalGAN):
                                                 fake_logits=fake_logits)
         class_loss = (losses.classification_loss(logits=real_classes, labels=labels)
                       + losses.classification_loss(logits=fake_classes, labels=labels))
+        penalty, penalty_metrics = self.critic_penalty(params, state, batch, rng, collections)
         metrics = {
             "source_loss": source_loss, "class_loss": class_loss,
             "real_logit": real_logits.mean(), "fake_logit": fake_logits.mean(),
             "real_class_accuracy": class_accuracy(real_classes, labels),
             "fake_class_accuracy": class_accuracy(fake_classes, labels),
+            **penalty_metrics,
         }
-        return source_loss + self.classification_weight * class_loss, (metrics, collections)
+        return source_loss + self.classification_weight * class_loss + penalty, (metrics, collections)
 
     def generator_loss(self, params, state, batch: Batch, rng: jax.Array):
         """-(L_C - L_S) on generated images: G's adversarial loss plus the weighted class cross-entropy."""

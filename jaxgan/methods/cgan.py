@@ -8,20 +8,26 @@ least-squares loss (Mao et al. 2017) for the DCGAN cGAN with a label embedding.
 Generated images are conditioned on the labels of the real batch, so fake and
 real labels follow the same distribution. With ``config.loss.diffaugment`` set, D
 sees DiffAugment-ed real and generated images in both losses (``jaxgan.augment``).
+
+With ``config.loss.gradient_penalty`` (WGAN-GP) or ``config.loss.r1`` set, D's loss adds the
+penalties of ``jaxgan.methods.penalties`` on the critic s(x) = D(x, y) with the real batch's labels
+y, at the images D's loss saw (``critic_scores`` says which of D's outputs are penalised).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict, Tuple
+from typing import Any, Callable, Dict, Tuple
 
 import flax.linen as nn
 import jax
+import jax.numpy as jnp
 import ml_collections
 
 from jaxgan import augment, losses, networks
 from jaxgan.errors import ConfigError
 from jaxgan.methods.base import Batch, DataInfo, Variables, apply_train
+from jaxgan.methods.penalties import CriticPenalties
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,6 +39,7 @@ class ConditionalGAN:
     noise: str  # 'uniform' on [0, 1)^d (the paper's unit hypercube) or 'normal'.
     adversarial_loss: str
     diffaugment: Tuple[str, ...] = ()  # DiffAugment policy applied to D's inputs (Zhao et al. 2020).
+    penalties: CriticPenalties = CriticPenalties()  # WGAN-GP and R1 on D's inputs; off by default.
 
     @classmethod
     def from_config(cls, config: ml_collections.ConfigDict, data: DataInfo) -> "ConditionalGAN":
@@ -42,16 +49,18 @@ class ConditionalGAN:
             raise ConfigError(f"config.loss.adversarial={config.loss.adversarial!r} is not one of {losses.ADVERSARIAL_LOSSES}")
         if config.model.noise not in ("uniform", "normal"):
             raise ConfigError(f"config.model.noise={config.model.noise!r}; use 'uniform' or 'normal'")
+        discriminator = networks.build_from_config(config.model.discriminator, num_classes=data.num_classes)
         return cls(
             generator=networks.build_from_config(
                 config.model.generator, num_classes=data.num_classes, image_shape=data.image_shape),
-            discriminator=networks.build_from_config(config.model.discriminator, num_classes=data.num_classes),
+            discriminator=discriminator,
             num_classes=data.num_classes,
             latent_dim=config.model.latent_dim,
             noise=config.model.noise,
             adversarial_loss=config.loss.adversarial,
             # .get: runs saved before the key existed are restored without it.
             diffaugment=augment.parse_policy(config.loss.get("diffaugment", "")),
+            penalties=CriticPenalties.from_config(config, discriminator),
         )
 
     def sample_noise(self, rng: jax.Array, n: int) -> jax.Array:
@@ -76,21 +85,51 @@ class ConditionalGAN:
         z = self.sample_noise(z_rng, batch["label"].shape[0])
         return apply_train(self.generator, g_variables, z, batch["label"], rng=drop_rng)
 
-    def discriminate_real_and_fake(self, params, state, batch: Batch, rng: jax.Array
-                                   ) -> Tuple[Any, Any, Dict[str, Any]]:
-        """D's outputs on T(x) and T(G(z|y)), both with the batch's labels y, G held fixed;
-        T is the DiffAugment policy (identity when empty), drawn separately for each input.
-        Returns (real outputs, fake outputs, D's updated collections)."""
+    def discriminator_inputs(self, state, batch: Batch, rng: jax.Array) -> Tuple[jax.Array, jax.Array]:
+        """(T(x), T(G(z|y))), G held fixed: the images ``discriminate_real_and_fake`` gives D for the
+        same ``rng``. T is the DiffAugment policy (identity when empty), drawn separately for each input."""
         # jax.random.split is prefix-stable: without augmentation the draws are those of a 3-way split.
-        fake_rng, real_rng, drop_rng, real_aug_rng, fake_aug_rng = jax.random.split(rng, 5)
+        fake_rng, _, _, real_aug_rng, fake_aug_rng = jax.random.split(rng, 5)
         fake, _ = self._fake(state.generator.variables(), batch, fake_rng)
         fake = augment.diff_augment(jax.lax.stop_gradient(fake), fake_aug_rng, self.diffaugment)
-        real = augment.diff_augment(batch["image"], real_aug_rng, self.diffaugment)
+        return augment.diff_augment(batch["image"], real_aug_rng, self.diffaugment), fake
+
+    def discriminate_real_and_fake(self, params, state, batch: Batch, rng: jax.Array
+                                   ) -> Tuple[Any, Any, Dict[str, Any]]:
+        """D's outputs on T(x) and T(G(z|y)) (``discriminator_inputs``), both with the batch's labels y.
+        Returns (real outputs, fake outputs, D's updated collections)."""
+        _, real_rng, drop_rng, _, _ = jax.random.split(rng, 5)
+        real, fake = self.discriminator_inputs(state, batch, rng)
         d_vars = state.discriminator.variables(params)
         real_out, collections = apply_train(self.discriminator, d_vars, real, batch["label"], rng=real_rng)
         fake_out, collections = apply_train(
             self.discriminator, {**d_vars, **collections}, fake, batch["label"], rng=drop_rng)
         return real_out, fake_out, collections
+
+    def critic_scores(self, outputs: Any) -> Tuple[jax.Array, ...]:
+        """The scores of D's ``outputs`` that the penalties constrain: D's logit (every output of a D
+        that returns several scores)."""
+        return tuple(outputs) if isinstance(outputs, tuple) else (outputs,)
+
+    def critic_penalty(self, params, state, batch: Batch, rng: jax.Array, collections: Dict[str, Any]
+                       ) -> Tuple[jax.Array, Dict[str, jax.Array]]:
+        """The configured penalties (``jaxgan.methods.penalties``) of each critic score s_k(x) = D(x, y)_k
+        with the real batch's labels y, at the images D's loss saw for the same ``rng``; (0, {}) when
+        off. ``collections``: D's collections so far (the penalty's own updates are discarded)."""
+        if not self.penalties.active:
+            return jnp.zeros((), jnp.float32), {}
+        real, fake = self.discriminator_inputs(state, batch, rng)
+        penalty_rng, drop_rng = jax.random.split(jax.random.fold_in(rng, 1))
+        d_vars = {**state.discriminator.variables(params), **collections}
+
+        def scores(x: jax.Array) -> Tuple[jax.Array, ...]:
+            return self.critic_scores(apply_train(self.discriminator, d_vars, x, batch["label"], rng=drop_rng)[0])
+
+        def critic(k: int) -> Callable[[jax.Array], jax.Array]:
+            return lambda x: scores(x)[k]
+
+        num_scores = len(jax.eval_shape(scores, real))
+        return self.penalties(penalty_rng, *((critic(k), real, fake) for k in range(num_scores)))
 
     def discriminate_fake(self, params, state, batch: Batch, rng: jax.Array) -> Tuple[Any, Dict[str, Any]]:
         """D's output on T(G(z|y)) with G's ``params`` being trained; returns (output, G's updated
@@ -102,11 +141,13 @@ class ConditionalGAN:
         return fake_out, collections
 
     def discriminator_loss(self, params, state, batch: Batch, rng: jax.Array):
-        """-E[log D(x|y)] - E[log(1 - D(G(z|y)|y))] (or the chosen loss), fakes held fixed."""
+        """-E[log D(x|y)] - E[log(1 - D(G(z|y)|y))] (or the chosen loss), fakes held fixed, plus the
+        configured penalties."""
         real_logits, fake_logits, collections = self.discriminate_real_and_fake(params, state, batch, rng)
         loss = losses.discriminator_loss(self.adversarial_loss, real_logits=real_logits, fake_logits=fake_logits)
-        metrics = {"real_logit": real_logits.mean(), "fake_logit": fake_logits.mean()}
-        return loss, (metrics, collections)
+        penalty, penalty_metrics = self.critic_penalty(params, state, batch, rng, collections)
+        metrics = {"real_logit": real_logits.mean(), "fake_logit": fake_logits.mean(), **penalty_metrics}
+        return loss + penalty, (metrics, collections)
 
     def generator_loss(self, params, state, batch: Batch, rng: jax.Array):
         """The generator's side of the chosen loss on D(G(z|y)|y)."""

@@ -137,6 +137,13 @@ class LatentConstraints:
             (not loss.get("diffaugment"),
              f"config.loss.diffaugment={loss.get('diffaugment')!r}: the critic sees latents, not images; "
              "set it to ''"),
+            *((not loss.get(key, 0.0),
+               f"config.loss.{key}={loss.get(key)!r}: method 'latent_constraints' has no {what}; set it to 0 "
+               "(and use a loss other than 'wasserstein', which needs one of them)")
+              for key, what in (("gradient_penalty", "gradient penalty on its latent critic"),
+                                ("r1", "R1 penalty on its latent critic"),
+                                ("weight_clip", "weight clipping (its critic side also trains the attribute "
+                                                "classifier D_attr, which clipping would cripple)"))),
             (integer(sample.get("transform_steps", 1)) and sample.get("transform_steps", 1) >= 1,
              f"config.sample.transform_steps={sample.get('transform_steps')!r} must be a positive integer"),
             (number(sample.get("transform_step_size", 1.0)) and sample.get("transform_step_size", 1.0) > 0,

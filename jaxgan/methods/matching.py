@@ -20,6 +20,12 @@ wrong label, y' = (y + u) mod K with u ~ U{1, ..., K-1} (never the right one), a
       loss_G = g(r(G(z, y))) + g(m(G(z, y), y))
   so a realistic but mismatched pair gets a high r and a low m. Both networks run on
   every pair (one Flax module), and the scores not in loss_D are left unused.
+
+Penalties (``config.loss.gradient_penalty``, ``config.loss.r1``; ``jaxgan.methods.penalties``) are
+taken with the real label y: on s(., y) for 'joint'; for 'separate' on both r(.) and m(., y), each
+penalised on its own at the same points (interpolates of x and G(z, y), or real x for R1), since G
+climbs both scores on its images; the mismatched pairs (x, y') add no penalty points (labels cannot
+be interpolated, and their images are the real x).
 """
 
 from __future__ import annotations
@@ -92,16 +98,19 @@ class MatchingAwareGAN(ConditionalGAN):
         return apply_train(self.discriminator, variables, real, wrong, rng=drop_rng)
 
     def discriminator_loss(self, params, state, batch: Batch, rng: jax.Array):
-        """The joint GAN-CLS loss, or the realism + match losses (see the module docstring)."""
+        """The joint GAN-CLS loss, or the realism + match losses (see the module docstring), plus the
+        configured penalties."""
         pairs_rng, wrong_rng = jax.random.split(rng)
         real, fake, collections = self.discriminate_real_and_fake(params, state, batch, pairs_rng)
         wrong, collections = self.discriminate_mismatched(params, state, batch, wrong_rng, collections)
+        penalty, penalty_metrics = self.critic_penalty(params, state, batch, pairs_rng, collections)
         if self.structure == "joint":
             loss = (losses.discriminator_real_loss(self.adversarial_loss, logits=real)
                     + (losses.discriminator_fake_loss(self.adversarial_loss, logits=fake)
                        + losses.discriminator_fake_loss(self.adversarial_loss, logits=wrong)) / 2)
-            metrics = {"real_score": real.mean(), "fake_score": fake.mean(), "mismatched_score": wrong.mean()}
-            return loss, (metrics, collections)
+            metrics = {"real_score": real.mean(), "fake_score": fake.mean(), "mismatched_score": wrong.mean(),
+                       **penalty_metrics}
+            return loss + penalty, (metrics, collections)
         (realism_real, match_real), (realism_fake, _), (_, match_wrong) = real, fake, wrong
         realism_loss = losses.discriminator_loss(self.adversarial_loss, real_logits=realism_real,
                                                  fake_logits=realism_fake)
@@ -109,8 +118,8 @@ class MatchingAwareGAN(ConditionalGAN):
                                                fake_logits=match_wrong)
         metrics = {"realism_loss": realism_loss, "match_loss": match_loss,
                    "real_realism": realism_real.mean(), "fake_realism": realism_fake.mean(),
-                   "real_match": match_real.mean(), "mismatched_match": match_wrong.mean()}
-        return realism_loss + match_loss, (metrics, collections)
+                   "real_match": match_real.mean(), "mismatched_match": match_wrong.mean(), **penalty_metrics}
+        return realism_loss + match_loss + penalty, (metrics, collections)
 
     def generator_loss(self, params, state, batch: Batch, rng: jax.Array):
         """G fools the joint score, or both the realism and the match score."""

@@ -18,21 +18,27 @@ concurrently, one step updating both, with the paper's gradient flow: stage II's
 at s_0 (inside the generator), so stage I learns from D_0 alone and stage II from D_1 alone. The
 difference from the paper is only that stage II sees stage I improving instead of a finished
 one. Samples (grids, ``jaxgan.sample``, ``jaxgan.evaluate``) are stage II's images.
+
+Penalties (``config.loss.gradient_penalty``, ``config.loss.r1``; ``jaxgan.methods.penalties``) apply
+to each stage's D at its own resolution, D_i(., y) with the real label y, at the real and generated
+images of that stage that loss_D saw (x_i and s_i); the terms of the two stages are summed.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict, Tuple
+from typing import Any, Callable, Dict, Tuple
 
 import flax.linen as nn
 import jax
+import jax.numpy as jnp
 import ml_collections
 
 from jaxgan import augment, losses, networks
 from jaxgan.errors import ConfigError
 from jaxgan.methods.base import Batch, DataInfo, Variables, apply_train
 from jaxgan.methods.matching import mismatched_labels
+from jaxgan.methods.penalties import CriticPenalties
 from jaxgan.networks.stackgan import StackGANDiscriminator, StackGANGenerator
 
 Pair = Tuple[jax.Array, jax.Array]  # (half resolution, full resolution).
@@ -60,6 +66,7 @@ class StackGAN:
     adversarial_loss: str
     kl_weight: float  # lambda.
     diffaugment: Tuple[str, ...] = ()  # DiffAugment policy on both of D's inputs (Zhao et al. 2020).
+    penalties: CriticPenalties = CriticPenalties()  # WGAN-GP and R1 on each stage's D; off by default.
 
     @classmethod
     def from_config(cls, config: ml_collections.ConfigDict, data: DataInfo) -> "StackGAN":
@@ -81,7 +88,8 @@ class StackGAN:
                               "model.discriminator.name='stackgan_discriminator' (two stages, two discriminators)")
         return cls(generator=generator, discriminator=discriminator, num_classes=data.num_classes,
                    latent_dim=config.model.latent_dim, adversarial_loss=config.loss.adversarial,
-                   kl_weight=float(kl_weight), diffaugment=augment.parse_policy(config.loss.diffaugment))
+                   kl_weight=float(kl_weight), diffaugment=augment.parse_policy(config.loss.diffaugment),
+                   penalties=CriticPenalties.from_config(config, discriminator))
 
     def sample_noise(self, rng: jax.Array, n: int) -> jax.Array:
         """[z, eps_0, eps_1] ~ N(0, I): the noise and both stages' conditioning-augmentation draws, so
@@ -120,24 +128,44 @@ class StackGAN:
         labels = batch["label"]
         wrong = mismatched_labels(labels, label_rng, self.num_classes)
         variables = state.discriminator.variables(params)
+        inputs = [(self._augment(images, aug_rng), y, drop_rng) for images, y, aug_rng, drop_rng in (
+            (self._real(batch), labels, rngs[0], rngs[1]),
+            (jax.lax.stop_gradient((s_0, s_1)), labels, rngs[2], rngs[3]),
+            (self._real(batch), wrong, rngs[4], rngs[5]))]
         outputs = []
-        for images, y, aug_rng, drop_rng in ((self._real(batch), labels, rngs[0], rngs[1]),
-                                             (jax.lax.stop_gradient((s_0, s_1)), labels, rngs[2], rngs[3]),
-                                             (self._real(batch), wrong, rngs[4], rngs[5])):
-            out, collections = apply_train(self.discriminator, variables, self._augment(images, aug_rng), y,
-                                           rng=drop_rng)
+        for images, y, drop_rng in inputs:
+            out, collections = apply_train(self.discriminator, variables, images, y, rng=drop_rng)
             variables = {**variables, **collections}
             outputs.append(out)
         (real_0, real_1), (fake_0, fake_1), (wrong_0, wrong_1) = outputs
         stage_0 = discriminator_stage_loss(self.adversarial_loss, real=real_0, fake=fake_0, mismatched=wrong_0)
         stage_1 = discriminator_stage_loss(self.adversarial_loss, real=real_1, fake=fake_1, mismatched=wrong_1)
+        penalty, penalty_metrics = self.critic_penalty(variables, labels, real=inputs[0][0], fake=inputs[1][0],
+                                                       rng=jax.random.fold_in(rng, 1))
         metrics = {"stage0_loss": stage_0, "stage1_loss": stage_1,
                    "stage0_real_logit": real_0.mean(), "stage0_fake_logit": fake_0.mean(),
                    "stage0_mismatched_logit": wrong_0.mean(),
                    "stage1_real_logit": real_1.mean(), "stage1_fake_logit": fake_1.mean(),
-                   "stage1_mismatched_logit": wrong_1.mean()}
+                   "stage1_mismatched_logit": wrong_1.mean(), **penalty_metrics}
         collections = {k: v for k, v in variables.items() if k != "params"}
-        return stage_0 + stage_1, (metrics, collections)
+        return stage_0 + stage_1 + penalty, (metrics, collections)
+
+    def critic_penalty(self, variables: Variables, labels: jax.Array, *, real: Pair, fake: Pair, rng: jax.Array
+                       ) -> Tuple[jax.Array, Dict[str, jax.Array]]:
+        """The configured penalties of D_0(., y) at (x_0, s_0) and of D_1(., y) at (x_1, s_1), summed;
+        (0, {}) when off. The other stage's input is held at the real image (its D is not evaluated
+        in the result, so XLA drops it); the penalty's collection updates are discarded."""
+        if not self.penalties.active:
+            return jnp.zeros((), jnp.float32), {}
+        penalty_rng, drop_rng = jax.random.split(rng)
+
+        def critic(stage: int) -> Callable[[jax.Array], jax.Array]:
+            def score(x: jax.Array) -> jax.Array:
+                images = (x, real[1]) if stage == 0 else (real[0], x)
+                return apply_train(self.discriminator, variables, images, labels, rng=drop_rng)[0][stage]
+            return score
+
+        return self.penalties(penalty_rng, *((critic(i), real[i], fake[i]) for i in (0, 1)))
 
     def generator_loss(self, params, state, batch: Batch, rng: jax.Array):
         """Both stages' adversarial losses on D_i(s_i, y) plus lambda times both KL terms."""
