@@ -1,6 +1,10 @@
-"""Sampling command: a class-conditional grid from a trained run.
+"""Sampling command: a class-conditional grid, or an image-to-image panel, from a trained run.
 
     python -m jaxgan.sample --workdir runs/cgan_mnist --labels 0,1,2 --num 8 --out grid.png
+    python -m jaxgan.sample --workdir runs/pix2pix --num 8 --out panel.png
+
+An image-to-image run writes its method's panel (input | output | target, ...) of ``--num``
+held-out examples, as the training loop does.
 
 One row per label, ``--num`` columns sharing their noise. Uses the EMA generator
 when the run kept one (``--noema`` for the raw weights).
@@ -38,6 +42,9 @@ def main(argv):
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     with errors.reported():
         run = restore.restore_run(FLAGS.workdir, FLAGS.step)
+        if hasattr(run.method, "panel_columns"):
+            write_panel(run)
+            return
     classes = run.data.num_classes
     labels = [int(x) for x in FLAGS.labels] if FLAGS.labels else list(range(classes))
     bad = [y for y in labels if not 0 <= y < classes]
@@ -52,6 +59,17 @@ def main(argv):
         run.state.generator_variables(FLAGS.ema))
     samples.write_grid(FLAGS.out, grid, FLAGS.num)
     print(f"Wrote {len(labels)}x{FLAGS.num} samples of step {int(run.state.step)} to {FLAGS.out}")
+
+
+def write_panel(run) -> None:
+    """An image-to-image run: the method's panel (e.g. input | output | target) of --num held-out examples."""
+    if FLAGS.num < 1:
+        raise app.UsageError("--num must be >= 1")
+    run.config.sample.examples = FLAGS.num
+    panel = samples.training_panel(run.method, run.data, run.config)
+    samples.write_grid(FLAGS.out, panel.images(run.state.generator_variables(FLAGS.ema)), panel.columns)
+    print(f"Wrote the panel of {FLAGS.num} held-out examples ({' | '.join(run.method.panel_column_names)}) "
+          f"of step {int(run.state.step)} to {FLAGS.out}")
 
 
 def write_transformation(run, target: int) -> None:

@@ -6,8 +6,12 @@
 Every image file directly in ``--input`` is resized (bicubic) to the size the model was trained on,
 translated, and written to ``--output`` as a PNG of the same name. With ``--pairs`` the files are A|B
 pairs as ``paired:`` sources read them (input on the left half, target on the right; ``--direction
-BtoA`` swaps them), and each output is the strip input | output | target. Uses the EMA generator
-when the run kept one (``--noema`` for the raw weights).
+BtoA`` swaps them), and each output is the strip input | output | target. A method that translates
+both ways (CycleGAN: its ``directions``) takes ``--direction`` as the way to translate: AtoB reads
+images of domain A and writes their translations to B. Uses the EMA generator when the run kept one
+(``--noema`` for the raw weights).
+
+    python -m jaxgan.translate --workdir runs/cyclegan --input horses/ --output zebras/ --direction AtoB
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ flags.DEFINE_string("workdir", None, "Workdir of a trained image-to-image run.")
 flags.DEFINE_string("input", None, "Folder of input images (or A|B pairs with --pairs).")
 flags.DEFINE_string("output", None, "Folder to write the translations to (created if missing).")
 flags.DEFINE_bool("pairs", False, "The input files are A|B pairs: write input | output | target strips.")
-flags.DEFINE_enum("direction", "AtoB", ["AtoB", "BtoA"], "With --pairs: which half is the input.")
+flags.DEFINE_enum("direction", "AtoB", ["AtoB", "BtoA"], "With --pairs: which half is the input; for a "
+                  "method that translates both ways: which way.")
 flags.DEFINE_integer("step", None, "Checkpoint step (default: latest).")
 flags.DEFINE_bool("ema", True, "Use the EMA generator when the run has one.")
 flags.DEFINE_integer("seed", 0, "Seed of test-time dropout.")
@@ -74,9 +79,11 @@ def translate_folder(workdir: str, input_dir: str, output_dir: str, *, pairs: bo
     paths = folder.image_files(input_dir)
     if not paths:
         raise DataSourceError(f"--input {input_dir}: no image files ({', '.join(folder.IMAGE_EXTENSIONS)}) in it")
-    shape = run.data.shape("image_a")
+    two_way = hasattr(run.method, "directions")
+    shape = run.data.shape("image_b" if two_way and direction == "BtoA" else "image_a")
+    options = {"direction": direction} if two_way else {}
     variables = run.state.generator_variables(use_ema)
-    translate = jax.jit(lambda v, x, key: run.method.translate(v, x, key))
+    translate = jax.jit(lambda v, x, key: run.method.translate(v, x, key, **options))
     os.makedirs(output_dir, exist_ok=True)
     written = []
     for start in range(0, len(paths), batch_size):

@@ -12,6 +12,7 @@ import optax
 import pytest
 from jax.sharding import Mesh
 
+from jaxgan import evaluate as evaluate_lib
 from jaxgan import images, losses
 from jaxgan import train as train_lib
 from jaxgan.methods.base import apply_train
@@ -182,6 +183,20 @@ def test_folder_of_rgb_pairs_trains_and_translates(tmp_path):
     a = images.read_png(str(data / "test" / "001.png"))[:, :32]
     np.testing.assert_array_equal(strip[2:34, 2:34], a)  # The input column is the file's left half.
     np.testing.assert_array_equal(strip[2:34, 70:102], 255 - a)  # The target column its right half.
+
+    result = evaluate_lib.evaluate(str(workdir), num_samples=3, batch_size=3)
+    assert result["family"] == "image_to_image" and result["num_samples"] == 3
+    inputs = np.stack([images.read_png(str(data / "test" / f"{i:03d}.png")) for i in range(3)]) / 127.5 - 1
+    x, y = inputs[:, :, :32], inputs[:, :, 32:]
+    identity = result["rows"]["input_resized"]  # The input as its own translation: known answers.
+    np.testing.assert_allclose(identity["l1"], np.abs(x - y).mean(), rtol=1e-5)
+    np.testing.assert_allclose(identity["psnr"], (10 * np.log10(1 / (((x - y) / 2) ** 2).mean((1, 2, 3)))).mean(),
+                               rtol=1e-4)
+    assert set(result["rows"]["translated"]) == {"psnr", "ssim", "l1", "l2"}  # No digit labels: no accuracy.
+
+    result = _run("jaxgan.sample", "--workdir", str(workdir), "--num", "2", "--out", str(tmp_path / "panel.png"))
+    assert result.returncode == 0, result.stderr
+    assert images.read_png(str(tmp_path / "panel.png")).shape == (2 * 34 + 2, 3 * 34 + 2, 3)
 
 
 def test_translate_refuses_a_label_conditional_run(tmp_path):
