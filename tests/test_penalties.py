@@ -8,10 +8,11 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 from jaxgan import config as config_lib
-from jaxgan import methods
+from jaxgan import methods, optim
 from jaxgan import train as train_lib
 from jaxgan.errors import ConfigError
 from jaxgan.methods.base import DataInfo
@@ -19,7 +20,7 @@ from jaxgan.methods.matching import RealismAndMatch
 from jaxgan.methods.penalties import CriticPenalties
 from jaxgan.state import Side
 
-from conftest import tiny_cgan, tiny_config, tiny_stackgan
+from conftest import tiny_cgan, tiny_config, tiny_latent_constraints, tiny_stackgan
 
 NUM_CLASSES = 4
 LABELS = jnp.array([0, 1, 2, 3, 3, 1])
@@ -207,7 +208,6 @@ def test_batch_norm_discriminator_is_refused():
 
 @pytest.mark.parametrize("key", ["gradient_penalty", "r1", "weight_clip"])
 def test_latent_constraints_refuses_the_critic_constraints(key):
-    from conftest import tiny_latent_constraints
     config = tiny_latent_constraints()
     config.loss[key] = 1.0
     with pytest.raises(ConfigError, match=f"config.loss.{key}=1.0: method 'latent_constraints' has no"):
@@ -217,8 +217,6 @@ def test_latent_constraints_refuses_the_critic_constraints(key):
 def test_clip_params_lands_exactly_in_the_box():
     # clip(p + u) - p, added back by optax.apply_updates, rounds past the bound for ~1 in 7 of these
     # draws; clip_params must hold every result in [-c, c] and equal the clipped value elsewhere.
-    from jaxgan import optim
-    import optax
     rng = np.random.default_rng(0)
     p = rng.uniform(-0.1, 0.1, 200_000).astype(np.float32)
     u = rng.uniform(-0.3, 0.3, 200_000).astype(np.float32)
