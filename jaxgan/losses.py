@@ -240,3 +240,35 @@ def kl_standard_normal(*, mean, log_variance) -> jax.Array:
     log_variance = _f32(log_variance)
     per_dim = -0.5 * (1.0 + log_variance - jnp.square(mean) - jnp.exp(log_variance))
     return jnp.mean(_sum_per_example(per_dim))
+
+
+# ----------------------------------------------------------------------------
+# Feature matching (pix2pixHD, SPADE)
+# ----------------------------------------------------------------------------
+
+
+def feature_matching_loss(*, real_features, fake_features, layer_weight: Optional[float] = None) -> jax.Array:
+    """The discriminator feature-matching loss of pix2pixHD (Wang et al. 2018, eq. 4):
+
+        L_FM = 1/K sum_k w sum_i mean |D_k^(i)(s, x) - D_k^(i)(s, G(s))|
+
+    over the K discriminators (scales) k and the T intermediate activations i of each (logits
+    excluded); ``mean`` averages over a layer's elements, the paper's 1/N_i. The real activations
+    are held fixed (no gradient flows into them). ``real_features`` and ``fake_features`` are lists
+    over scales of lists over layers. The weights are those of the authors' code
+    (NVIDIA/pix2pixHD ``models/pix2pixHD_model.py``: ``D_weights = 1 / num_D``, ``feat_weights =
+    4 / (n_layers_D + 1)``, n_layers_D + 1 being T): w = 4 / T by default; SPADE's code (NVlabs/SPADE
+    ``models/pix2pix_model.py``) uses w = 1 (``layer_weight=1``), the same at their default T = 4.
+    The caller multiplies by lambda_FM (10 in both papers).
+    """
+    if len(real_features) != len(fake_features):
+        raise ValueError(f"feature matching: {len(real_features)} real scales but {len(fake_features)} fake ones")
+    total = jnp.zeros((), jnp.float32)
+    for real_layers, fake_layers in zip(real_features, fake_features):
+        if len(real_layers) != len(fake_layers) or not real_layers:
+            raise ValueError(f"feature matching: a scale has {len(real_layers)} real and {len(fake_layers)} fake "
+                             "layers; they must be equal and non-zero")
+        w = 4.0 / len(real_layers) if layer_weight is None else layer_weight
+        for real, fake in zip(real_layers, fake_layers):
+            total += w * jnp.mean(jnp.abs(_f32(fake) - jax.lax.stop_gradient(_f32(real))))
+    return total / len(real_features)
