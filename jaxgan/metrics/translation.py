@@ -39,3 +39,48 @@ def pixel_metrics(prediction, target) -> Dict[str, float]:
     prediction, target = np.asarray(prediction, np.float32), np.asarray(target, np.float32)
     return {"psnr": float(psnr(prediction, target).mean()), "ssim": float(ssim(prediction, target).mean()),
             "l1": float(np.abs(prediction - target).mean()), "l2": float(np.square(prediction - target).mean())}
+
+
+# Super-resolution: PSNR and SSIM on the luma channel with a border crop, as SR papers report them
+# (Ledig et al. 2017, sec. 3.1: "calculated on the y-channel of center-cropped, removal of a 4-pixel
+# wide strip from each border images"; the border is the scale factor).
+
+BT601_LUMA = (65.481, 128.553, 24.966)  # ITU-R BT.601 Y' = 16 + these . (R, G, B), R, G, B in [0, 1], over 255.
+
+
+def y_channel(images) -> np.ndarray:
+    """ITU-R BT.601 luma of images in [-1, 1], [N, H, W, C], as MATLAB's rgb2ycbcr (the SR benchmarks'):
+    Y = (16 + 65.481 R + 128.553 G + 24.966 B) / 255 with R, G, B in [0, 1], so Y in [16/255, 235/255];
+    a grey image (C = 1) is R = G = B. Returns [N, H, W, 1]."""
+    rgb = np.broadcast_to(np.asarray(images, np.float32), np.shape(images)[:-1] + (3,))
+    unit = (rgb + 1.0) / 2.0
+    return ((16.0 + unit @ np.asarray(BT601_LUMA, np.float32)) / 255.0)[..., None]
+
+
+def crop_border(images, border: int) -> np.ndarray:
+    """``images`` [N, H, W, C] without ``border`` pixels on each side (border 0: unchanged)."""
+    images = np.asarray(images)
+    if border < 0 or 2 * border >= min(images.shape[1:3]):
+        raise ValueError(f"a border of {border} pixels leaves nothing of {images.shape[1]}x{images.shape[2]} images")
+    return images[:, border:images.shape[1] - border, border:images.shape[2] - border]
+
+
+def _y_unit(images, border: int) -> np.ndarray:
+    """Border-cropped luma mapped to [-1, 1] for ``psnr`` / ``ssim`` (which take [-1, 1] images)."""
+    return crop_border(y_channel(images), border) * 2.0 - 1.0
+
+
+def psnr_y(prediction, target, border: int) -> np.ndarray:
+    """Per-image PSNR (dB, peak 1) of the BT.601 luma of images in [-1, 1], ``border`` pixels cropped."""
+    return psnr(_y_unit(prediction, border), _y_unit(target, border))
+
+
+def ssim_y(prediction, target, border: int) -> np.ndarray:
+    """Per-image SSIM of the BT.601 luma of images in [-1, 1], ``border`` pixels cropped."""
+    return ssim(_y_unit(prediction, border), _y_unit(target, border))
+
+
+def super_resolution_metrics(prediction, target, scale: int) -> Dict[str, float]:
+    """Mean PSNR and SSIM on the Y channel with a ``scale``-pixel border cropped (Ledig et al. 2017)."""
+    return {"psnr_y": float(psnr_y(prediction, target, scale).mean()),
+            "ssim_y": float(ssim_y(prediction, target, scale).mean())}

@@ -11,10 +11,12 @@ from jaxgan.errors import ConfigError
 from jaxgan.networks.dcgan import DCGANDiscriminator, DCGANGenerator
 from jaxgan.networks.mlp import MLPDiscriminator, MLPGenerator
 from jaxgan.networks.resnet import ResNetGenerator
+from jaxgan.networks.resnet_translator import ResNetTranslator
 from jaxgan.networks.vae import LatentCritics, VAEActor
 from jaxgan.networks.stackgan import StackGANDiscriminator, StackGANGenerator
 from jaxgan.networks.patchgan import MultiScaleDiscriminator, PatchGANDiscriminator
 from jaxgan.networks.unet import UNetGenerator
+from jaxgan.networks.srresnet import SRGANDiscriminator, SRResNetGenerator
 
 NETWORKS = {
     "mlp_generator": MLPGenerator,
@@ -22,6 +24,7 @@ NETWORKS = {
     "dcgan_generator": DCGANGenerator,
     "dcgan_discriminator": DCGANDiscriminator,
     "resnet_generator": ResNetGenerator,
+    "resnet_translator": ResNetTranslator,  # CycleGAN's resnet_9blocks / resnet_6blocks (Zhu et al. 2017).
     "vae_actor": VAEActor,  # Latent Constraints: encoder, decoder and actor.
     "latent_critic": LatentCritics,  # Latent Constraints: D(z, c) and D_attr(z).
     "stackgan_generator": StackGANGenerator,
@@ -29,6 +32,8 @@ NETWORKS = {
     "unet_generator": UNetGenerator,  # pix2pix (Isola et al. 2017).
     "patchgan_discriminator": PatchGANDiscriminator,  # pix2pix: 70x70, 1x1 PixelGAN, 286x286.
     "multiscale_discriminator": MultiScaleDiscriminator,  # pix2pixHD (Wang et al. 2018).
+    "srresnet_generator": SRResNetGenerator,  # SRResNet / SRGAN (Ledig et al. 2017).
+    "srgan_discriminator": SRGANDiscriminator,  # SRGAN's conv D (Ledig et al. 2017).
 }
 
 
