@@ -9,6 +9,7 @@ import pytest
 
 from jaxgan import networks
 from jaxgan.errors import ConfigError
+from jaxgan.networks.conv import ConvTranspose
 from jaxgan.networks.patchgan import MultiScaleDiscriminator, PatchGANDiscriminator, receptive_field
 from jaxgan.networks.unet import UP_PADDING, UNetGenerator, normalize
 
@@ -107,9 +108,10 @@ def test_transposed_conv_is_aligned_as_pytorch():
                     oy, ox = 2 * y - 1 + ky, 2 * xx - 1 + kx
                     if 0 <= oy < 6 and 0 <= ox < 6:
                         expected[oy, ox] += x[y, xx] @ w[:, :, ky, kx]
-    layer = nn.ConvTranspose(5, (4, 4), strides=(2, 2), padding=UP_PADDING, transpose_kernel=True, use_bias=False)
-    out = layer.apply({"params": {"kernel": jnp.asarray(w.transpose(2, 3, 1, 0))}}, x[None])
-    np.testing.assert_allclose(out[0], expected, rtol=1e-5, atol=1e-5)
+    for layer_class in (nn.ConvTranspose, ConvTranspose):  # Flax's and the sub-pixel one the U-Net uses.
+        layer = layer_class(5, (4, 4), strides=(2, 2), padding=UP_PADDING, transpose_kernel=True, use_bias=False)
+        out = layer.apply({"params": {"kernel": jnp.asarray(w.transpose(2, 3, 1, 0))}}, x[None])
+        np.testing.assert_allclose(out[0], expected, rtol=1e-5, atol=1e-5)
 
 
 def test_unet_bad_sizes_name_the_problem():

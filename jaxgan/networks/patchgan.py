@@ -11,7 +11,8 @@ PatchGAN D(x), x the concatenated (input, output) pair, 'patch' variant with n =
     D(x) = conv_s1(h_n)                               one logit per patch, [B, h, w, 1]
 
 with 4x4 convolutions, zero padding ``padding`` (1 in pix2pix's code; 2 = ceil(3 / 2) in
-pix2pixHD's and SPADE's), widths ndf * min(2^j, 8) for h_j (C64-C128-C256-C512 for n = 3).
+pix2pixHD's and SPADE's), widths ndf * min(2^j, 8) for h_j (C64-C128-C256-C512 for n = 3;
+pix2pixHD caps the width at 512 instead, the same for ndf = 64).
 Each logit sees a receptive field of RF = 9 * 2^n - 2 input pixels per side (``receptive_field``):
 16 for n = 1, 70 for n = 3 (the paper's 70x70 PatchGAN), 286 for n = 5 (the paper's 286x286
 "ImageGAN" at 256x256). The 'pixel' variant (the paper's 1x1 PixelGAN) is the same stack with
