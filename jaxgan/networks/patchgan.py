@@ -113,7 +113,7 @@ class MultiScaleDiscriminator(nn.Module):
     with count_include_pad=False). Returns [D_0(x), D_1(x_1), ...], finest scale first, each
     entry as PatchGANDiscriminator returns it."""
 
-    num_d: int = 2  # pix2pixHD: 2 (3 for the 2048x1024 setting).
+    num_d: int = 2  # pix2pixHD: 2 (3 in its scripts/train_1024p_*.sh).
     features: int = 64  # ndf.
     n_layers: int = 3  # pix2pixHD: 3.
     norm: str = "instance"  # pix2pixHD: instance norm.
