@@ -111,6 +111,17 @@ def tiny_pix2pix(*, steps: int = 3, batch_size: int = 8, variant: str = ""):
     return config
 
 
+def tiny_context_encoder(*, steps: int = 3, batch_size: int = 8, variant: str = ""):
+    """configs/context_encoder_mnist.py (28x28 centre hole) with 2- and 4-filter encoder layers (a 7x7
+    channel-wise bottleneck of 4 maps) and a 2-layer D of 2 and 4 filters."""
+    config = load_config("context_encoder_mnist", variant)
+    config.model.generator.update(dict(encoder_features=(2, 4), decoder_features=(2,)))
+    config.model.discriminator.features = (2, 4)
+    config = tiny(config, steps=steps, batch_size=batch_size)
+    config.sample.examples = 2
+    return config
+
+
 # Tiny configs that together cover every method and every kind of state a method carries, for tests
 # that must hold for all of them (exact resume). A method added to jaxgan.methods.METHODS needs an
 # entry here: tests/test_reliability.py fails until it has one. Each entry costs a cold compile.
@@ -123,6 +134,7 @@ TINY_CONFIGS = {
     "latent_constraints": tiny_latent_constraints,
     "stackgan": tiny_stackgan,
     "pix2pix": tiny_pix2pix,  # Shared generator forward, D then G, U-Net dropout and batch norm.
+    "context_encoder": tiny_context_encoder,  # Masks in the batch, channel-wise FC, D on completions.
 }
 
 

@@ -22,6 +22,7 @@ from jaxgan.errors import ConfigError
 from jaxgan.methods.acgan import AuxiliaryClassifierGAN
 from jaxgan.methods.base import DataInfo, Method
 from jaxgan.methods.cgan import ConditionalGAN
+from jaxgan.methods.context_encoder import ContextEncoder
 from jaxgan.methods.latent_constraints import LatentConstraints
 from jaxgan.methods.matching import MatchingAwareGAN
 from jaxgan.methods.pix2pix import Pix2Pix
@@ -34,6 +35,7 @@ METHODS: Dict[str, Callable[[ml_collections.ConfigDict, DataInfo], Method]] = {
     "latent_constraints": LatentConstraints.from_config,
     "stackgan": StackGAN.from_config,
     "pix2pix": Pix2Pix.from_config,
+    "context_encoder": ContextEncoder.from_config,  # Pathak et al. 2016 (lambda_adv 0: the L2-only encoder).
 }
 
 

@@ -8,6 +8,7 @@ import flax.linen as nn
 
 from jaxgan.errors import ConfigError
 
+from jaxgan.networks.context_encoder import ContextEncoderGenerator
 from jaxgan.networks.dcgan import DCGANDiscriminator, DCGANGenerator
 from jaxgan.networks.mlp import MLPDiscriminator, MLPGenerator
 from jaxgan.networks.resnet import ResNetGenerator
@@ -32,6 +33,7 @@ NETWORKS = {
     "unet_generator": UNetGenerator,  # pix2pix (Isola et al. 2017).
     "patchgan_discriminator": PatchGANDiscriminator,  # pix2pix: 70x70, 1x1 PixelGAN, 286x286.
     "multiscale_discriminator": MultiScaleDiscriminator,  # pix2pixHD (Wang et al. 2018).
+    "context_encoder_generator": ContextEncoderGenerator,  # Context Encoders (Pathak et al. 2016).
     "srresnet_generator": SRResNetGenerator,  # SRResNet / SRGAN (Ledig et al. 2017).
     "srgan_discriminator": SRGANDiscriminator,  # SRGAN's conv D (Ledig et al. 2017).
 }
