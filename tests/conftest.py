@@ -122,6 +122,18 @@ def tiny_context_encoder(*, steps: int = 3, batch_size: int = 8, variant: str = 
     return config
 
 
+def tiny_srgan(*, steps: int = 3, batch_size: int = 8, variant: str = ""):
+    """configs/srgan_mnist.py (7x7 -> 28x28) with a 1-block SRResNet of 4 channels and a 1-stage D; the
+    SRResNet pre-training phase is the first update (``pretrain_steps=1``; 0 for ``:srresnet``)."""
+    config = load_config("srgan_mnist", variant)
+    config.model.generator.update(dict(residual_blocks=1, features=4, upsample_features=8))
+    config.model.discriminator.update(dict(stages=1, features=4, dense_features=4))
+    config.model.pretrain_steps = min(config.model.pretrain_steps, 1)
+    config = tiny(config, steps=steps, batch_size=batch_size)
+    config.sample.examples = 2
+    return config
+
+
 # Tiny configs that together cover every method and every kind of state a method carries, for tests
 # that must hold for all of them (exact resume). A method added to jaxgan.methods.METHODS needs an
 # entry here: tests/test_reliability.py fails until it has one. Each entry costs a cold compile.
@@ -134,6 +146,7 @@ TINY_CONFIGS = {
     "latent_constraints": tiny_latent_constraints,
     "stackgan": tiny_stackgan,
     "pix2pix": tiny_pix2pix,  # Shared generator forward, D then G, U-Net dropout and batch norm.
+    "srgan": tiny_srgan,  # Shared forward; SRResNet phase then SRGAN (D's optimizer masked, then on).
     "context_encoder": tiny_context_encoder,  # Masks in the batch, channel-wise FC, D on completions.
 }
 

@@ -65,20 +65,27 @@ class ResizeAndCrop:
     load_size: int = 0  # junyanz --load_size 286 (pix2pix, CycleGAN).
     crop_size: int = 0  # junyanz --crop_size 256.
     flip: bool = False  # junyanz flips unless --no_flip.
+    # s > 0: super-resolution pairs made from single images after the crop: 'image' becomes the target
+    # 'image_b' and its bicubic s-fold downsample the input 'image_a' (SRGAN's LR from HR crops,
+    # Ledig et al. 2017, sec. 3.2). Set by a config as config.data.downscale (absent: 0).
+    downscale: int = 0
 
     @classmethod
     def from_config(cls, data) -> "ResizeAndCrop":
-        """From ``config.data`` (keys ``load_size``, ``crop_size``, ``flip``)."""
-        return cls(int(data.load_size), int(data.crop_size), bool(data.flip))
+        """From ``config.data`` (keys ``load_size``, ``crop_size``, ``flip``, optional ``downscale``)."""
+        downscale = data.get("downscale", 0)
+        if not isinstance(downscale, int) or isinstance(downscale, bool) or downscale < 0 or downscale == 1:
+            raise ConfigError(f"data.downscale={downscale!r} must be 0 (off) or an integer factor >= 2")
+        return cls(int(data.load_size), int(data.crop_size), bool(data.flip), downscale)
 
     def for_evaluation(self) -> "ResizeAndCrop":
         """The deterministic version for test-time inputs, as junyanz's test options do: resize to
         the crop size (load_size = crop_size), no crop, no flip."""
-        return ResizeAndCrop(load_size=self.crop_size or self.load_size)
+        return ResizeAndCrop(load_size=self.crop_size or self.load_size, downscale=self.downscale)
 
     @property
     def is_identity(self) -> bool:
-        return not (self.load_size or self.crop_size or self.flip)
+        return not (self.load_size or self.crop_size or self.flip or self.downscale)
 
     def output_size(self, height: int, width: int, name: str = "the images") -> Tuple[int, int]:
         """(height, width) of an image of ``height x width`` after the transform; a ConfigError if
@@ -123,6 +130,23 @@ class ResizeAndCrop:
                                  "image-like values of one example must be of one size to be cropped together")
             rows = [self._one(row, d, resampling(key), (out_height, out_width)) for row, d in zip(value, draws)]
             out[key] = np.stack(rows) if rows else np.empty((0, out_height, out_width) + value.shape[3:], value.dtype)
+        return self._downscaled(out) if self.downscale else out
+
+    def _downscaled(self, example: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
+        """{'image': HR, ...} -> {'image_a': bicubic HR / s, 'image_b': HR, ...} (``downscale`` = s)."""
+        if "image" not in example:
+            raise ConfigError(f"data.downscale={self.downscale} makes (low-res, high-res) pairs from single images "
+                              f"('image'); this source gives {sorted(example)}: use images:DIR or folder:DIR")
+        out = dict(example)
+        hr = out.pop("image")
+        height, width = hr.shape[1:3]
+        if height % self.downscale or width % self.downscale:
+            raise ConfigError(f"data.downscale={self.downscale} does not divide the {height}x{width} images; set "
+                              "data.crop_size (or load_size) to a multiple of it")
+        size = (height // self.downscale, width // self.downscale)
+        rows = [_resize(image, size, "bicubic") for image in hr]
+        out["image_a"] = np.stack(rows) if rows else np.empty((0, *size) + hr.shape[3:], hr.dtype)
+        out["image_b"] = hr
         return out
 
     def _one(self, image: np.ndarray, draw: Draw, method: str, size: Tuple[int, int]) -> np.ndarray:
@@ -132,9 +156,9 @@ class ResizeAndCrop:
         return np.ascontiguousarray(image[:, ::-1] if draw.flip else image)
 
 
-def _resize(image: np.ndarray, size: int, method: str) -> np.ndarray:
-    """Resizes one ``[H, W(, C)]`` image to ``size x size`` with Pillow (uint8 images bicubic; int32
-    class ids and float32 masks, as Pillow's 'I' and 'F' modes, nearest)."""
+def _resize(image: np.ndarray, size, method: str) -> np.ndarray:
+    """Resizes one ``[H, W(, C)]`` image to ``size x size`` (or ``size`` = (height, width)) with Pillow
+    (uint8 images bicubic; int32 class ids and float32 masks, as Pillow's 'I' and 'F' modes, nearest)."""
     from PIL import Image  # Pillow is needed only when images are resized.
 
     squeeze = image.ndim == 3 and image.shape[-1] == 1
@@ -142,5 +166,6 @@ def _resize(image: np.ndarray, size: int, method: str) -> np.ndarray:
     if plane.dtype != np.uint8:
         plane = plane.astype(np.int32 if plane.dtype.kind in "iu" else np.float32)
     resample = Image.Resampling.BICUBIC if method == "bicubic" else Image.Resampling.NEAREST
-    resized = np.asarray(Image.fromarray(plane).resize((size, size), resample)).astype(image.dtype)
+    height, width = (size, size) if isinstance(size, int) else size
+    resized = np.asarray(Image.fromarray(plane).resize((width, height), resample)).astype(image.dtype)
     return resized[..., None] if squeeze else resized

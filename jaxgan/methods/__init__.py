@@ -26,6 +26,7 @@ from jaxgan.methods.context_encoder import ContextEncoder
 from jaxgan.methods.latent_constraints import LatentConstraints
 from jaxgan.methods.matching import MatchingAwareGAN
 from jaxgan.methods.pix2pix import Pix2Pix
+from jaxgan.methods.srgan import SRGAN
 from jaxgan.methods.stackgan import StackGAN
 
 METHODS: Dict[str, Callable[[ml_collections.ConfigDict, DataInfo], Method]] = {
@@ -35,6 +36,7 @@ METHODS: Dict[str, Callable[[ml_collections.ConfigDict, DataInfo], Method]] = {
     "latent_constraints": LatentConstraints.from_config,
     "stackgan": StackGAN.from_config,
     "pix2pix": Pix2Pix.from_config,
+    "srgan": SRGAN.from_config,  # And SRResNet (adversarial weight 0).
     "context_encoder": ContextEncoder.from_config,  # Pathak et al. 2016 (lambda_adv 0: the L2-only encoder).
 }
 
