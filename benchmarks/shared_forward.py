@@ -5,8 +5,8 @@
 "shared": the engine runs the generator once per step (``generator_forward``) and pulls G's
 gradient back through it. "twice": the same method wrapped in the other form of method, whose two
 losses each run the generator (D's loss without gradient, G's loss inside its gradient): the step
-before the shared forward existed. Both runs are interleaved in one process (3 rounds, best of
-each), so other load on the machine affects both alike.
+before the shared forward existed. Both runs are interleaved in one process (``--rounds``, the order
+alternating, best of each), so other load on the machine affects both alike.
 """
 
 import dataclasses
@@ -66,8 +66,8 @@ def main(argv):
             state, _ = step(state, batch)
             jax.block_until_ready(state)
             print(f"{name}: compile + first step {time.perf_counter() - start:.1f} s")
-        for _ in range(FLAGS.rounds):
-            for name, step in steps.items():
+        for round_ in range(FLAGS.rounds):  # Alternate which variant goes first.
+            for name, step in list(steps.items())[::1 if round_ % 2 == 0 else -1]:
                 state = jax.tree.map(lambda x: x.copy(), trainer.state)
                 state, _ = step(state, batch)
                 jax.block_until_ready(state)
