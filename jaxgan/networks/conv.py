@@ -5,13 +5,15 @@ zeros: at stride s, all but 1 / s^n of the multiply-adds of an n-d layer are wit
 :class:`ConvTranspose` here has the same fields, parameters and outputs, but computes the exact
 sub-pixel decomposition (Shi et al. 2016, "Real-Time Single Image and Video Super-Resolution
 Using an Efficient Sub-Pixel Convolutional Neural Network", sec. 2.2; Odena et al. 2016,
-"Deconvolution and Checkerboard Artifacts"): one stride-1 convolution with s^n * C_out outputs,
-then depth-to-space. Measurements: benchmarks/RESULTS.md, "Transposed convolutions as sub-pixel
+"Deconvolution and Checkerboard Artifacts"): stride-1 convolutions with s^n * C_out outputs in
+all, then depth-to-space. Measurements: benchmarks/RESULTS.md, "Transposed convolutions as sub-pixel
 convolutions (XLA:CPU)".
 """
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import math
 from typing import Sequence, Tuple
 
@@ -23,6 +25,11 @@ from flax.linen.linear import canonicalize_padding
 from jax import lax
 
 from jaxgan.errors import ConfigError
+
+DECOMPOSITIONS = ("auto", "one_convolution", "phase_convolutions")
+# 'auto' runs s^n phase convolutions from this many output features up, one convolution below:
+# the faster of the two on XLA:CPU in benchmarks/conv_transpose.py (RESULTS.md, 2026-12-01).
+PHASE_CONVOLUTIONS_MIN_FEATURES = 16
 
 
 def _low_high_padding(padding, kernel: int, stride: int) -> Tuple[int, int]:
@@ -37,25 +44,38 @@ def _low_high_padding(padding, kernel: int, stride: int) -> Tuple[int, int]:
     return tuple(padding)
 
 
-def _phase_taps(kernel: int, stride: int, low: int) -> Tuple[int, np.ndarray]:
-    """For one spatial axis: the first input offset e_min and the tap table idx [T, s], where
-    idx[t, r] is the kernel tap that multiplies x[q + e_min + t] in output phase r, or
-    ``kernel`` (a zero slot) where no tap does (see :class:`ConvTranspose` for the equation)."""
-    offsets = [(k + r - low) // stride for r in range(stride) for k in range(kernel)
-               if (k + r - low) % stride == 0]
-    if not offsets:  # No tap reaches any input sample: only possible for an empty kernel.
-        raise ConfigError(f"kernel size {kernel} has no taps; use a kernel size >= 1")
-    e_min, e_max = min(offsets), max(offsets)
-    t = np.arange(e_max - e_min + 1)[:, None]
-    r = np.arange(stride)[None, :]
-    idx = stride * (t + e_min) + low - r
-    return e_min, np.where((idx >= 0) & (idx < kernel), idx, kernel)
+@dataclasses.dataclass(frozen=True)
+class _Axis:
+    """One spatial axis of the decomposition (symbols of the :class:`ConvTranspose` docstring):
+    kernel size K, input size N, output length L, q = ceil(L / s) outputs per phase, the first
+    input offset e_min and the tap table idx [T, s]: idx[t, r] is the tap of W' that multiplies
+    x[q + e_min + t] in output phase r, or K (a zero slot) where no tap does."""
+
+    kernel: int
+    size: int
+    length: int
+    q: int
+    e_min: int
+    idx: np.ndarray
+
+    @classmethod
+    def of(cls, kernel: int, stride: int, padding, size: int) -> "_Axis":
+        low, high = _low_high_padding(padding, kernel, stride)
+        offsets = [(k + r - low) // stride for r in range(stride) for k in range(kernel)
+                   if (k + r - low) % stride == 0]
+        e_min, e_max = min(offsets), max(offsets)
+        t = np.arange(e_max - e_min + 1)[:, None]
+        idx = stride * (t + e_min) + low - np.arange(stride)[None, :]
+        length = (size - 1) * stride + low + high - kernel + 2
+        return cls(kernel, size, length, -(-length // stride), e_min,
+                   np.where((idx >= 0) & (idx < kernel), idx, kernel))
 
 
 class ConvTranspose(nn.ConvTranspose):
     """``flax.linen.ConvTranspose`` (same fields, same parameter tree ``kernel``, ``bias`` with the
-    same shapes and initialisation, same outputs up to float rounding) computed as a stride-1
-    convolution followed by depth-to-space.
+    same shapes and initialisation, same outputs up to float rounding) computed as stride-1
+    convolutions followed by depth-to-space. The class keeps Flax's name so that a parent module
+    names it ``ConvTranspose_<i>`` as before and checkpoints stay valid.
 
     Derivation, per spatial axis (the axes are independent). ``lax.conv_transpose`` computes
 
@@ -69,20 +89,29 @@ class ConvTranspose(nn.ConvTranspose):
         y[s q + r] = sum_{t=0}^{T-1} x[q + e_min + t] V[t, r],
         V[t, r] = W'[s (t + e_min) + p - r]  if 0 <= s (t + e_min) + p - r < K,  else 0,
 
-    where e ranges over [e_min, e_min + T - 1], the input offsets any phase uses. That is one
-    stride-1 correlation of x with the kernel V of T taps and s * C_out outputs (channel index
-    (r, c_out)), followed by depth-to-space y[s q + r, c] = z[q, (r, c)] and a crop to the
-    transposed convolution's length (N - 1) s + p + p_high - K + 2. For K = 4, s = 2 and
-    'SAME' or ((2, 2), (2, 2)) padding, T = 3: a 3x3 convolution with 4 C_out outputs whose
-    kernel holds each of the 16 taps of W once (each phase uses 4 of its 9 positions), against
-    the 4x4 convolution over a 4x larger zero-dilated input that ConvTranspose runs.
+    where e ranges over [e_min, e_min + T - 1], the input offsets any phase uses, and the output
+    is cropped to the transposed convolution's length L = (N - 1) s + p + p_hi - K + 2 (p_hi: the
+    high padding). Two exact ways to compute it (``decomposition``):
+
+    * 'one_convolution': one stride-1 correlation of x with the kernel V of T taps and s * C_out
+      outputs (channel index (r, c_out)), then depth-to-space y[s q + r, c] = z[q, (r, c)]. For
+      K = 4, s = 2 and 'SAME' or ((2, 2), (2, 2)) padding, T = 3: a 3x3 convolution with 4 C_out
+      outputs whose kernel holds each of the 16 taps of W once (each phase uses 4 of 9 positions:
+      2.25x the useful multiply-adds, against 4x for the zero-dilated input ConvTranspose runs).
+    * 'phase_convolutions': s^n stride-1 correlations, one per phase, each with only the taps V[t, r]
+      that phase uses (2x2 for K = 4, s = 2: no wasted multiply-add), interleaved the same way.
+    * 'auto' (default): phase convolutions from PHASE_CONVOLUTIONS_MIN_FEATURES output features up,
+      one convolution below, the faster of the two on XLA:CPU (few outputs per phase make thin
+      matrix products; measured in benchmarks/RESULTS.md).
 
     ``transpose_kernel=True`` with 4x4 kernels, stride 2 and padding ((2, 2), (2, 2)) is PyTorch's
     ``ConvTranspose2d(kernel_size=4, stride=2, padding=1)`` (pix2pix's U-Net, DCGAN).
 
-    Not supported (a :class:`~jaxgan.errors.ConfigError` says so): ``kernel_dilation`` other than
-    1 and 'CIRCULAR' padding; use ``flax.linen.ConvTranspose`` for those.
+    Not supported (a :class:`~jaxgan.errors.ConfigError` says so, no silent fallback):
+    ``kernel_dilation`` other than 1 and 'CIRCULAR' padding; use ``flax.linen.ConvTranspose``.
     """
+
+    decomposition: str = "auto"  # One of DECOMPOSITIONS (see the class docstring).
 
     @nn.compact
     def __call__(self, inputs: jax.Array) -> jax.Array:
@@ -120,33 +149,61 @@ class ConvTranspose(nn.ConvTranspose):
         if self.transpose_kernel:  # W' of the docstring: flip the spatial axes, swap the channel axes.
             kernel = jnp.flip(kernel, axis=tuple(range(n))).swapaxes(n, n + 1)
 
-        # V[t_1, r_1, ..., t_n, r_n, C_in, C_out], gathered one spatial axis at a time from W' with a
-        # zero slot appended at index K (exact: no arithmetic on the weights).
-        v, conv_padding, phases = kernel, [], []
-        paddings = [padding] * n if isinstance(padding, str) else padding
-        for axis, (k, s, pad) in enumerate(zip(kernel_size, strides, paddings)):
-            low, high = _low_high_padding(pad, k, s)
-            e_min, idx = _phase_taps(k, s, low)
-            v = jnp.pad(v, [(0, 1) if a == 2 * axis else (0, 0) for a in range(v.ndim)])
-            v = jnp.take(v, jnp.asarray(idx), axis=2 * axis)
-            length = (inputs.shape[1 + axis] - 1) * s + low + high - k + 2
-            q = -(-length // s)
-            conv_padding.append((-e_min, q + e_min + idx.shape[0] - 1 - inputs.shape[1 + axis]))
-            phases.append((q, s, length))
-        taps = tuple(v.shape[2 * a] for a in range(n))
-        order = tuple(2 * a for a in range(n)) + (2 * n,) + tuple(2 * a + 1 for a in range(n)) + (2 * n + 1,)
-        v = v.transpose(order).reshape(taps + (in_features, math.prod(strides) * self.features))
-
+        axes = [_Axis.of(k, s, pad, size) for k, s, pad, size in
+                zip(kernel_size, strides, [padding] * n if isinstance(padding, str) else padding,
+                    inputs.shape[1:-1])]
         spec = "".join("HWDEFG"[:n])
-        z = lax.conv_general_dilated(inputs, v, (1,) * n, conv_padding,
-                                     dimension_numbers=(f"N{spec}C", f"{spec}IO", f"N{spec}C"),
-                                     precision=self.precision, preferred_element_type=self.preferred_element_type)
-        # Depth-to-space: z[b, q_1, ..., q_n, (r_1, ..., r_n, c)] -> y[b, s q_1 + r_1, ..., c].
-        batch = z.shape[0]
-        z = z.reshape((batch,) + tuple(q for q, _, _ in phases) + strides + (self.features,))
+
+        def correlate(x: jax.Array, v: jax.Array, pads: Sequence[Tuple[int, int]]) -> jax.Array:
+            # Negative padding is applied as a crop: XLA:CPU (jax 0.10.2) convolves wrongly with a
+            # negative low padding on the second spatial axis and more than one input channel.
+            x = x[(slice(None),) + tuple(slice(max(0, -lo), x.shape[1 + a] + min(0, hi))
+                                         for a, (lo, hi) in enumerate(pads))]
+            pads = [(max(0, lo), max(0, hi)) for lo, hi in pads]
+            return lax.conv_general_dilated(x, v, (1,) * n, pads,
+                                            dimension_numbers=(f"N{spec}C", f"{spec}IO", f"N{spec}C"),
+                                            precision=self.precision,
+                                            preferred_element_type=self.preferred_element_type)
+
+        batch = inputs.shape[0]
+        z_shape = (batch,) + tuple(a.q for a in axes) + strides + (self.features,)
+        if self.decomposition not in DECOMPOSITIONS:
+            raise ConfigError(f"jaxgan.networks.conv.ConvTranspose: decomposition={self.decomposition!r} "
+                              f"is not one of {DECOMPOSITIONS}")
+        if self.decomposition == "phase_convolutions" or (
+                self.decomposition == "auto" and self.features >= PHASE_CONVOLUTIONS_MIN_FEATURES):
+            z = jnp.stack([self._phase(correlate, inputs, kernel, axes, phase)
+                           for phase in itertools.product(*(range(s) for s in strides))], axis=-2)
+        else:
+            # V[t_1, r_1, ..., t_n, r_n, C_in, C_out], gathered one spatial axis at a time from W' with
+            # a zero slot appended at index K (exact: no arithmetic on the weights).
+            v = kernel
+            for i, axis in enumerate(axes):
+                v = jnp.pad(v, [(0, 1) if a == 2 * i else (0, 0) for a in range(v.ndim)])
+                v = jnp.take(v, jnp.asarray(axis.idx), axis=2 * i)
+            taps = tuple(axis.idx.shape[0] for axis in axes)
+            order = tuple(range(0, 2 * n, 2)) + (2 * n,) + tuple(range(1, 2 * n, 2)) + (2 * n + 1,)
+            v = v.transpose(order).reshape(taps + (in_features, math.prod(strides) * self.features))
+            z = correlate(inputs, v, [(-a.e_min, a.q + a.e_min + a.idx.shape[0] - 1 - a.size) for a in axes])
+        z = z.reshape(z_shape)
+        # Depth-to-space: z[b, q_1, ..., q_n, r_1, ..., r_n, c] -> y[b, s q_1 + r_1, ..., c].
         z = z.transpose((0,) + tuple(i for a in range(n) for i in (1 + a, 1 + n + a)) + (2 * n + 1,))
-        y = z.reshape((batch,) + tuple(q * s for q, s, _ in phases) + (self.features,))
-        y = y[(slice(None),) + tuple(slice(0, length) for _, _, length in phases)]
+        y = z.reshape((batch,) + tuple(a.q * s for a, s in zip(axes, strides)) + (self.features,))
+        y = y[(slice(None),) + tuple(slice(0, a.length) for a in axes)]
         if bias is not None:
             y += bias
         return y.reshape(batch_shape + y.shape[1:]) if len(batch_shape) != 1 else y
+
+    def _phase(self, correlate, inputs: jax.Array, kernel: jax.Array, axes: Sequence["_Axis"],
+               phase: Tuple[int, ...]) -> jax.Array:
+        """z[b, q_1, ..., q_n, c] of one output phase (r_1, ..., r_n): the correlation of x with only
+        the taps of W' that phase uses (a contiguous range t_0..t_1 of t on each axis)."""
+        pads, v = [], kernel
+        for i, (axis, r) in enumerate(zip(axes, phase)):
+            t = np.flatnonzero(axis.idx[:, r] < axis.kernel)
+            if t.size == 0:  # Kernel smaller than the stride: no tap reaches this phase.
+                return jnp.zeros(inputs.shape[:1] + tuple(a.q for a in axes) + (self.features,),
+                                 jnp.result_type(inputs, kernel))
+            v = jnp.take(v, jnp.asarray(axis.idx[t, r]), axis=i)
+            pads.append((-(axis.e_min + t[0]), axis.q + axis.e_min + t[-1] - axis.size))
+        return correlate(inputs, v, pads)

@@ -1,0 +1,109 @@
+"""Times one transposed-convolution layer, forward + gradient (input and parameters), as
+``flax.linen.ConvTranspose`` and as ``jaxgan.networks.conv.ConvTranspose`` in its two exact
+sub-pixel forms: one stride-1 convolution with s^2 * C_out outputs + depth-to-space
+('one_convolution'), and s^2 stride-1 convolutions, one per output phase with only the taps that
+phase uses ('phase_convolutions'); the column 'auto' names the one the layer's default picks.
+
+    python benchmarks/conv_transpose.py [--repeats 7] [--layers pix2pix,dcgan]
+
+Layers: the pix2pix U-Net decoder's (batch 1, 4x4 stride 2, PyTorch's padding 1 =
+``((2, 2), (2, 2))`` with ``transpose_kernel=True``) and the DCGAN generator's (batch 64, 4x4
+stride 2 'SAME'), at DCGAN's widths (256, 128) and the reduced ones of configs/cgan_dcgan_mnist.py.
+Each repeat runs the variants of a layer back to back (interleaved), so load from other jobs on
+the cores affects them alike; the table gives the median of the repeats after one warm-up call.
+Prints a markdown table with the machine, versions and date, for benchmarks/RESULTS.md.
+"""
+
+import datetime
+import os
+import platform
+import statistics
+import time
+
+import flax
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+from absl import app, flags
+
+from jaxgan.networks import conv
+
+FLAGS = flags.FLAGS
+flags.DEFINE_integer("repeats", 7, "Timed calls per variant (interleaved); the median is reported.")
+flags.DEFINE_list("layers", ["pix2pix", "dcgan"], "Layer groups to time.")
+
+PIX2PIX = dict(padding=((2, 2), (2, 2)), transpose_kernel=True)  # PyTorch ConvTranspose2d(4, 2, 1).
+DCGAN = dict(padding="SAME", transpose_kernel=False)
+# (group, description, batch, H, W, C_in, C_out, use_bias, layer options)
+LAYERS = [
+    ("pix2pix", "pix2pix 128x128x128 -> 256x256x3", 1, 128, 128, 128, 3, True, PIX2PIX),
+    ("pix2pix", "pix2pix 64x64x256 -> 128x128x64", 1, 64, 64, 256, 64, False, PIX2PIX),
+    ("pix2pix", "pix2pix 32x32x512 -> 64x64x128", 1, 32, 32, 512, 128, False, PIX2PIX),
+    ("pix2pix", "pix2pix 16x16x1024 -> 32x32x256", 1, 16, 16, 1024, 256, False, PIX2PIX),
+    ("pix2pix", "pix2pix 8x8x1024 -> 16x16x512", 1, 8, 8, 1024, 512, False, PIX2PIX),
+    ("dcgan", "DCGAN (256, 128) 7x7x257 -> 14x14x128", 64, 7, 7, 257, 128, False, DCGAN),
+    ("dcgan", "DCGAN (256, 128) 14x14x128 -> 28x28x1", 64, 14, 14, 128, 1, True, DCGAN),
+    ("dcgan", "DCGAN (64, 32) 7x7x65 -> 14x14x32", 64, 7, 7, 65, 32, False, DCGAN),
+    ("dcgan", "DCGAN (64, 32) 14x14x32 -> 28x28x1", 64, 14, 14, 32, 1, True, DCGAN),
+]
+
+
+def timed(fn, *args) -> float:
+    start = time.perf_counter()
+    jax.block_until_ready(fn(*args))
+    return time.perf_counter() - start
+
+
+def grad_fn(apply):
+    """jit of (params, x) -> gradients of sum(y * g) w.r.t. params and x (forward + backward)."""
+    def loss(params, x, g):
+        return jnp.sum(apply(params, x) * g)
+    return jax.jit(jax.grad(loss, argnums=(0, 1)))
+
+
+def main(argv):
+    del argv
+    rng = np.random.default_rng(0)
+    print(f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; {platform.node()}; "
+          f"{os.cpu_count()} CPU cores ({_cpu_model()}), load average {os.getloadavg()[0]:.1f} at start; "
+          f"{jax.devices()[0].device_kind}; jax {jax.__version__}, flax {flax.__version__}; "
+          f"median of {FLAGS.repeats} interleaved repeats after 1 warm-up, forward + grad (input and params)\n")
+    print("| layer | batch | nn.ConvTranspose ms | one_convolution ms | speed-up | phase_convolutions ms | speed-up "
+          "| auto |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for group, name, batch, h, w, c_in, c_out, use_bias, options in LAYERS:
+        if group not in FLAGS.layers:
+            continue
+        x = jnp.asarray(rng.standard_normal((batch, h, w, c_in)), jnp.float32)
+        ref = nn.ConvTranspose(c_out, (4, 4), (2, 2), use_bias=use_bias, **options)
+        params = ref.init(jax.random.PRNGKey(0), x)["params"]
+        g = jnp.asarray(rng.standard_normal(ref.apply({"params": params}, x).shape), jnp.float32)
+        variants = [grad_fn(lambda p, x: ref.apply({"params": p}, x))] + [
+            grad_fn(lambda p, x, d=d: conv.ConvTranspose(c_out, (4, 4), (2, 2), use_bias=use_bias, decomposition=d,
+                                                         **options).apply({"params": p}, x))
+            for d in ("one_convolution", "phase_convolutions")]
+        outputs = [fn(params, x, g) for fn in variants]  # Compile + warm-up; check they agree.
+        for out in outputs[1:]:
+            for a, b in zip(jax.tree.leaves(outputs[0]), jax.tree.leaves(out)):
+                np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-3 * float(jnp.abs(a).max()))
+        times = [[] for _ in variants]
+        for _ in range(FLAGS.repeats):
+            for fn, t in zip(variants, times):
+                t.append(timed(fn, params, x, g))
+        ref_ms, one_ms, phase_ms = (1e3 * statistics.median(t) for t in times)
+        auto = "phase" if c_out >= conv.PHASE_CONVOLUTIONS_MIN_FEATURES else "one"
+        print(f"| {name} | {batch} | {ref_ms:.1f} | {one_ms:.1f} | {ref_ms / one_ms:.2f}x | {phase_ms:.1f} | "
+              f"{ref_ms / phase_ms:.2f}x | {auto} |", flush=True)
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or "unknown CPU"
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,126 @@
+"""jaxgan.networks.conv.ConvTranspose against flax.linen.ConvTranspose and a direct scatter loop."""
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxgan.errors import ConfigError
+from jaxgan.networks import conv
+
+# The two settings jaxgan uses: DCGAN's 'SAME' and PyTorch's ConvTranspose2d(4, 2, padding=1) (pix2pix).
+PADDINGS = {"dcgan_same": dict(padding="SAME", transpose_kernel=False),
+            "torch_p1": dict(padding=((2, 2), (2, 2)), transpose_kernel=True)}
+# (batch, height, width, C_in, C_out, use_bias): odd and even sizes, C_out on both sides of the
+# 'auto' threshold, bias on and off.
+SHAPES = [(2, 5, 7, 3, 1, True), (1, 4, 6, 5, 16, False), (3, 3, 4, 8, 4, False), (1, 6, 5, 2, 20, True)]
+DECOMPOSITIONS = ("one_convolution", "phase_convolutions")
+
+
+def _layers(c_out, use_bias, options, decomposition):
+    ref = nn.ConvTranspose(c_out, (4, 4), (2, 2), use_bias=use_bias, **options)
+    return ref, conv.ConvTranspose(c_out, (4, 4), (2, 2), use_bias=use_bias, decomposition=decomposition, **options)
+
+
+def _normal(*shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+
+
+def _inputs(batch, height, width, c_in, seed=0):
+    return jnp.asarray(_normal(batch, height, width, c_in, seed=seed))
+
+
+def _random_params(ref, x):
+    """Random parameters of Flax's shapes, with a nonzero bias (the initialiser's bias is 0, which
+    would hide a wrongly placed bias); numpy draws them (cheaper in tests than compiled inits)."""
+    shapes = jax.eval_shape(ref.init, jax.random.PRNGKey(1), x)["params"]
+    return jax.tree.map(lambda p: jnp.asarray(_normal(*p.shape, seed=p.size)), shapes)
+
+
+@pytest.mark.parametrize("decomposition", DECOMPOSITIONS)
+@pytest.mark.parametrize("padding", PADDINGS)
+@pytest.mark.parametrize("shape", SHAPES)
+def test_outputs_and_gradients_equal_flax(shape, padding, decomposition):
+    batch, height, width, c_in, c_out, use_bias = shape
+    ref, new = _layers(c_out, use_bias, PADDINGS[padding], decomposition)
+    x = _inputs(batch, height, width, c_in)
+    params = _random_params(ref, x)
+    cotangent = _inputs(batch, 2 * height, 2 * width, c_out, seed=2)
+
+    def output_and_grads(layer):
+        """y = layer(x) and the gradients of sum(y * cotangent) w.r.t. params and x."""
+        def loss(p, x):
+            y = layer.apply({"params": p}, x)
+            return jnp.sum(y * cotangent), y
+
+        (_, y), grads = jax.jit(jax.value_and_grad(loss, argnums=(0, 1), has_aux=True))(params, x)
+        return y, grads
+
+    (expected, (ref_params, ref_x)), (output, (new_params, new_x)) = output_and_grads(ref), output_and_grads(new)
+    assert expected.shape == (batch, 2 * height, 2 * width, c_out)
+    np.testing.assert_allclose(output, expected, atol=1e-5, rtol=1e-5)
+    assert set(new_params) == ({"kernel", "bias"} if use_bias else {"kernel"})
+    np.testing.assert_allclose(new_x, ref_x, atol=1e-5, rtol=1e-5)
+    for name in ref_params:
+        np.testing.assert_allclose(new_params[name], ref_params[name], atol=1e-4, rtol=1e-5)
+
+
+@pytest.mark.parametrize("decomposition", DECOMPOSITIONS)
+def test_torch_padding_one_is_the_scatter_definition(decomposition):
+    """PyTorch's ConvTranspose2d(k=4, s=2, p=1): each input pixel i scatters x[i] W[k] to output s i + k - p.
+    With ``transpose_kernel=True`` the kernel is [k_h, k_w, C_out, C_in] (the forward convolution's)."""
+    _, new = _layers(2, False, PADDINGS["torch_p1"], decomposition)
+    x = _inputs(1, 3, 4, 3)
+    kernel = _normal(4, 4, 2, 3, seed=3)
+    expected = np.zeros((1, 6, 8, 2), np.float32)
+    xs = np.asarray(x)
+    for i in range(3):
+        for j in range(4):
+            for kh in range(4):
+                for kw in range(4):
+                    oh, ow = 2 * i + kh - 1, 2 * j + kw - 1
+                    if 0 <= oh < 6 and 0 <= ow < 8:
+                        expected[0, oh, ow] += kernel[kh, kw] @ xs[0, i, j]
+    np.testing.assert_allclose(new.apply({"params": {"kernel": kernel}}, x), expected, atol=1e-5)
+
+
+class _TwoLayers(nn.Module):
+    """A parent with two transposed convolutions, to compare parameter trees and names."""
+
+    layer: type
+
+    @nn.compact
+    def __call__(self, x):
+        x = self.layer(6, (4, 4), (2, 2), padding="SAME", use_bias=False)(x)
+        return self.layer(3, (4, 4), (2, 2), padding=((2, 2), (2, 2)), transpose_kernel=True)(nn.relu(x))
+
+
+def test_same_parameter_tree_from_the_same_rng():
+    x = _inputs(2, 3, 5, 4)
+    ref_net, new_net = _TwoLayers(nn.ConvTranspose), _TwoLayers(conv.ConvTranspose)
+    ref = jax.jit(ref_net.init)(jax.random.PRNGKey(7), x)
+    new = jax.jit(new_net.init)(jax.random.PRNGKey(7), x)
+    assert jax.tree.map(jnp.shape, new) == {"params": {"ConvTranspose_0": {"kernel": (4, 4, 4, 6)},
+                                                       "ConvTranspose_1": {"kernel": (4, 4, 3, 6), "bias": (3,)}}}
+    jax.tree.map(np.testing.assert_array_equal, new, ref)
+    np.testing.assert_allclose(jax.jit(new_net.apply)(ref, x), jax.jit(ref_net.apply)(ref, x), atol=1e-5)
+
+
+@pytest.mark.parametrize("features, convolutions", [(4, 1), (16, 4)])
+def test_auto_picks_phase_convolutions_for_wide_outputs(features, convolutions):
+    layer = conv.ConvTranspose(features, (4, 4), (2, 2))
+    x = _inputs(1, 4, 4, 2)
+    variables = layer.init(jax.random.PRNGKey(0), x)
+    jaxpr = jax.make_jaxpr(lambda v: layer.apply(v, x))(variables)
+    assert str(jaxpr).count("conv_general_dilated") == convolutions
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(kernel_dilation=(2, 2)), "kernel_dilation"),
+    (dict(padding="CIRCULAR"), "CIRCULAR"),
+    (dict(decomposition="fft"), "decomposition"),
+])
+def test_unsupported_settings_raise(options, message):
+    with pytest.raises(ConfigError, match=message):
+        conv.ConvTranspose(4, (4, 4), (2, 2), **options).init(jax.random.PRNGKey(0), _inputs(1, 4, 4, 2))
