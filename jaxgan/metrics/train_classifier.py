@@ -22,10 +22,8 @@ from flax import serialization
 from jaxgan.data.mnist import load_mnist
 from jaxgan.metrics.classifier import (
     DEFAULT_WEIGHTS,
-    IMAGE_SHAPE,
     MNISTClassifier,
     classify_in_batches,
-    init_params,
     label_accuracy,
     make_classifier_fn,
 )
@@ -37,13 +35,13 @@ def to_model_space(images: np.ndarray) -> np.ndarray:
 
 
 def random_shift(key: jax.Array, images: jax.Array, max_shift: int) -> jax.Array:
-    """Translates each image by an independent integer offset in [-max_shift, max_shift]^2."""
+    """Translates each image ``[N, H, W, C]`` by an independent integer offset in [-max_shift, max_shift]^2."""
     if max_shift == 0:
         return images
     m = max_shift
     padded = jnp.pad(images, ((0, 0), (m, m), (m, m), (0, 0)), constant_values=-1.0)
     offsets = jax.random.randint(key, (images.shape[0], 2), 0, 2 * m + 1)
-    crop = lambda img, o: jax.lax.dynamic_slice(img, (o[0], o[1], 0), IMAGE_SHAPE)
+    crop = lambda img, o: jax.lax.dynamic_slice(img, (o[0], o[1], 0), images.shape[1:])
     return jax.vmap(crop)(padded, offsets)
 
 
@@ -94,7 +92,8 @@ def train(
     seed: int = 0,
     log_every: int = 0,
 ) -> Tuple[dict, np.ndarray]:
-    """Trains ``MNISTClassifier`` for ``steps`` Adam steps on ``images [N, 28, 28, 1]`` in [-1, 1].
+    """Trains ``MNISTClassifier`` for ``steps`` Adam steps on ``images [N, 28, 28, C]`` in [-1, 1]
+    (C = 1 for the shipped weights; ``jaxgan.metrics.domains`` also trains it on RGB domains).
 
     Minimises the softmax cross-entropy; the learning rate decays from ``learning_rate`` to
     0 on a cosine. Returns (variables, per-step training losses).
@@ -103,7 +102,7 @@ def train(
         raise ValueError(f"batch_size {batch_size} exceeds the {len(images)} training images")
     schedule = optax.cosine_decay_schedule(learning_rate, steps)
     key, init_key = jax.random.split(jax.random.PRNGKey(seed))
-    variables = init_params(init_key)
+    variables = MNISTClassifier().init(init_key, jnp.zeros((1, *images.shape[1:]), jnp.float32))
     opt_state = _ADAM.init(variables)
     images_dev, labels_dev = jnp.asarray(images, jnp.float32), jnp.asarray(labels, jnp.int32)
     batches = _batches(len(images), batch_size, np.random.default_rng(seed))
