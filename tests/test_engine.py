@@ -1,0 +1,136 @@
+"""The engine's image-to-image generalisation: the batch description saved with runs, the method
+state a loss updates (through the step, the non-finite guard and the n_critic schedule), and the
+constant-then-linear learning-rate schedule."""
+
+import dataclasses
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+import pytest
+
+from jaxgan import optim
+from jaxgan.config import optimizer_config
+from jaxgan.errors import ConfigError
+from jaxgan.methods.base import ArraySpec, DataInfo, apply_train, split_variables
+from jaxgan.state import GANState, Side
+from jaxgan.train_step import make_train_step
+
+
+def test_data_info_describes_the_batch_and_round_trips():
+    batch = {"image_a": np.zeros((2, 8, 8, 3), np.float32), "label_map": np.zeros((2, 8, 8), np.int32),
+             "mask": np.zeros((2, 8, 8, 1), np.float32)}
+
+    class Source:
+        num_classes, attribute_names, num_label_classes = None, ("thick",), 11
+
+    info = DataInfo.from_batch(batch, Source())
+    assert info.batch == {"image_a": ArraySpec((8, 8, 3), "float32"), "label_map": ArraySpec((8, 8), "int32"),
+                          "mask": ArraySpec((8, 8, 1), "float32")}
+    assert (info.attribute_names, info.num_label_classes) == (("thick",), 11)
+    assert DataInfo.from_json(info.to_json()) == info
+    example = info.example(3)
+    assert {k: (v.shape, v.dtype) for k, v in example.items()} == {
+        "image_a": ((3, 8, 8, 3), np.float32), "label_map": ((3, 8, 8), np.int32), "mask": ((3, 8, 8, 1), np.float32)}
+    with pytest.raises(ConfigError, match=r"needs the batch key 'image_b'; the data gives \['image_a', 'label_map'"):
+        info.shape("image_b")
+    with pytest.raises(ConfigError, match="needs batches of \\(image, label\\)"):
+        info.image_shape
+
+
+def test_runs_saved_before_batches_were_described_restore_as_labelled():
+    info = DataInfo.from_json({"image_shape": [28, 28, 1], "num_classes": 10, "skipped_images": 0})
+    assert info == DataInfo.labelled((28, 28, 1), 10)
+    assert info.batch["label"] == ArraySpec((), "int32") and info.image_shape == (28, 28, 1)
+
+
+def _schedule(**overrides):
+    return optim.learning_rate_schedule(ml_collections.ConfigDict(optimizer_config(**overrides)), 6)
+
+
+def test_constant_then_linear_decay_by_hand():
+    """lr for the first S updates, then lr (1 - (t - S) / (T - S)) down to 0 at T (junyanz's n_epochs +
+    n_epochs_decay); S = 0 is the plain linear decay."""
+    lr = _schedule(learning_rate=1.0, linear_decay=True, decay_start=2)
+    np.testing.assert_allclose([lr(t) for t in range(7)], [1, 1, 1, 0.75, 0.5, 0.25, 0], atol=1e-7)
+    lr = _schedule(learning_rate=1.0, linear_decay=True)
+    np.testing.assert_allclose([lr(t) for t in range(7)], [1, 5 / 6, 4 / 6, 3 / 6, 2 / 6, 1 / 6, 0], atol=1e-7)
+
+
+def test_decay_start_errors_name_the_fix():
+    with pytest.raises(ConfigError, match="decay_start=6 is not before the side's last update \\(6\\)"):
+        _schedule(linear_decay=True, decay_start=6)
+    with pytest.raises(ConfigError, match="decay_start=2 needs linear_decay=True"):
+        _schedule(decay_start=2)
+
+
+class Scale(nn.Module):
+    @nn.compact
+    def __call__(self, x, *, train):
+        return x * self.param("w", nn.initializers.ones, ())
+
+
+@dataclasses.dataclass(frozen=True)
+class CountingMethod:
+    """A shared-forward method whose D loss counts its calls in the method state and records the
+    mean of the generated images it saw; ``poison`` makes D's loss NaN when the count reaches it."""
+
+    generator: nn.Module = Scale()
+    discriminator: nn.Module = Scale()
+    update_order: str = "generator_first"
+    poison: int = -1
+
+    def init(self, rng, batch):
+        x = batch["image_a"]
+        return (dict(self.generator.init(rng, x, train=False)), dict(self.discriminator.init(rng, x, train=False)),
+                {"count": jnp.zeros((), jnp.int32), "seen": jnp.zeros((), jnp.float32)})
+
+    def generator_forward(self, params, state, batch, rng):
+        return apply_train(self.generator, state.generator.variables(params), batch["image_a"], rng=rng)
+
+    def discriminator_loss(self, params, state, batch, generated, rng):
+        out, collections = apply_train(self.discriminator, state.discriminator.variables(params), generated, rng=rng)
+        count = state.method_state["count"] + 1
+        loss = jnp.mean(out ** 2) + jnp.where(count == self.poison, jnp.nan, 0.0)
+        return loss, ({}, collections, {"count": count, "seen": generated.mean()})
+
+    def generator_loss(self, generated, state, batch, rng):
+        return jnp.mean((generated - 3.0) ** 2), ({}, {})
+
+
+def _state(method, batch):
+    g, d, method_state = method.init(jax.random.PRNGKey(0), batch)
+    (g_params, g_coll), (d_params, d_coll) = split_variables(g), split_variables(d)
+    tx = optax.sgd(0.1)
+    return GANState(step=jnp.zeros((), jnp.int32), rng=jax.random.PRNGKey(1),
+                    generator=Side(g_params, g_coll, tx.init(g_params)),
+                    discriminator=Side(d_params, d_coll, tx.init(d_params)),
+                    ema_params=None, method_state=method_state, nonfinite_steps=jnp.zeros((), jnp.int32)), tx
+
+
+def test_method_state_written_by_a_loss_flows_through_the_step():
+    batch = {"image_a": jnp.full((2, 3), 2.0)}
+    method = CountingMethod()
+    state, tx = _state(method, batch)
+    step = jax.jit(make_train_step(method, discriminator_tx=tx, generator_tx=tx), static_argnums=2)
+    state, _ = step(state, batch, True)
+    # G first: G updated w = 1 - 0.1 * d/dw mean((2w - 3)^2) = 1 + 0.4 = 1.4, but D saw the start-of-step
+    # G(x) = 2.0 (the generated images are the step's one forward).
+    assert int(state.method_state["count"]) == 1 and float(state.method_state["seen"]) == pytest.approx(2.0)
+    assert float(state.generator.params["w"]) == pytest.approx(1.4)
+    state, _ = step(state, batch, False)  # A D-only step (n_critic): D's loss still updates the state.
+    assert int(state.method_state["count"]) == 2 and float(state.method_state["seen"]) == pytest.approx(2.8)
+
+
+def test_a_skipped_nonfinite_update_drops_the_method_state_it_wrote():
+    batch = {"image_a": jnp.full((2, 3), 2.0)}
+    method = CountingMethod(poison=2)
+    state, tx = _state(method, batch)
+    step = jax.jit(make_train_step(method, discriminator_tx=tx, generator_tx=tx, skip_nonfinite=True))
+    state, _ = step(state, batch)
+    state, metrics = step(state, batch)  # D's loss is NaN at its second call: its update is dropped.
+    assert float(metrics["d/nonfinite"]) == 1.0 and int(state.nonfinite_steps) == 1
+    assert int(state.method_state["count"]) == 1  # Not 2: the count the bad update wrote was rolled back.
