@@ -111,7 +111,7 @@ def one_of(*values: str) -> Rule:
 def _optimizer_rules(side: str) -> dict:
     p = f"optimizer.{side}."
     return {
-        p + "name": one_of("adam", "sgd"),
+        p + "name": one_of("adam", "sgd", "rmsprop"),
         p + "learning_rate": POSITIVE,
         p + "b1": FRACTION,
         p + "b2": FRACTION,

@@ -48,12 +48,16 @@ def learning_rate_schedule(config: ml_collections.ConfigDict, total_updates: int
 
 
 def build(config: ml_collections.ConfigDict, total_updates: int = 0) -> optax.GradientTransformation:
-    """Adam(lr, b1, b2), or SGD whose momentum ramps linearly from ``momentum`` to
+    """Adam(lr, b1, b2), RMSProp(lr, decay b2), or SGD whose momentum ramps linearly from ``momentum`` to
     ``final_momentum`` over ``momentum_steps`` updates; ``total_updates`` is this side's number
     of updates in the run (for ``linear_decay``)."""
     lr = learning_rate_schedule(config, total_updates)
     if config.name == "adam":
         return optax.inject_hyperparams(optax.adam)(learning_rate=lr, b1=config.b1, b2=config.b2)
+    if config.name == "rmsprop":  # WGAN (Arjovsky et al. 2017), DualGAN (Yi et al. 2017).
+        # b2 is RMSProp's decay of the mean squared gradient (Adam's second-moment rate; TF's decay,
+        # PyTorch's alpha); no momentum.
+        return optax.inject_hyperparams(optax.rmsprop)(learning_rate=lr, decay=config.b2)
     momentum = optax.linear_schedule(config.momentum, config.final_momentum, max(config.momentum_steps, 1))
     return optax.inject_hyperparams(optax.sgd)(learning_rate=lr, momentum=momentum)
 

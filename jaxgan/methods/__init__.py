@@ -22,6 +22,7 @@ from jaxgan.errors import ConfigError
 from jaxgan.methods.acgan import AuxiliaryClassifierGAN
 from jaxgan.methods.base import DataInfo, Method
 from jaxgan.methods.cgan import ConditionalGAN
+from jaxgan.methods.cyclegan import CycleGAN
 from jaxgan.methods.context_encoder import ContextEncoder
 from jaxgan.methods.latent_constraints import LatentConstraints
 from jaxgan.methods.matching import MatchingAwareGAN
@@ -36,6 +37,7 @@ METHODS: Dict[str, Callable[[ml_collections.ConfigDict, DataInfo], Method]] = {
     "latent_constraints": LatentConstraints.from_config,
     "stackgan": StackGAN.from_config,
     "pix2pix": Pix2Pix.from_config,
+    "cyclegan": CycleGAN.from_config,  # Also DualGAN and DiscoGAN (their configs).
     "srgan": SRGAN.from_config,  # And SRResNet (adversarial weight 0).
     "context_encoder": ContextEncoder.from_config,  # Pathak et al. 2016 (lambda_adv 0: the L2-only encoder).
 }

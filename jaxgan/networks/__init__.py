@@ -13,6 +13,7 @@ from jaxgan.networks.dcgan import DCGANDiscriminator, DCGANGenerator
 from jaxgan.networks.mlp import MLPDiscriminator, MLPGenerator
 from jaxgan.networks.resnet import ResNetGenerator
 from jaxgan.networks.resnet_translator import ResNetTranslator
+from jaxgan.networks.resnet_translator import ResNetTranslator
 from jaxgan.networks.vae import LatentCritics, VAEActor
 from jaxgan.networks.stackgan import StackGANDiscriminator, StackGANGenerator
 from jaxgan.networks.patchgan import MultiScaleDiscriminator, PatchGANDiscriminator
@@ -25,6 +26,7 @@ NETWORKS = {
     "dcgan_generator": DCGANGenerator,
     "dcgan_discriminator": DCGANDiscriminator,
     "resnet_generator": ResNetGenerator,
+    "resnet_translator": ResNetTranslator,  # CycleGAN's resnet_9blocks / resnet_6blocks (Zhu et al. 2017).
     "resnet_translator": ResNetTranslator,  # CycleGAN's resnet_9blocks / resnet_6blocks (Zhu et al. 2017).
     "vae_actor": VAEActor,  # Latent Constraints: encoder, decoder and actor.
     "latent_critic": LatentCritics,  # Latent Constraints: D(z, c) and D_attr(z).
