@@ -9,18 +9,23 @@ import pytest
 from jaxgan.errors import ConfigError
 from jaxgan.networks import conv
 
-# The two settings jaxgan uses: DCGAN's 'SAME' and PyTorch's ConvTranspose2d(4, 2, padding=1) (pix2pix).
-PADDINGS = {"dcgan_same": dict(padding="SAME", transpose_kernel=False),
-            "torch_p1": dict(padding=((2, 2), (2, 2)), transpose_kernel=True)}
+# The settings jaxgan uses: (kernel size, options). DCGAN's 'SAME'; PyTorch's ConvTranspose2d(4, 2,
+# padding=1) (pix2pix's U-Net, Context Encoders); PyTorch's ConvTranspose2d(3, 2, padding=1,
+# output_padding=1) (pix2pixHD, CycleGAN's ResNet generator).
+LAYOUTS = {"dcgan_same": (4, dict(padding="SAME", transpose_kernel=False)),
+           "torch_k4_p1": (4, dict(padding=((2, 2), (2, 2)), transpose_kernel=True)),
+           "torch_k3_p1_op1": (3, dict(padding=((1, 2), (1, 2)), transpose_kernel=True))}
 # (batch, height, width, C_in, C_out, use_bias): odd and even sizes, C_out on both sides of the
 # 'auto' threshold, bias on and off.
 SHAPES = [(2, 5, 7, 3, 1, True), (1, 4, 6, 5, 16, False), (3, 3, 4, 8, 4, False), (1, 6, 5, 2, 20, True)]
 DECOMPOSITIONS = ("one_convolution", "phase_convolutions")
 
 
-def _layers(c_out, use_bias, options, decomposition):
-    ref = nn.ConvTranspose(c_out, (4, 4), (2, 2), use_bias=use_bias, **options)
-    return ref, conv.ConvTranspose(c_out, (4, 4), (2, 2), use_bias=use_bias, decomposition=decomposition, **options)
+def _layers(c_out, use_bias, layout, decomposition):
+    kernel, options = LAYOUTS[layout]
+    ref = nn.ConvTranspose(c_out, (kernel, kernel), (2, 2), use_bias=use_bias, **options)
+    return ref, conv.ConvTranspose(c_out, (kernel, kernel), (2, 2), use_bias=use_bias, decomposition=decomposition,
+                                   **options)
 
 
 def _normal(*shape, seed=0):
@@ -39,11 +44,11 @@ def _random_params(ref, x):
 
 
 @pytest.mark.parametrize("decomposition", DECOMPOSITIONS)
-@pytest.mark.parametrize("padding", PADDINGS)
+@pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("shape", SHAPES)
-def test_outputs_and_gradients_equal_flax(shape, padding, decomposition):
+def test_outputs_and_gradients_equal_flax(shape, layout, decomposition):
     batch, height, width, c_in, c_out, use_bias = shape
-    ref, new = _layers(c_out, use_bias, PADDINGS[padding], decomposition)
+    ref, new = _layers(c_out, use_bias, layout, decomposition)
     x = _inputs(batch, height, width, c_in)
     params = _random_params(ref, x)
     cotangent = _inputs(batch, 2 * height, 2 * width, c_out, seed=2)
@@ -67,18 +72,20 @@ def test_outputs_and_gradients_equal_flax(shape, padding, decomposition):
 
 
 @pytest.mark.parametrize("decomposition", DECOMPOSITIONS)
-def test_torch_padding_one_is_the_scatter_definition(decomposition):
-    """PyTorch's ConvTranspose2d(k=4, s=2, p=1): each input pixel i scatters x[i] W[k] to output s i + k - p.
-    With ``transpose_kernel=True`` the kernel is [k_h, k_w, C_out, C_in] (the forward convolution's)."""
-    _, new = _layers(2, False, PADDINGS["torch_p1"], decomposition)
+@pytest.mark.parametrize("layout", ["torch_k4_p1", "torch_k3_p1_op1"])
+def test_torch_layouts_are_the_scatter_definition(layout, decomposition):
+    """PyTorch's ConvTranspose2d(k, s=2, p=1[, output_padding=1]): each input pixel i scatters x[i] W[k] to
+    output s i + k - p, output size 2 N. With ``transpose_kernel=True`` the kernel is [k_h, k_w, C_out, C_in]."""
+    _, new = _layers(2, False, layout, decomposition)
+    size = LAYOUTS[layout][0]
     x = _inputs(1, 3, 4, 3)
-    kernel = _normal(4, 4, 2, 3, seed=3)
+    kernel = _normal(size, size, 2, 3, seed=3)
     expected = np.zeros((1, 6, 8, 2), np.float32)
     xs = np.asarray(x)
     for i in range(3):
         for j in range(4):
-            for kh in range(4):
-                for kw in range(4):
+            for kh in range(size):
+                for kw in range(size):
                     oh, ow = 2 * i + kh - 1, 2 * j + kw - 1
                     if 0 <= oh < 6 and 0 <= ow < 8:
                         expected[0, oh, ow] += kernel[kh, kw] @ xs[0, i, j]

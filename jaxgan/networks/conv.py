@@ -155,8 +155,8 @@ class ConvTranspose(nn.ConvTranspose):
         spec = "".join("HWDEFG"[:n])
 
         def correlate(x: jax.Array, v: jax.Array, pads: Sequence[Tuple[int, int]]) -> jax.Array:
-            # Negative padding is applied as a crop: XLA:CPU (jax 0.10.2) convolves wrongly with a
-            # negative low padding on the second spatial axis and more than one input channel.
+            # Negative padding is applied as a crop: XLA:CPU (jax 0.10.2) returned wrong values for a
+            # negative low padding (seen on the second spatial axis, 2x2 kernel, 2 input channels).
             x = x[(slice(None),) + tuple(slice(max(0, -lo), x.shape[1 + a] + min(0, hi))
                                          for a, (lo, hi) in enumerate(pads))]
             pads = [(max(0, lo), max(0, hi)) for lo, hi in pads]

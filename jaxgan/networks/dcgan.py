@@ -32,6 +32,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
+from jaxgan.networks.conv import ConvTranspose
 from jaxgan.networks.layers import ConditionalBatchNorm, apply_layer
 
 GENERATOR_CONDITIONING = ("concat", "cbn")
@@ -87,9 +88,10 @@ class DCGANGenerator(nn.Module):
         if self.conditioning == "concat":
             h = jnp.concatenate([h, LabelMap(self.num_classes, self.embed_dim, h0, w0)(labels)], axis=-1)
         for f in self.features[1:]:
-            h = nn.ConvTranspose(f, (4, 4), strides=(2, 2), padding="SAME", use_bias=False)(h)
+            # Same parameters and outputs as nn.ConvTranspose, 2-18x faster on XLA:CPU (jaxgan.networks.conv).
+            h = ConvTranspose(f, (4, 4), strides=(2, 2), padding="SAME", use_bias=False)(h)
             h = nn.relu(norm(h))
-        h = nn.ConvTranspose(channels, (4, 4), strides=(2, 2), padding="SAME")(h)
+        h = ConvTranspose(channels, (4, 4), strides=(2, 2), padding="SAME")(h)
         return jnp.tanh(h)
 
 
