@@ -248,17 +248,26 @@ def translation_result(run, workdir: str, *, num_samples: int, batch_size: int, 
     for grey digit targets with labels (the built-in MNIST tasks), the MNIST classifier's accuracy on the
     outputs and the FCD of their features to the real targets'. Rows: ``translated`` (G's outputs) and
     ``input_resized`` (the input itself, bicubic-resized to the target's shape: the bicubic baseline of
-    super-resolution, the unfilled hole of inpainting)."""
+    super-resolution, the unfilled hole of inpainting). An inpainting method (``inpainting_inputs``)
+    translates with the hole's mask and its rows add the metrics over the hole (Pathak et al. 2016)."""
     pairs = _held_out_pairs(run, num_samples, batch_size, seed)
-    x, y = pairs["image_a"], pairs["image_b"]
-    translate = jax.jit(lambda v, a, key: run.method.translate(v, a, key))
+    if hasattr(run.method, "inpainting_inputs"):  # Inpainting: the hole's mask goes with the input.
+        x, y, mask = (np.asarray(a) for a in run.method.inpainting_inputs(pairs))
+        extra = {"mask": mask}
+    else:
+        x, y, extra = pairs["image_a"], pairs["image_b"], {}
+    translate = jax.jit(lambda v, a, key, kw: run.method.translate(v, a, key, **kw))
     variables = run.state.generator_variables(use_ema)
     outputs = {"translated": np.concatenate([
-        np.asarray(translate(variables, x[s:s + batch_size], jax.random.fold_in(jax.random.PRNGKey(seed), s)))
+        np.asarray(translate(variables, x[s:s + batch_size], jax.random.fold_in(jax.random.PRNGKey(seed), s),
+                             {k: v[s:s + batch_size] for k, v in extra.items()}))
         for s in range(0, len(x), batch_size)])}
     if x.shape[-1] == y.shape[-1]:
         outputs["input_resized"] = np.asarray(jax.image.resize(x, y.shape, "bicubic")).clip(-1, 1)
     rows = {name: translation.pixel_metrics(out, y) for name, out in outputs.items()}
+    if "mask" in extra:  # Context Encoders' Table 1: the metrics over the hole.
+        for name, out in outputs.items():
+            rows[name].update(translation.hole_metrics(out, y, extra["mask"]))
     if "label" in pairs and y.shape[-1] == 1:
         classifier = metrics.load_classifier()
         real = np.asarray(jax.image.resize(y, (len(y), 28, 28, 1), "linear", antialias=True))
@@ -277,6 +286,11 @@ def format_translation_table(result: Dict) -> str:
     for name, row in result["rows"].items():
         lines.append(f"{name:<15}{row['psnr']:>8.2f}{row['ssim']:>8.4f}{row['l1']:>8.4f}{row['l2']:>8.4f}"
                      f"{_cell(row, 'accuracy', '.4f', 10)}{_cell(row, 'fcd', '.2f', 9)}")
+    holes = [(name, row) for name, row in result["rows"].items() if "hole_psnr" in row]
+    if holes:
+        lines += ["", f"{'over the hole':<15}{'PSNR':>8}{'L1':>8}{'L2':>8}  (on [0, 1], Pathak et al. 2016)"]
+        lines += [f"{name:<15}{row['hole_psnr']:>8.2f}{row['hole_l1']:>8.4f}{row['hole_l2']:>8.4f}"
+                  for name, row in holes]
     return "\n".join(lines)
 
 

@@ -134,3 +134,27 @@ def test_a_skipped_nonfinite_update_drops_the_method_state_it_wrote():
     state, metrics = step(state, batch)  # D's loss is NaN at its second call: its update is dropped.
     assert float(metrics["d/nonfinite"]) == 1.0 and int(state.nonfinite_steps) == 1
     assert int(state.method_state["count"]) == 1  # Not 2: the count the bad update wrote was rolled back.
+
+
+def test_evaluating_an_inpainting_run_scores_the_hole(tmp_path):
+    """jaxgan.evaluate on a Context Encoders run: translations use the hole's mask, and the
+    ``input_resized`` row (the input with its hole filled with 128) has the hole metrics computed by
+    hand from the same held-out pairs."""
+    from jaxgan import evaluate as evaluate_lib
+    from jaxgan import restore, train
+
+    from conftest import tiny_context_encoder
+
+    config = tiny_context_encoder(steps=1)
+    train.Trainer(config, str(tmp_path)).run()
+    result = evaluate_lib.evaluate(str(tmp_path), num_samples=8, batch_size=8)
+    pairs = evaluate_lib._held_out_pairs(restore.restore_run(str(tmp_path)), 8, 8, 0)
+    hole = pairs["mask"][..., 0] > 0
+    x, y = (pairs[k][..., 0][hole] / 2 + 0.5 for k in ("image_a", "image_b"))  # [0, 1], hole pixels only.
+    np.testing.assert_allclose(x, 128 / 255, rtol=1e-6)
+    row = result["rows"]["input_resized"]
+    np.testing.assert_allclose(row["hole_l1"], np.abs(x - y).mean(), rtol=1e-5)
+    np.testing.assert_allclose(row["hole_l2"], np.square(x - y).mean(), rtol=1e-5)
+    translated = result["rows"]["translated"]
+    assert {"hole_l1", "hole_l2", "hole_psnr", "accuracy", "fcd"} <= set(translated)
+    assert "over the hole" in evaluate_lib.format_table(result)
