@@ -67,6 +67,7 @@ STEPS = 400
 BATCH_SIZE = 128
 TRAIN_SIZE = 20000  # Images per domain drawn (seeded) from its 'train' split.
 TEST_SIZE = 2000  # Images per domain of its 'test' split for the reported accuracies.
+READ_CHUNK = 1000  # Images read and resized at a time.
 
 TranslateFn = Callable[[np.ndarray, str, str], np.ndarray]
 
@@ -134,8 +135,10 @@ def _read(source, size: int, seed: int) -> Tuple[np.ndarray, Optional[np.ndarray
     classifier input, with their labels (None without)."""
     n = min(size, len(source))
     indices = np.random.default_rng(seed).choice(len(source), n, replace=False)
-    example = source.get(indices)
-    return classifier_input(to_float_image(example["image"])), example.get("label")
+    # In chunks, each resized at once: 20,000 full-size images (256x256 RGB) would not fit in memory.
+    chunks = [source.get(indices[start:start + READ_CHUNK]) for start in range(0, n, READ_CHUNK)]
+    images = np.concatenate([classifier_input(to_float_image(chunk["image"])) for chunk in chunks])
+    return images, (np.concatenate([chunk["label"] for chunk in chunks]) if "label" in chunks[0] else None)
 
 
 def _domain_specs(spec: str, count: int) -> Tuple[str, ...]:
@@ -282,14 +285,19 @@ def domain_classifiers(spec: str, cache_dir: str, *, steps: int = STEPS, seed: i
 # ----------------------------------------------------------------------------- metrics
 
 def _read_real(classifiers: DomainClassifiers, letter: str, images: np.ndarray, batch_size: int):
-    """(label logits or None, FCD features, domain logits restricted to the domains) of ``images``."""
-    x = classifier_input(images)
-    domain_logits, domain_features = map_in_batches(classifiers.domain, x, batch_size)
+    """(label logits or None, FCD features, domain logits restricted to the domains) of ``images``, each
+    batch resized to the classifiers' input size on its own."""
+    label_fn = classifiers.label[letter]
+
+    def read(batch):
+        x = classifier_input(batch)
+        return classifiers.domain(x), (label_fn(x) if label_fn is not None else None)
+
+    (domain_logits, domain_features), label_read = map_in_batches(read, images, batch_size)
     domain_logits = domain_logits[:, :len(classifiers.letters)]
-    if classifiers.label[letter] is None:
+    if label_read is None:
         return None, domain_features, domain_logits
-    label_logits, label_features = map_in_batches(classifiers.label[letter], x, batch_size)
-    return label_logits, label_features, domain_logits
+    return (*label_read, domain_logits)
 
 
 def _fcd_features(classifiers: DomainClassifiers, letter: str) -> str:
