@@ -9,7 +9,7 @@ import pytest
 
 from jaxgan.data.pipeline import to_float_image
 from jaxgan.data.sources import build_source
-from jaxgan.errors import ConfigError
+from jaxgan.errors import ConfigError, DataSourceError
 from jaxgan.metrics import domains, frechet_classifier_distance, train_classifier
 
 # ----------------------------------------------------------------------------- by hand, stub classifiers
@@ -214,3 +214,29 @@ def test_rgb_domains(tmp_path, training_count):
     assert training_count == [(64, 28, 28, 3)] * 3
     # Grey digits on black and colour digits on textured backgrounds: told apart after 20 steps.
     assert classifiers.test_accuracy["domain"] > 0.9
+
+
+def test_unpaired_folder_without_labels(tmp_path, training_count):
+    image = pytest.importorskip("PIL.Image")
+    rng = np.random.default_rng(0)
+    for split in ("train", "test"):
+        for letter, (low, high) in {"A": (0, 100), "B": (155, 256)}.items():  # dark A, bright B
+            os.makedirs(tmp_path / f"{split}{letter}")
+            for i in range(8):
+                pixels = rng.integers(low, high, (16, 16, 3), dtype=np.uint8)
+                image.fromarray(pixels).save(tmp_path / f"{split}{letter}" / f"{i}.png")
+    spec = f"unpaired:{tmp_path}"
+    classifiers = domains.domain_classifiers(spec, str(tmp_path / "cache"), steps=5, batch_size=4, train_size=8,
+                                             test_size=8)
+    # No labels: only the domain classifier trains, on 4 + 4 images resized from 16x16 to 28x28.
+    assert training_count == [(8, 28, 28, 3)]
+    assert classifiers.label == {"a": None, "b": None} and set(classifiers.test_accuracy) == {"domain"}
+    assert os.path.basename(glob.glob(str(tmp_path / "cache" / "*.json"))[0]).startswith("domain-unpaired_")
+    images = {letter: to_float_image(x["image"]) for letter, x in
+              zip("ab", (d.get(np.arange(8)) for d in build_source(spec, "test").domains))}
+    result = domains.unpaired_metrics(lambda x, s, t: -x, images, {"a": None, "b": None}, classifiers)
+    assert result["AtoB"]["label_preservation"] is None and result["AtoB"]["fcd_features"] == "domain"
+    assert np.isfinite(result["AtoB"]["fcd"]) and result["AtoB"]["cycle_error"] == 0.0
+    os.rename(tmp_path / "testB", tmp_path / "elsewhere")
+    with pytest.raises(DataSourceError, match="scored on its 'test' split.*testB"):
+        domains.domain_classifiers(spec, str(tmp_path / "cache"), steps=5, batch_size=4, train_size=8, test_size=8)

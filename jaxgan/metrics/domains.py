@@ -50,10 +50,10 @@ import jax.numpy as jnp
 import numpy as np
 from flax import serialization
 
-from jaxgan.data.domains import DomainsSource
+from jaxgan.data.domains import LETTERS, DomainsSource
 from jaxgan.data.pipeline import to_float_image
 from jaxgan.data.sources import build_source
-from jaxgan.errors import ConfigError, JaxganError
+from jaxgan.errors import ConfigError, DataSourceError, JaxganError
 from jaxgan.metrics import train_classifier
 from jaxgan.metrics.classifier import NUM_CLASSES, ClassifierFn, MNISTClassifier, label_accuracy, make_classifier_fn
 from jaxgan.metrics.frechet import frechet_classifier_distance
@@ -147,7 +147,7 @@ def _domain_specs(spec: str, count: int) -> Tuple[str, ...]:
     kind, _, arg = spec.partition(":")
     if kind == "domains":
         return tuple(part.strip() for part in arg.split("|") if part.strip())
-    return tuple(f"{spec}#{letter}" for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[:count])
+    return tuple(f"{spec}#{letter.upper()}" for letter in LETTERS[:count])
 
 
 def _cache_paths(cache_dir: str, kind: str, spec: str, settings: TrainingSettings) -> Tuple[str, str]:
@@ -217,7 +217,11 @@ def _classifier(kind: str, spec: str, cache_dir: str, settings: TrainingSettings
 # ----------------------------------------------------------------------------- classifiers
 
 def _open(spec: str, split: str) -> DomainsSource:
-    source = build_source(spec, split)
+    try:
+        source = build_source(spec, split)
+    except DataSourceError as e:
+        raise DataSourceError(f"the domain and label classifiers train on the 'train' split of each domain and are "
+                              f"scored on its 'test' split: {e}") from e
     if not isinstance(source, DomainsSource):
         raise ConfigError(f"the unpaired-translation metrics need a source of several domains (domains:SPEC_A|SPEC_B "
                           f"or unpaired:DIR), not {spec!r}")
