@@ -213,7 +213,7 @@ class ContentNetwork:
 
     name: str
     features: Callable[[Variables, jax.Array], Tuple[jax.Array, ...]]
-    variables: Variables
+    variables: Variables = dataclasses.field(compare=False)  # Arrays: left out of eq and hash.
     rescale: float = 1.0
 
 
