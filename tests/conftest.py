@@ -134,6 +134,22 @@ def tiny_srgan(*, steps: int = 3, batch_size: int = 8, variant: str = ""):
     return config
 
 
+def tiny_pix2pixhd(*, steps: int = 3, batch_size: int = 4):
+    """configs/pix2pixhd_scenes.py at 32x32 with G1 + the local enhancer (2 filters, 1 residual block
+    each) and 2 one-layer PatchGANs; only the local enhancer trains in the first update."""
+    config = load_config("pix2pixhd_scenes")
+    config.data.load_size = config.data.crop_size = 32
+    config.model.generator.update(dict(features=2, n_downsampling=1, n_blocks=1, n_local_enhancers=1,
+                                       n_blocks_local=1))
+    config.model.discriminator.update(dict(features=2, n_layers=1))
+    config.model.niter_fix_global = 1
+    config = tiny(config, steps=steps, batch_size=batch_size)
+    for side in ("generator", "discriminator"):
+        config.optimizer[side].decay_start = 1
+    config.sample.examples = 2
+    return config
+
+
 # Tiny configs that together cover every method and every kind of state a method carries, for tests
 # that must hold for all of them (exact resume). A method added to jaxgan.methods.METHODS needs an
 # entry here: tests/test_reliability.py fails until it has one. Each entry costs a cold compile.
@@ -146,6 +162,7 @@ TINY_CONFIGS = {
     "latent_constraints": tiny_latent_constraints,
     "stackgan": tiny_stackgan,
     "pix2pix": tiny_pix2pix,  # Shared generator forward, D then G, U-Net dropout and batch norm.
+    "pix2pixhd": tiny_pix2pixhd,  # G then D; label maps; local enhancer alone, then all of G (masked optimizer).
     "srgan": tiny_srgan,  # Shared forward; SRResNet phase then SRGAN (D's optimizer masked, then on).
     "context_encoder": tiny_context_encoder,  # Masks in the batch, channel-wise FC, D on completions.
 }

@@ -27,6 +27,7 @@ from jaxgan.methods.context_encoder import ContextEncoder
 from jaxgan.methods.latent_constraints import LatentConstraints
 from jaxgan.methods.matching import MatchingAwareGAN
 from jaxgan.methods.pix2pix import Pix2Pix
+from jaxgan.methods.pix2pixhd import Pix2PixHD
 from jaxgan.methods.srgan import SRGAN
 from jaxgan.methods.stackgan import StackGAN
 
@@ -37,6 +38,7 @@ METHODS: Dict[str, Callable[[ml_collections.ConfigDict, DataInfo], Method]] = {
     "latent_constraints": LatentConstraints.from_config,
     "stackgan": StackGAN.from_config,
     "pix2pix": Pix2Pix.from_config,
+    "pix2pixhd": Pix2PixHD.from_config,
     "cyclegan": CycleGAN.from_config,  # Also DualGAN and DiscoGAN (their configs).
     "srgan": SRGAN.from_config,  # And SRResNet (adversarial weight 0).
     "context_encoder": ContextEncoder.from_config,  # Pathak et al. 2016 (lambda_adv 0: the L2-only encoder).

@@ -17,6 +17,7 @@ from jaxgan.networks.resnet_translator import ResNetTranslator
 from jaxgan.networks.vae import LatentCritics, VAEActor
 from jaxgan.networks.stackgan import StackGANDiscriminator, StackGANGenerator
 from jaxgan.networks.patchgan import MultiScaleDiscriminator, PatchGANDiscriminator
+from jaxgan.networks.pix2pixhd import Pix2PixHDGenerator
 from jaxgan.networks.unet import UNetGenerator
 from jaxgan.networks.srresnet import SRGANDiscriminator, SRResNetGenerator
 
@@ -35,6 +36,7 @@ NETWORKS = {
     "unet_generator": UNetGenerator,  # pix2pix (Isola et al. 2017).
     "patchgan_discriminator": PatchGANDiscriminator,  # pix2pix: 70x70, 1x1 PixelGAN, 286x286.
     "multiscale_discriminator": MultiScaleDiscriminator,  # pix2pixHD (Wang et al. 2018).
+    "pix2pixhd_generator": Pix2PixHDGenerator,  # pix2pixHD: global generator (+ local enhancer).
     "context_encoder_generator": ContextEncoderGenerator,  # Context Encoders (Pathak et al. 2016).
     "srresnet_generator": SRResNetGenerator,  # SRResNet / SRGAN (Ledig et al. 2017).
     "srgan_discriminator": SRGANDiscriminator,  # SRGAN's conv D (Ledig et al. 2017).
