@@ -150,6 +150,15 @@ def tiny_pix2pixhd(*, steps: int = 3, batch_size: int = 4):
     return config
 
 
+def tiny_projection():
+    """configs/projection_mnist.py (ResNet CBN G, spectral-norm projection D, hinge) with tiny networks,
+    keeping its n_critic > 1 and both Adam rates' linear decay to 0; n_critic = 2 (the paper: 5) so that
+    4 steps update G twice."""
+    config = tiny_config("projection_mnist", batch_size=8)
+    config.train.n_critic = 2
+    return config
+
+
 # Tiny configs that together cover every method and every kind of state a method carries, for tests
 # that must hold for all of them (exact resume). A method added to jaxgan.methods.METHODS needs an
 # entry here: tests/test_reliability.py fails until it has one. Each entry costs a cold compile.
@@ -161,6 +170,8 @@ TINY_CONFIGS = {
     # Two phases: the VAE for 1 update, then actor and critic (the resume test crosses the boundary).
     "latent_constraints": tiny_latent_constraints,
     "stackgan": tiny_stackgan,
+    # n_critic > 1, linear decay over train.steps, spectral-norm vectors and CBN running statistics.
+    "projection": tiny_projection,
     "pix2pix": tiny_pix2pix,  # Shared generator forward, D then G, U-Net dropout and batch norm.
     "pix2pixhd": tiny_pix2pixhd,  # G then D; label maps; local enhancer alone, then all of G (masked optimizer).
     "srgan": tiny_srgan,  # Shared forward; SRResNet phase then SRGAN (D's optimizer masked, then on).

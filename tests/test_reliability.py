@@ -53,16 +53,19 @@ def test_every_method_has_a_tiny_config():
 
 @pytest.mark.parametrize("name", sorted(TINY_CONFIGS))
 def test_resume_is_exact(name, tmp_path):
-    """2 steps, checkpoint, new process state, 2 more == 4 straight: params, optimizer and schedule
-    state, batch statistics, EMA, rng and data order (a different batch would change the params)."""
+    """A 4-step run stopped after 2 steps (a checkpoint, as a preemption writes), then resumed in a new
+    Trainer == 4 straight: params, optimizer and schedule state, batch statistics, spectral-norm vectors,
+    EMA, rng and data order (a different batch would change the params). train.steps stays 4: a linear
+    decay spans train.steps, so a run extended from 2 to 4 steps has another schedule."""
     config = TINY_CONFIGS[name]()
     config.train.steps = 4
     straight = train_lib.Trainer(config, str(tmp_path / "straight"))
     straight.train_steps(4)
 
-    config.train.steps = 2
-    train_lib.Trainer(config, str(tmp_path / "resumed")).run()
-    config.train.steps = 4
+    stopped = train_lib.Trainer(config, str(tmp_path / "resumed"))
+    stopped.train_steps(2)
+    stopped.checkpointer.save(stopped.state)
+    stopped.checkpointer.close()
     resumed = train_lib.Trainer(config, str(tmp_path / "resumed"))
     assert resumed.step == 2
     resumed.run()
