@@ -248,7 +248,9 @@ def translation_result(run, workdir: str, *, num_samples: int, batch_size: int, 
     for grey digit targets with labels (the built-in MNIST tasks), the MNIST classifier's accuracy on the
     outputs and the FCD of their features to the real targets'. Rows: ``translated`` (G's outputs) and
     ``input_resized`` (the input itself, bicubic-resized to the target's shape: the bicubic baseline of
-    super-resolution, the unfilled hole of inpainting). An inpainting method (``inpainting_inputs``)
+    super-resolution, the unfilled hole of inpainting). Super-resolution runs (a target s times the
+    input's size) add PSNR and SSIM on the Y channel with an s-pixel border cropped (Ledig et al. 2017).
+    An inpainting method (``inpainting_inputs``)
     translates with the hole's mask and its rows add the metrics over the hole (Pathak et al. 2016)."""
     pairs = _held_out_pairs(run, num_samples, batch_size, seed)
     if hasattr(run.method, "inpainting_inputs"):  # Inpainting: the hole's mask goes with the input.
@@ -265,6 +267,10 @@ def translation_result(run, workdir: str, *, num_samples: int, batch_size: int, 
     if x.shape[-1] == y.shape[-1]:
         outputs["input_resized"] = np.asarray(jax.image.resize(x, y.shape, "bicubic")).clip(-1, 1)
     rows = {name: translation.pixel_metrics(out, y) for name, out in outputs.items()}
+    scale = y.shape[1] // x.shape[1]
+    if scale > 1:  # Super-resolution: PSNR and SSIM on the Y channel, a scale-pixel border cropped (SRGAN).
+        for name, out in outputs.items():
+            rows[name].update(translation.super_resolution_metrics(out, y, scale))
     if "mask" in extra:  # Context Encoders' Table 1: the metrics over the hole.
         for name, out in outputs.items():
             rows[name].update(translation.hole_metrics(out, y, extra["mask"]))
@@ -286,6 +292,9 @@ def format_translation_table(result: Dict) -> str:
     for name, row in result["rows"].items():
         lines.append(f"{name:<15}{row['psnr']:>8.2f}{row['ssim']:>8.4f}{row['l1']:>8.4f}{row['l2']:>8.4f}"
                      f"{_cell(row, 'accuracy', '.4f', 10)}{_cell(row, 'fcd', '.2f', 9)}")
+    if any("psnr_y" in row for row in result["rows"].values()):
+        lines += ["", f"{'on Y, cropped':<15}{'PSNR':>8}{'SSIM':>8}  (luma, a scale-pixel border cropped; Ledig et al. 2017)"]
+        lines += [f"{name:<15}{row['psnr_y']:>8.2f}{row['ssim_y']:>8.4f}" for name, row in result["rows"].items()]
     holes = [(name, row) for name, row in result["rows"].items() if "hole_psnr" in row]
     if holes:
         lines += ["", f"{'over the hole':<15}{'PSNR':>8}{'L1':>8}{'L2':>8}  (on [0, 1], Pathak et al. 2016)"]

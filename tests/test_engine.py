@@ -158,3 +158,24 @@ def test_evaluating_an_inpainting_run_scores_the_hole(tmp_path):
     translated = result["rows"]["translated"]
     assert {"hole_l1", "hole_l2", "hole_psnr", "accuracy", "fcd"} <= set(translated)
     assert "over the hole" in evaluate_lib.format_table(result)
+
+
+def test_evaluating_a_super_resolution_run_adds_y_channel_metrics(tmp_path):
+    """An SR run's rows get PSNR/SSIM on the Y channel with the border cropped; for the bicubic row
+    the value is recomputed by hand from the same held-out pairs."""
+    from jaxgan import evaluate as evaluate_lib
+    from jaxgan import restore, train
+
+    from conftest import tiny_srgan
+
+    train.Trainer(tiny_srgan(steps=2), str(tmp_path)).run()
+    result = evaluate_lib.evaluate(str(tmp_path), num_samples=8, batch_size=8)
+    pairs = evaluate_lib._held_out_pairs(restore.restore_run(str(tmp_path)), 8, 8, 0)
+    x, y = pairs["image_a"], pairs["image_b"]
+    bicubic = np.asarray(jax.image.resize(x, y.shape, "bicubic")).clip(-1, 1)
+    # Grey images: Y = 16/255 + (65.481 + 128.553 + 24.966)/255 * v on [0, 1], v the grey value.
+    to_y = lambda v: 16 / 255 + 219 / 255 * (v[:, 4:-4, 4:-4, 0] / 2 + 0.5)  # noqa: E731
+    mse = np.square(to_y(bicubic) - to_y(y)).mean(axis=(1, 2))
+    np.testing.assert_allclose(result["rows"]["input_resized"]["psnr_y"], np.mean(10 * np.log10(1 / mse)), rtol=1e-4)
+    assert {"psnr_y", "ssim_y"} <= set(result["rows"]["translated"])
+    assert "on Y, cropped" in evaluate_lib.format_table(result)
