@@ -197,15 +197,14 @@ def test_trained_classifiers_on_plain_and_negative(tmp_path, training_count):
 
 
 def test_cache_key_follows_spec_and_settings():
-    settings = domains.TrainingSettings(**TINY)
-    key = domains._cache_paths("/c", "label", "builtin:mnist/plain", settings)
-    assert key == domains._cache_paths("/c", "label", "builtin:mnist/plain", domains.TrainingSettings(**TINY))
-    assert os.path.basename(key[0]).startswith("label-builtin_mnist_plain-") and key[1].endswith(".json")
-    others = [domains._cache_paths("/c", "label", "builtin:mnist/negative", settings),
-              domains._cache_paths("/c", "domain", "builtin:mnist/plain", settings),
-              domains._cache_paths("/c", "label", "builtin:mnist/plain", domains.TrainingSettings(**{**TINY, "seed": 1})),
-              domains._cache_paths("/c", "label", "builtin:mnist/plain", domains.TrainingSettings(**{**TINY, "steps": 41}))]
-    assert len({key[0], *(other[0] for other in others)}) == 5
+    def path(kind="label", spec="builtin:mnist/plain", **changes):
+        return domains._cache_paths("/c", kind, spec, domains.TrainingSettings(**{**TINY, **changes}))
+
+    weights, note = path()
+    assert (weights, note) == path()
+    assert os.path.basename(weights).startswith("label-builtin_mnist_plain-") and note.endswith(".json")
+    others = [path(spec="builtin:mnist/negative"), path(kind="domain"), path(seed=1), path(steps=41)]
+    assert len({weights, *(other[0] for other in others)}) == 5
 
 
 def test_rgb_domains(tmp_path, training_count):
