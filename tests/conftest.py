@@ -159,6 +159,19 @@ def tiny_projection():
     return config
 
 
+def tiny_cyclegan(*, steps: int = 3, batch_size: int = 4):
+    """configs/cyclegan_mnist.py at 16x16 with a 1-block ResNet translator of 2 filters, 1-layer
+    PatchGANs of 2 filters and pools of 6 images: the pools fill during the second step and swap after."""
+    config = load_config("cyclegan_mnist")
+    config.data.load_size = config.data.crop_size = 16
+    config.model.generator.update(dict(features=2, blocks=1))
+    config.model.discriminator.update(dict(features=2, n_layers=1))
+    config.model.pool_size = 6
+    config = tiny(config, steps=steps, batch_size=batch_size)
+    config.sample.examples = 2
+    return config
+
+
 # Tiny configs that together cover every method and every kind of state a method carries, for tests
 # that must hold for all of them (exact resume). A method added to jaxgan.methods.METHODS needs an
 # entry here: tests/test_reliability.py fails until it has one. Each entry costs a cold compile.
@@ -176,6 +189,7 @@ TINY_CONFIGS = {
     "pix2pixhd": tiny_pix2pixhd,  # G then D; label maps; local enhancer alone, then all of G (masked optimizer).
     "srgan": tiny_srgan,  # Shared forward; SRResNet phase then SRGAN (D's optimizer masked, then on).
     "context_encoder": tiny_context_encoder,  # Masks in the batch, channel-wise FC, D on completions.
+    "cyclegan": tiny_cyclegan,  # Two generators and Ds, G first, image pools (keys) in the method state.
 }
 
 
