@@ -172,6 +172,22 @@ def tiny_cyclegan(*, steps: int = 3, batch_size: int = 4):
     return config
 
 
+def tiny_stargan(*, steps: int = 3, batch_size: int = 4, variant: str = ""):
+    """configs/stargan_mnist.py[:variant] at 16x16 with a 1-block G of 2 filters and a 2-layer D of 2
+    filters; n_critic 2 (3 with the mask vector's 2 datasets; the paper: 5), so 3 steps update G once;
+    both rates decay linearly from the first update."""
+    config = load_config("stargan_mnist", variant)
+    config.data.load_size = config.data.crop_size = 16
+    config.model.generator.update(dict(features=2, residual_blocks=1))
+    config.model.discriminator.update(dict(features=2, layers=2))
+    config = tiny(config, steps=steps, batch_size=batch_size)
+    config.train.n_critic = 3 if variant == "mask_vector" else 2  # Coprime to the 2 datasets' alternation.
+    for side in ("generator", "discriminator"):
+        config.optimizer[side].decay_start = 0
+    config.sample.examples = 2
+    return config
+
+
 # Tiny configs that together cover every method and every kind of state a method carries, for tests
 # that must hold for all of them (exact resume). A method added to jaxgan.methods.METHODS needs an
 # entry here: tests/test_reliability.py fails until it has one. Each entry costs a cold compile.
@@ -190,6 +206,7 @@ TINY_CONFIGS = {
     "srgan": tiny_srgan,  # Shared forward; SRResNet phase then SRGAN (D's optimizer masked, then on).
     "context_encoder": tiny_context_encoder,  # Masks in the batch, channel-wise FC, D on completions.
     "cyclegan": tiny_cyclegan,  # Two generators and Ds, G first, image pools (keys) in the method state.
+    "stargan": lambda: tiny_stargan(variant="mask_vector"),  # WGAN-GP, n_critic, datasets alternating by step.
 }
 
 

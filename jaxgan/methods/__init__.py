@@ -30,6 +30,7 @@ from jaxgan.methods.pix2pix import Pix2Pix
 from jaxgan.methods.pix2pixhd import Pix2PixHD
 from jaxgan.methods.srgan import SRGAN
 from jaxgan.methods.stackgan import StackGAN
+from jaxgan.methods.stargan import StarGAN
 
 METHODS: Dict[str, Callable[[ml_collections.ConfigDict, DataInfo], Method]] = {
     "cgan": ConditionalGAN.from_config,
@@ -40,6 +41,7 @@ METHODS: Dict[str, Callable[[ml_collections.ConfigDict, DataInfo], Method]] = {
     "pix2pix": Pix2Pix.from_config,
     "pix2pixhd": Pix2PixHD.from_config,
     "cyclegan": CycleGAN.from_config,  # Also DualGAN and DiscoGAN (their configs).
+    "stargan": StarGAN.from_config,  # Choi et al. 2018; the mask vector with 2+ attribute datasets.
     "srgan": SRGAN.from_config,  # And SRResNet (adversarial weight 0).
     "context_encoder": ContextEncoder.from_config,  # Pathak et al. 2016 (lambda_adv 0: the L2-only encoder).
 }

@@ -20,6 +20,7 @@ from jaxgan.networks.patchgan import MultiScaleDiscriminator, PatchGANDiscrimina
 from jaxgan.networks.pix2pixhd import Pix2PixHDGenerator
 from jaxgan.networks.unet import UNetGenerator
 from jaxgan.networks.srresnet import SRGANDiscriminator, SRResNetGenerator
+from jaxgan.networks.stargan import StarGANDiscriminator, StarGANGenerator
 
 NETWORKS = {
     "mlp_generator": MLPGenerator,
@@ -40,6 +41,8 @@ NETWORKS = {
     "context_encoder_generator": ContextEncoderGenerator,  # Context Encoders (Pathak et al. 2016).
     "srresnet_generator": SRResNetGenerator,  # SRResNet / SRGAN (Ledig et al. 2017).
     "srgan_discriminator": SRGANDiscriminator,  # SRGAN's conv D (Ledig et al. 2017).
+    "stargan_generator": StarGANGenerator,  # StarGAN G(x, c) (Choi et al. 2018).
+    "stargan_discriminator": StarGANDiscriminator,  # StarGAN D: source and classification heads.
 }
 
 
