@@ -1,6 +1,7 @@
 """The worked example of a method defined outside jaxgan trains, samples and evaluates through the commands."""
 
 import importlib.util
+import json
 import math
 
 import jax.numpy as jnp
@@ -34,13 +35,21 @@ def test_relativistic_loss_by_hand():
     assert float(got) == pytest.approx(expected, rel=1e-6)
 
 
-def test_trains_and_samples_through_the_commands(tmp_path):
+def test_trains_samples_and_evaluates_through_the_commands(tmp_path):
     workdir = str(tmp_path / "ragan")
     train = _run("jaxgan.main", "--config", "examples/relativistic_cgan.py", "--workdir", workdir, *TINY)
     assert train.returncode == 0, train.stderr
     assert "Finished at step 2" in train.stdout
+    # The method is found again from the saved config by the sampling and evaluation commands.
     sample = _run("jaxgan.sample", "--workdir", workdir, "--out", str(tmp_path / "grid.png"))
-    assert sample.returncode == 0, sample.stderr  # The method is found again from the saved config.
+    assert sample.returncode == 0, sample.stderr
+    result = _run("jaxgan.evaluate", "--workdir", workdir, "--num_samples=20", "--batch_size=20")
+    assert result.returncode == 0, result.stderr
+    with open(tmp_path / "ragan" / "eval" / "step_2.json") as f:
+        saved = json.load(f)
+    # 20 samples, 2 per class, from the example's EMA generator (train.ema_decay = 0.999).
+    assert (saved["step"], saved["num_samples"], saved["ema"]) == (2, 20, True)
+    assert len(saved["rows"]["generated"]["per_class_accuracy"]) == 10
 
 
 def test_unimportable_method_path_is_a_clear_error():
