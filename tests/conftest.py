@@ -159,9 +159,10 @@ def tiny_projection():
     return config
 
 
-def tiny_cyclegan(*, steps: int = 3, batch_size: int = 4):
+def tiny_cyclegan(*, steps: int = 3, batch_size: int = 8):
     """configs/cyclegan_mnist.py at 16x16 with a 1-block ResNet translator of 2 filters, 1-layer
-    PatchGANs of 2 filters and pools of 6 images: the pools fill during the second step and swap after."""
+    PatchGANs of 2 filters and pools of 6 images: a batch of 8 fills them and its last 2 images meet
+    the swap phase."""
     config = load_config("cyclegan_mnist")
     config.data.load_size = config.data.crop_size = 16
     config.model.generator.update(dict(features=2, blocks=1))
