@@ -1,0 +1,389 @@
+"""Speed of jaxgan's compiled train step, and of its PyTorch twin side by side (issue 14).
+
+    python benchmarks/speed.py --configs configs/cgan_mnist.py,configs/pix2pix_facades.py \
+        --batch_sizes 1,16 --synthetic_data [--peers] [--steps 20] [--set model.generator.features=8]
+
+For every config and batch size: builds the Trainer (temporary workdir), compiles the step ahead of
+time (compile time), runs ``--warmup`` steps, then times ``--steps`` steps one by one, each
+synchronised with ``block_until_ready``, on one fixed device batch, and reports the median:
+
+* ms/step and examples/s (an example is one item of the batch: an image, a pair, or one image per
+  domain);
+* compile time (lowering + XLA compilation);
+* peak device memory as the device reports it (``memory_stats()``; 'n/a' on CPU, which reports
+  none; a process-wide peak, so a later row includes earlier ones) and XLA's own plan for the step
+  (``memory_analysis()``: arguments + outputs + temporaries - aliased, every backend);
+* GFLOP per step counted from the layer shapes: every convolution and matrix product in the step's
+  jaxpr (forward and backward), 2 FLOPs per multiply-add (``count_flops``). This is the numerator of
+  the utilisation on every backend, because XLA:GPU's ``cost_analysis()`` leaves cuDNN convolutions out
+  (/work/shared/PERF-NOTES.md); on CPU XLA's figure (which also counts elementwise work) is shown too;
+* utilisation = FLOPs / time / peak, with the peak from ``--peak_tflops`` or, on an H100 / H200, their
+  dense bf16 peak (790 TFLOP/s measured on an H100, PERF-NOTES; 989 TFLOP/s for the H200, NVIDIA's
+  figure); the steps run in float32, so this is the fraction of what bf16 could reach;
+* the input pipeline's examples/s: the config's Pipeline decoding ``--pipeline_batches`` batches of
+  the config's real source (after one warm-up batch);
+* with ``--peers``: the PyTorch twin (``benchmarks/peers``) on the same first batch, same sizes, in the
+  same process, rounds alternating with jaxgan's; on CPU the best of 1 and 2 torch threads, on GPU
+  the best of eager fp32, bf16 autocast + channels_last and torch.compile.
+
+``--synthetic_data``: a config whose source is a user folder (``paired:DIR``, ``unpaired:DIR``) gets
+a temporary folder of random JPEGs of the config's crop size instead (A|B pairs, or trainA/trainB).
+Prints a markdown table with the device, versions, date and load average, for benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import datetime
+import importlib.util
+import math
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from typing import Callable, Dict, List, Optional, Sequence
+
+import flax
+import jax
+import ml_collections
+import numpy as np
+from absl import app, flags
+from PIL import Image
+
+from jaxgan import sharding
+from jaxgan.train import Trainer
+
+PEAK_BF16_TFLOPS = {"H100": 790.0, "H200": 989.0}  # PERF-NOTES (H100, measured); NVIDIA (H200).
+
+
+@dataclasses.dataclass
+class Result:
+    """One row: a config at one batch size."""
+
+    config: str
+    batch_size: int
+    ms_per_step: float
+    compile_s: float
+    gflop: float  # Convolutions and matrix products of one step (count_flops).
+    xla_gflop: Optional[float]  # XLA's cost analysis (CPU only: XLA:GPU misses cuDNN convolutions).
+    peak_memory_mib: Optional[float]  # Device-reported process peak; None where the device reports none.
+    step_memory_mib: Optional[float]  # XLA's memory plan of the compiled step.
+    peak_tflops: Optional[float]
+    pipeline_examples_per_s: Optional[float]
+    load_average: float  # 1-minute load average at the end of the row.
+    peers: Dict[str, float] = dataclasses.field(default_factory=dict)  # twin variant -> ms/step.
+
+    @property
+    def examples_per_s(self) -> float:
+        return 1000.0 * self.batch_size / self.ms_per_step
+
+    @property
+    def utilisation(self) -> Optional[float]:
+        if not self.peak_tflops:
+            return None
+        return self.gflop * 1e9 / (self.ms_per_step / 1000.0) / (self.peak_tflops * 1e12)
+
+
+# ----------------------------------------------------------------------------------------------
+# FLOPs from the jaxpr
+
+def _conv_flops(eqn) -> float:
+    """2 x output elements x (kernel window x input features per group) of a conv_general_dilated,
+    divided by its input dilation: the zeros a strided convolution's input gradient inserts are not
+    work (cuDNN skips them; PyTorch's FlopCounterMode counts that gradient at the forward's cost)."""
+    out = eqn.outvars[0].aval.shape
+    rhs = eqn.invars[1].aval.shape
+    spec = eqn.params["dimension_numbers"].rhs_spec  # (out feature, in feature, spatial...)
+    window = math.prod(rhs[d] for d in spec[2:])
+    dilation = math.prod(eqn.params.get("lhs_dilation") or (1,))
+    return 2.0 * math.prod(out) * window * rhs[spec[1]] / dilation
+
+
+def _dot_flops(eqn) -> float:
+    """2 x output elements x contracted size of a dot_general."""
+    (lhs_contract, _), _ = eqn.params["dimension_numbers"]
+    lhs = eqn.invars[0].aval.shape
+    return 2.0 * math.prod(eqn.outvars[0].aval.shape) * math.prod(lhs[d] for d in lhs_contract)
+
+
+def _sub_jaxprs(value) -> List:
+    if hasattr(value, "eqns"):
+        return [value]
+    if hasattr(value, "jaxpr") and hasattr(value.jaxpr, "eqns"):
+        return [value.jaxpr]
+    if isinstance(value, (tuple, list)):
+        return [j for v in value for j in _sub_jaxprs(v)]
+    return []
+
+
+def _jaxpr_flops(jaxpr) -> float:
+    total = 0.0
+    for eqn in jaxpr.eqns:
+        name = eqn.primitive.name
+        if name == "conv_general_dilated":
+            total += _conv_flops(eqn)
+        elif name == "dot_general":
+            total += _dot_flops(eqn)
+        inner = [_jaxpr_flops(j) for v in eqn.params.values() for j in _sub_jaxprs(v)]
+        if name == "cond":
+            total += max(inner, default=0.0)  # One branch runs.
+        elif name == "scan":
+            total += eqn.params["length"] * sum(inner)
+        else:
+            total += sum(inner)
+    return total
+
+
+def count_flops(fn: Callable, *args) -> float:
+    """FLOPs of one call of ``fn(*args)``: its convolutions and matrix products (2 per multiply-add),
+    counted from the shapes in its jaxpr, inside jit, vjp, cond (the larger branch) and scan (x length).
+    Elementwise work is left out, and so are the zeros of input-dilated convolutions (``_conv_flops``);
+    padding taps are counted, as PyTorch's FlopCounterMode counts them (PERF-NOTES' figures)."""
+    return _jaxpr_flops(jax.make_jaxpr(fn)(*args).jaxpr)
+
+
+# ----------------------------------------------------------------------------------------------
+# Configs and synthetic folders
+
+def load_config(spec: str) -> ml_collections.ConfigDict:
+    """``path/to/config.py[:variant]`` -> its ``get_config()``, as ``jaxgan.main`` loads it."""
+    path, _, variant = spec.partition(":")
+    module_spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(path))[0], path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module.get_config(variant) if variant else module.get_config()
+
+
+def apply_overrides(config: ml_collections.ConfigDict, overrides: Sequence[str]) -> None:
+    """``key.path=value`` assignments, values parsed as Python literals (else kept as strings)."""
+    for item in overrides:
+        key, _, text = item.partition("=")
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            value = text
+        *parents, leaf = key.split(".")
+        node = config
+        for parent in parents:
+            node = node[parent]
+        node[leaf] = value
+
+
+def _random_photo(rng: np.random.Generator, height: int, width: int) -> Image.Image:
+    """Smooth colour blobs plus fine noise, which JPEG-compresses like a photograph."""
+    coarse = Image.fromarray(rng.integers(0, 256, (max(1, height // 16), max(1, width // 16), 3), dtype=np.uint8))
+    pixels = np.asarray(coarse.resize((width, height), Image.Resampling.BICUBIC), np.int16)
+    return Image.fromarray(np.clip(pixels + rng.integers(-20, 21, pixels.shape), 0, 255).astype(np.uint8))
+
+
+def synthetic_source(config: ml_collections.ConfigDict, root: str, count: int = 8, seed: int = 0) -> bool:
+    """Points a ``paired:`` / ``unpaired:`` source at ``count`` random JPEGs of the config's crop size
+    written under ``root`` (A|B side-by-side files; trainA/ and trainB/); False (config unchanged)
+    for any other source."""
+    kind = config.data.source.partition(":")[0]
+    if kind not in ("paired", "unpaired"):
+        return False
+    size = config.data.get("crop_size") or config.data.get("load_size") or 256
+    rng = np.random.default_rng(seed)
+    if kind == "paired":
+        for i in range(count):
+            _random_photo(rng, size, 2 * size).save(os.path.join(root, f"{i:04d}.jpg"), quality=90)
+    else:
+        for domain in ("trainA", "trainB"):
+            os.makedirs(os.path.join(root, domain))
+            for i in range(count):
+                _random_photo(rng, size, size).save(os.path.join(root, domain, f"{i:04d}.jpg"), quality=90)
+    config.data.source = f"{kind}:{root}"
+    return True
+
+
+# ----------------------------------------------------------------------------------------------
+# Timing
+
+def _timed(call: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def _pipeline_rate(pipeline, batches: int) -> float:
+    pipeline.local_batch(1)  # Warm-up: opens files, starts reader threads.
+    seconds = _timed(lambda: [pipeline.local_batch(step) for step in range(2, 2 + batches)])
+    return batches * pipeline.global_batch_size / seconds
+
+
+def _device_peak_mib() -> Optional[float]:
+    stats = jax.local_devices()[0].memory_stats()
+    if not stats or "peak_bytes_in_use" not in stats:
+        return None
+    return stats["peak_bytes_in_use"] / 2 ** 20
+
+
+def _step_memory_mib(compiled) -> Optional[float]:
+    try:
+        m = compiled.memory_analysis()
+    except Exception:  # noqa: BLE001 - not every backend implements it; the column then says n/a.
+        return None
+    if m is None:
+        return None
+    total = m.argument_size_in_bytes + m.output_size_in_bytes + m.temp_size_in_bytes - m.alias_size_in_bytes
+    return total / 2 ** 20
+
+
+def _xla_flops(compiled) -> Optional[float]:
+    if jax.default_backend() != "cpu":
+        return None  # XLA:GPU leaves cuDNN convolutions out of its count (PERF-NOTES).
+    analysis = compiled.cost_analysis()
+    if isinstance(analysis, (list, tuple)):
+        analysis = analysis[0]
+    return analysis.get("flops") if analysis else None
+
+
+def default_peak_tflops() -> Optional[float]:
+    kind = jax.devices()[0].device_kind
+    return next((tflops for name, tflops in PEAK_BF16_TFLOPS.items() if name in kind), None)
+
+
+def peer_variants() -> Dict[str, dict]:
+    """Twin variants to time: CPU: eager fp32 at 1 and 2 torch threads; GPU: eager, bf16, compile."""
+    if jax.default_backend() == "gpu":
+        return {name: dict(variant=name, threads=None) for name in ("eager", "bf16", "compile")}
+    return {f"eager, {n} thread{'s' if n > 1 else ''}": dict(variant="eager", threads=n) for n in (1, 2)}
+
+
+def benchmark(config: ml_collections.ConfigDict, *, name: str, steps: int = 20, warmup: int = 3,
+              rounds: int = 1, pipeline_batches: int = 10, peers: bool = False,
+              peak_tflops: Optional[float] = None, mesh=None) -> Result:
+    """Times ``config``'s train step (see the module docstring); ``rounds`` alternate jaxgan's ``steps``
+    timed steps with each twin variant's, the median over all of them reported per side."""
+    with tempfile.TemporaryDirectory() as workdir:
+        trainer = Trainer(config, workdir, mesh=mesh)
+        pipeline_rate = _pipeline_rate(trainer.pipeline, pipeline_batches) if pipeline_batches else None
+        local = trainer.pipeline.local_batch(0)
+        batch = sharding.global_batch(local, trainer.mesh)
+        state = trainer.state
+        gflop = count_flops(lambda s, b: trainer.step_fn(s, b, True), state, batch) / 1e9
+        start = time.perf_counter()
+        compiled = trainer.step_fn.lower(state, batch, True).compile()
+        compile_s = time.perf_counter() - start
+        holder = {"state": state}
+
+        def jax_step() -> None:
+            holder["state"], metrics = compiled(holder["state"], batch)
+            jax.block_until_ready((holder["state"], metrics))
+
+        twins = {}
+        if peers:
+            import torch
+            from peers import build_twin
+
+            device = "cuda" if jax.default_backend() == "gpu" else "cpu"
+            for label, spec in peer_variants().items():
+                twins[label] = (build_twin(config, local, trainer.data.num_classes, device=device,
+                                           variant=spec["variant"]), spec["threads"])
+
+            def run_twin(label: str) -> Callable[[], None]:
+                twin, threads = twins[label]
+                if threads:
+                    torch.set_num_threads(threads)
+                return twin.step
+        times: Dict[str, List[float]] = {"jaxgan": [], **{label: [] for label in twins}}
+        for _ in range(warmup):
+            jax_step()
+            for label in twins:
+                run_twin(label)()
+        for round_ in range(rounds):
+            order = list(times) if round_ % 2 == 0 else list(times)[::-1]
+            for label in order:
+                call = jax_step if label == "jaxgan" else run_twin(label)
+                times[label] += [_timed(call) for _ in range(steps)]
+        ms = {label: 1000.0 * statistics.median(t) for label, t in times.items()}
+        return Result(config=name, batch_size=config.train.batch_size, ms_per_step=ms.pop("jaxgan"),
+                      compile_s=compile_s, gflop=gflop,
+                      xla_gflop=None if (f := _xla_flops(compiled)) is None else f / 1e9,
+                      peak_memory_mib=_device_peak_mib(), step_memory_mib=_step_memory_mib(compiled),
+                      peak_tflops=peak_tflops or default_peak_tflops(), pipeline_examples_per_s=pipeline_rate,
+                      load_average=os.getloadavg()[0], peers=ms)
+
+
+# ----------------------------------------------------------------------------------------------
+# Report
+
+def _fmt(value: Optional[float], spec: str = ".1f", suffix: str = "") -> str:
+    return "n/a" if value is None else f"{value:{spec}}{suffix}"
+
+
+def header() -> str:
+    """Device, versions, date and machine, one paragraph."""
+    versions = [f"jax {jax.__version__}", f"jaxlib {jax.lib.__version__}", f"flax {flax.__version__}",
+                f"numpy {np.__version__}", f"Python {platform.python_version()}"]
+    if "torch" in sys.modules:
+        versions.append(f"torch {sys.modules['torch'].__version__}")
+    devices = jax.devices()
+    return (f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; {len(devices)}x "
+            f"{devices[0].device_kind} ({jax.default_backend()}); {os.cpu_count()} CPU cores "
+            f"({platform.processor() or platform.machine()}); {', '.join(versions)}")
+
+
+def markdown(results: Sequence[Result]) -> str:
+    """The table: one row per (config, batch); a twin column per variant and the ratio to the best."""
+    labels = sorted({label for r in results for label in r.peers})
+    columns = ["config", "batch", "ms/step", "examples/s", "compile s", "GFLOP/step (XLA)", "utilisation",
+               "peak device MiB", "step MiB (XLA plan)", "pipeline examples/s", "load avg"]
+    columns += [f"PyTorch {label} ms" for label in labels]
+    if labels:
+        columns.append("best PyTorch / jaxgan")
+    lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
+    for r in results:
+        cells = [r.config, str(r.batch_size), f"{r.ms_per_step:.1f}", f"{r.examples_per_s:.1f}", f"{r.compile_s:.1f}",
+                 f"{r.gflop:.2f} ({_fmt(r.xla_gflop, '.2f')})", _fmt(None if r.utilisation is None
+                                                                       else 100 * r.utilisation, ".1f", "%"),
+                 _fmt(r.peak_memory_mib, ".0f"), _fmt(r.step_memory_mib, ".0f"),
+                 _fmt(r.pipeline_examples_per_s, ".0f"), f"{r.load_average:.1f}"]
+        cells += [_fmt(r.peers.get(label), ".1f") for label in labels]
+        if labels:
+            best = min(r.peers.values()) if r.peers else None
+            cells.append(_fmt(None if best is None else best / r.ms_per_step, ".2f", "x"))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+FLAGS = flags.FLAGS
+flags.DEFINE_list("configs", ["configs/cgan_mnist.py"], "Config files (path[:variant]), comma-separated.")
+flags.DEFINE_list("batch_sizes", [], "Batch sizes; empty: each config's own.")
+flags.DEFINE_multi_string("set", [], "key.path=value override applied to every config (repeatable).")
+flags.DEFINE_integer("steps", 20, "Timed steps per round and side (median reported).")
+flags.DEFINE_integer("warmup", 3, "Untimed steps per side after compilation.")
+flags.DEFINE_integer("rounds", 1, "Rounds alternating jaxgan and the twins.")
+flags.DEFINE_integer("pipeline_batches", 10, "Batches the input pipeline reads for its rate (0: skip).")
+flags.DEFINE_bool("peers", False, "Also time the PyTorch twin (benchmarks/peers; needs torch).")
+flags.DEFINE_bool("synthetic_data", False, "Random JPEGs for configs that read a user folder.")
+flags.DEFINE_float("peak_tflops", None, "Device peak in TFLOP/s for the utilisation (default: H100/H200 bf16).")
+
+
+def main(argv):
+    del argv
+    print(header())
+    print(f"command: python {' '.join(sys.argv)}; load average at start {os.getloadavg()[0]:.1f}\n", flush=True)
+    results = []
+    for spec in FLAGS.configs:
+        for batch_size in FLAGS.batch_sizes or [None]:
+            config = load_config(spec)
+            apply_overrides(config, FLAGS.set)
+            if batch_size is not None:
+                config.train.batch_size = int(batch_size)
+            with tempfile.TemporaryDirectory() as data_root:
+                if FLAGS.synthetic_data:
+                    synthetic_source(config, data_root, count=max(8, 2 * config.train.batch_size))
+                results.append(benchmark(config, name=os.path.basename(spec), steps=FLAGS.steps, warmup=FLAGS.warmup,
+                                         rounds=FLAGS.rounds, pipeline_batches=FLAGS.pipeline_batches,
+                                         peers=FLAGS.peers, peak_tflops=FLAGS.peak_tflops))
+            print(markdown(results[-1:]), flush=True)
+    print("\n" + markdown(results))
+
+
+if __name__ == "__main__":
+    app.run(main)

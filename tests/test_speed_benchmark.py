@@ -1,0 +1,88 @@
+"""benchmarks/speed.py (issue 14) runs on CPU with tiny configs, so it cannot rot; no timing asserts.
+The PyTorch twins are tried only where torch is importable (it is not in the test extra)."""
+
+import dataclasses
+import importlib.util
+import os
+import sys
+
+import jax
+import jax.numpy as jnp
+import pytest
+
+from conftest import ROOT, load_config, tiny_cgan
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import speed  # noqa: E402
+
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+
+
+def test_count_flops_by_hand():
+    a, b = jnp.ones((100, 784)), jnp.ones((784, 1200))
+    assert speed.count_flops(jnp.dot, a, b) == 2 * 100 * 784 * 1200
+    x, w = jnp.ones((8, 28, 28, 2)), jnp.ones((4, 4, 2, 32))
+
+    def loss(w, x):
+        y = jax.lax.conv_general_dilated(x, w, (2, 2), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+        return jnp.sum(y ** 2)
+
+    forward = 2 * 8 * 14 * 14 * 32 * (4 * 4 * 2)  # Output elements x window x input features.
+    assert speed.count_flops(loss, w, x) == forward
+    # The gradient's two convolutions (input: dilated by the stride, zeros not counted; weights) cost a
+    # forward each, inside jit too.
+    assert speed.count_flops(jax.jit(jax.grad(loss, argnums=(0, 1))), w, x) == 3 * forward
+
+
+def _check(result, batch_size):
+    assert result.batch_size == batch_size
+    assert result.ms_per_step > 0 and result.compile_s > 0 and result.gflop > 0
+    assert result.xla_gflop > 0  # CPU: XLA's cost analysis is reported beside the count.
+    assert result.peak_memory_mib is None  # XLA:CPU reports no device memory: 'n/a'.
+    assert result.pipeline_examples_per_s > 0
+    assert result.examples_per_s == pytest.approx(1000 * batch_size / result.ms_per_step)
+    table = speed.markdown([result]).splitlines()
+    assert len(table) == 3 and table[2].startswith(f"| {result.config} | {batch_size} |")
+    assert "| n/a |" in table[2]
+
+
+def test_benchmark_tiny_cgan():
+    config = tiny_cgan("dcgan")
+    config.train.batch_size = 8
+    result = speed.benchmark(config, name="tiny", steps=2, warmup=1, pipeline_batches=1)
+    _check(result, 8)
+    assert result.peers == {} and result.utilisation is None  # No peak known for a CPU.
+    at_one_tflops = dataclasses.replace(result, peak_tflops=1.0)
+    assert at_one_tflops.utilisation == pytest.approx(result.gflop / result.ms_per_step)  # GFLOP/ms = TFLOP/s.
+
+
+@pytest.mark.parametrize("name", ["pix2pix_facades", "cyclegan_paper"])
+def test_synthetic_folders(tmp_path, name):
+    """The configs that read a user folder run on generated JPEGs of their crop size."""
+    config = load_config(name)
+    config.train.batch_size = 8
+    config.data.load_size, config.data.crop_size = 36, 32
+    if name == "pix2pix_facades":
+        config.model.generator.update(dict(num_downs=5, features=2))
+    else:
+        config.model.generator.update(dict(features=2, blocks=1))
+    config.model.discriminator.update(dict(features=2, n_layers=1))
+    assert speed.synthetic_source(config, str(tmp_path), count=8)
+    files = sorted(os.listdir(tmp_path))
+    assert files == (["trainA", "trainB"] if name == "cyclegan_paper" else [f"{i:04d}.jpg" for i in range(8)])
+    _check(speed.benchmark(config, name=name, steps=1, warmup=1, pipeline_batches=1), 8)
+
+
+def test_synthetic_source_leaves_other_sources():
+    config = load_config("cgan_mnist")
+    assert not speed.synthetic_source(config, "/nonexistent")
+    assert config.data.source == "builtin:mnist"
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="torch is the optional 'bench' extra")
+def test_peers_tiny():
+    config = tiny_cgan("dcgan")
+    config.train.batch_size = 8
+    result = speed.benchmark(config, name="tiny", steps=1, warmup=1, pipeline_batches=0, peers=True)
+    assert set(result.peers) == {"eager, 1 thread", "eager, 2 threads"}
+    assert "best PyTorch / jaxgan" in speed.markdown([result])
