@@ -366,6 +366,8 @@ flags.DEFINE_float("peak_tflops", None, "Device peak in TFLOP/s for the utilisat
 
 def main(argv):
     del argv
+    if FLAGS.peers:
+        import torch  # noqa: F401 - imported first so that the header names its version.
     print(header())
     print(f"command: python {' '.join(sys.argv)}; load average at start {os.getloadavg()[0]:.1f}\n", flush=True)
     results = []
