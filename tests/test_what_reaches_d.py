@@ -15,7 +15,6 @@ against numpy evaluations of the networks.
 """
 
 import functools
-from typing import Tuple
 
 import flax.linen as nn
 import jax
