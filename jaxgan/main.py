@@ -11,7 +11,6 @@ flag the run is single-process, as on a laptop or one GPU.
 """
 
 import os
-import sys
 
 import jax
 from absl import app, flags
@@ -36,24 +35,13 @@ def initialize_distributed() -> None:
                                process_id=int(index) if index else None)
 
 
-def report_devices() -> None:
-    """On process 0: print the devices the run uses, and warn on stderr when a GPU/TPU build of JAX
-    found no accelerator and fell back to the CPU."""
-    if jax.process_index() != 0:
-        return
-    print(sharding.describe_devices(sharding.make_mesh()))
-    warning = sharding.accelerator_fallback_warning()
-    if warning:
-        print(warning, file=sys.stderr)
-
-
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     if FLAGS.distributed:
         initialize_distributed()
     with errors.reported():
-        report_devices()
+        sharding.report_devices()
         train.train_and_evaluate(FLAGS.config, FLAGS.workdir)
 
 

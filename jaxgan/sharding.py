@@ -11,6 +11,7 @@ import collections
 import importlib.metadata
 import os
 import re
+import sys
 from typing import Any, Mapping, Optional, Sequence
 
 import jax
@@ -111,3 +112,14 @@ def global_batch(local_batch: Mapping[str, np.ndarray], mesh: Mesh) -> Mapping[s
 
 def replicate(tree: Any, mesh: Mesh) -> Any:
     return jax.device_put(tree, replicated(mesh))
+
+
+def report_devices() -> None:
+    """On process 0: print the devices the run uses, and warn on stderr when a GPU/TPU build of JAX
+    found no accelerator and fell back to the CPU."""
+    if jax.process_index() != 0:
+        return
+    print(describe_devices(make_mesh()))
+    warning = accelerator_fallback_warning()
+    if warning:
+        print(warning, file=sys.stderr)

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from jaxgan import main, sharding
+from jaxgan import sharding
 
 
 def _fake(platform: str, kind: str, process: int = 0) -> SimpleNamespace:
@@ -63,10 +63,10 @@ def test_warning_reads_the_environment_and_installed_packages(monkeypatch) -> No
 def test_main_reports_devices_and_the_warning(monkeypatch, capsys) -> None:
     monkeypatch.setattr(sharding, "accelerator_packages", lambda: ["jax-cuda12-plugin"])
     monkeypatch.delenv("JAX_PLATFORMS", raising=False)
-    main.report_devices()
+    sharding.report_devices()
     out, err = capsys.readouterr()
     assert out == "Devices: 8 (8 x cpu) in 1 process, the batch split over mesh axis 'data'\n"
     assert err.startswith("warning: JAX was set up for a GPU or TPU (jax-cuda12-plugin installed)")
     monkeypatch.setattr(sharding, "accelerator_packages", lambda: [])
-    main.report_devices()
+    sharding.report_devices()
     assert capsys.readouterr().err == ""
