@@ -223,7 +223,8 @@ class StarGAN:
                               f"attribute ({names})")
         if not 0 <= dataset < len(self.label_sets):
             raise ConfigError(f"dataset={dataset} is not one of the run's {len(self.label_sets)} dataset(s)")
-        target = jnp.broadcast_to(jnp.asarray(target, jnp.float32), (x.shape[0], jnp.shape(target)[-1]))
+        target = jnp.asarray(target, jnp.float32)
+        target = jnp.broadcast_to(target, (x.shape[0], target.shape[-1]))
         size = len(self.label_sets[dataset].names)
         if target.shape[-1] == size:
             target = self.label_vector(target, dataset)
