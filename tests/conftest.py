@@ -189,6 +189,22 @@ def tiny_stargan(*, steps: int = 3, batch_size: int = 4, variant: str = ""):
     return config
 
 
+def tiny_spade(*, steps: int = 3, batch_size: int = 4):
+    """configs/spade_scenes.py:vae at 32x32: SPADE generator of widths 32 .. 2 (ngf 2) with SPADE hidden
+    width 4, a 3-layer style encoder (z_dim 4), 2 one-layer spectral-norm PatchGANs of 2 filters."""
+    config = load_config("spade_scenes", "vae")
+    config.data.load_size = config.data.crop_size = 32
+    config.model.generator.update(dict(features=2, hidden=4))
+    config.model.encoder.update(dict(features=2, n_layers=3, input_size=32))
+    config.model.z_dim = 4
+    config.model.discriminator.update(dict(features=2, n_layers=1))
+    config = tiny(config, steps=steps, batch_size=batch_size)
+    for side in ("generator", "discriminator"):
+        config.optimizer[side].decay_start = 1
+    config.sample.examples = 2
+    return config
+
+
 # Tiny configs that together cover every method and every kind of state a method carries, for tests
 # that must hold for all of them (exact resume). A method added to jaxgan.methods.METHODS needs an
 # entry here: tests/test_reliability.py fails until it has one. Each entry costs a cold compile.
@@ -204,6 +220,7 @@ TINY_CONFIGS = {
     "projection": tiny_projection,
     "pix2pix": tiny_pix2pix,  # Shared generator forward, D then G, U-Net dropout and batch norm.
     "pix2pixhd": tiny_pix2pixhd,  # G then D; label maps; local enhancer alone, then all of G (masked optimizer).
+    "spade": tiny_spade,  # SPADE batch norm and spectral-norm state; style encoder and its z draw.
     "srgan": tiny_srgan,  # Shared forward; SRResNet phase then SRGAN (D's optimizer masked, then on).
     "context_encoder": tiny_context_encoder,  # Masks in the batch, channel-wise FC, D on completions.
     "cyclegan": tiny_cyclegan,  # Two generators and Ds, G first, image pools (keys) in the method state.

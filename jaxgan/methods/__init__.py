@@ -28,6 +28,7 @@ from jaxgan.methods.latent_constraints import LatentConstraints
 from jaxgan.methods.matching import MatchingAwareGAN
 from jaxgan.methods.pix2pix import Pix2Pix
 from jaxgan.methods.pix2pixhd import Pix2PixHD
+from jaxgan.methods.spade import SPADE
 from jaxgan.methods.srgan import SRGAN
 from jaxgan.methods.stackgan import StackGAN
 from jaxgan.methods.stargan import StarGAN
@@ -40,6 +41,7 @@ METHODS: Dict[str, Callable[[ml_collections.ConfigDict, DataInfo], Method]] = {
     "stackgan": StackGAN.from_config,
     "pix2pix": Pix2Pix.from_config,
     "pix2pixhd": Pix2PixHD.from_config,
+    "spade": SPADE.from_config,
     "cyclegan": CycleGAN.from_config,  # Also DualGAN and DiscoGAN (their configs).
     "stargan": StarGAN.from_config,  # Choi et al. 2018; the mask vector with 2+ attribute datasets.
     "srgan": SRGAN.from_config,  # And SRResNet (adversarial weight 0).

@@ -207,18 +207,26 @@ class Pix2PixHD:
     def init(self, rng: jax.Array, batch: Batch) -> Tuple[Variables, Variables, Dict[str, Any]]:
         g_rng, d_rng = jax.random.split(rng)
         s, y = self.semantics(batch), batch[TARGET]
-        g_vars = self.generator.init(g_rng, s, train=False)
+        g_vars = self.init_generator(g_rng, s, y)
         d_vars = self.discriminator.init(d_rng, jnp.concatenate([s, y], axis=-1), train=False)
         return dict(g_vars), dict(d_vars), ({VGG_STATE: self.vgg} if self.vgg is not None else {})
+
+    def init_generator(self, rng: jax.Array, s: jax.Array, y: jax.Array) -> Variables:
+        """The generator side's variables, from the semantic map s and the targets y."""
+        del y  # pix2pixHD's G sees s only.
+        return self.generator.init(rng, s, train=False)
+
+    def semantics_of(self, label_map: jax.Array, instance_map: Optional[jax.Array]) -> jax.Array:
+        """s for label maps and instance maps given apart (``translate``)."""
+        if self.use_instances and instance_map is None:
+            raise ConfigError("this run's generator sees instance boundaries: pass the instance maps too")
+        return semantic_input(label_map, self.num_label_classes, instance_map if self.use_instances else None)
 
     def translate(self, variables: Variables, label_map: jax.Array, rng: jax.Array,
                   instance_map: Optional[jax.Array] = None) -> jax.Array:
         """G(s) for int label maps [n, H, W] (and instance maps, when the run used them)."""
         del rng  # pix2pixHD's G is deterministic.
-        batch = {LABELS: label_map, **({INSTANCES: instance_map} if instance_map is not None else {})}
-        if self.use_instances and instance_map is None:
-            raise ConfigError("this run's generator sees instance boundaries: pass the instance maps too")
-        return self.generator.apply(variables, self.semantics(batch), train=False)
+        return self.generator.apply(variables, self.semantics_of(label_map, instance_map), train=False)
 
     def panel_columns(self, variables: Variables, batch: Batch) -> Sequence[jax.Array]:
         """colourised label map | output G(s) | target x."""

@@ -18,6 +18,7 @@ from jaxgan.networks.vae import LatentCritics, VAEActor
 from jaxgan.networks.stackgan import StackGANDiscriminator, StackGANGenerator
 from jaxgan.networks.patchgan import MultiScaleDiscriminator, PatchGANDiscriminator
 from jaxgan.networks.pix2pixhd import Pix2PixHDGenerator
+from jaxgan.networks.spade import SPADEGenerator, StyleEncoder
 from jaxgan.networks.unet import UNetGenerator
 from jaxgan.networks.srresnet import SRGANDiscriminator, SRResNetGenerator
 from jaxgan.networks.stargan import StarGANDiscriminator, StarGANGenerator
@@ -38,6 +39,8 @@ NETWORKS = {
     "patchgan_discriminator": PatchGANDiscriminator,  # pix2pix: 70x70, 1x1 PixelGAN, 286x286.
     "multiscale_discriminator": MultiScaleDiscriminator,  # pix2pixHD (Wang et al. 2018).
     "pix2pixhd_generator": Pix2PixHDGenerator,  # pix2pixHD: global generator (+ local enhancer).
+    "spade_generator": SPADEGenerator,  # SPADE (Park et al. 2019).
+    "style_encoder": StyleEncoder,  # SPADE's VAE style encoder (multi-modal synthesis).
     "context_encoder_generator": ContextEncoderGenerator,  # Context Encoders (Pathak et al. 2016).
     "srresnet_generator": SRResNetGenerator,  # SRResNet / SRGAN (Ledig et al. 2017).
     "srgan_discriminator": SRGANDiscriminator,  # SRGAN's conv D (Ledig et al. 2017).
