@@ -88,7 +88,7 @@ class DCGANGenerator(nn.Module):
         if self.conditioning == "concat":
             h = jnp.concatenate([h, LabelMap(self.num_classes, self.embed_dim, h0, w0)(labels)], axis=-1)
         for f in self.features[1:]:
-            # Same parameters and outputs as nn.ConvTranspose, 2-18x faster on XLA:CPU (jaxgan.networks.conv).
+            # Same parameters and outputs as nn.ConvTranspose; on XLA:CPU 3-25x faster (benchmarks/RESULTS.md).
             h = ConvTranspose(f, (4, 4), strides=(2, 2), padding="SAME", use_bias=False)(h)
             h = nn.relu(norm(h))
         h = ConvTranspose(channels, (4, 4), strides=(2, 2), padding="SAME")(h)
