@@ -173,7 +173,7 @@ def tiny_cyclegan(*, steps: int = 3, batch_size: int = 8):
     return config
 
 
-def tiny_stargan(*, steps: int = 3, batch_size: int = 4, variant: str = ""):
+def tiny_stargan(*, steps: int = 3, batch_size: int = 8, variant: str = ""):
     """configs/stargan_mnist.py[:variant] at 16x16 with a 1-block G of 2 filters and a 2-layer D of 2
     filters; n_critic 2 (3 with the mask vector's 2 datasets; the paper: 5), so 3 steps update G once;
     both rates decay linearly from the first update."""
