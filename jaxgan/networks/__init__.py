@@ -10,6 +10,7 @@ from jaxgan.errors import ConfigError
 
 from jaxgan.networks.context_encoder import ContextEncoderGenerator
 from jaxgan.networks.dcgan import DCGANDiscriminator, DCGANGenerator
+from jaxgan.networks.fader import FaderAutoEncoder, LatentDiscriminator
 from jaxgan.networks.mlp import MLPDiscriminator, MLPGenerator
 from jaxgan.networks.resnet import ResNetGenerator
 from jaxgan.networks.resnet_translator import ResNetTranslator
@@ -46,6 +47,8 @@ NETWORKS = {
     "srgan_discriminator": SRGANDiscriminator,  # SRGAN's conv D (Ledig et al. 2017).
     "stargan_generator": StarGANGenerator,  # StarGAN G(x, c) (Choi et al. 2018).
     "stargan_discriminator": StarGANDiscriminator,  # StarGAN D: source and classification heads.
+    "fader_autoencoder": FaderAutoEncoder,  # Fader Networks E and D(z, y) (Lample et al. 2017).
+    "latent_discriminator": LatentDiscriminator,  # Fader Networks: P(y | E(x)).
 }
 
 
