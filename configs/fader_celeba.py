@@ -1,19 +1,19 @@
 """Fader Networks (Lample et al. 2017) at the paper's setting: 256x256 CelebA faces.
 
     python -m jaxgan.main --config configs/fader_celeba.py --workdir runs/fader_celeba \
-        --config.data.source=SOURCE
+        --config.data.source=attrs:/path/to/celeba:Smiling,Male
 
-SOURCE must give batches of ``image`` and ``attributes`` (float [A] in {0, 1}) with attribute names. jaxgan
-has no reader of CelebA's folder + ``list_attr_celeba.txt`` yet: until it has one, point SOURCE at any
-source that yields those keys (the placeholder below names the layout the paper trains on).
+``attrs:DIR:NAMES`` (``jaxgan.data.attributes``) reads CelebA's layout: ``DIR/list_attr_celeba.txt`` and
+the images in ``DIR/images/``, each centre-cropped to 178x178 (the authors' ``preprocess.py`` crops rows
+20:-20 of the 218x178 aligned faces, the same square) and resized to 256x256. NAMES are the attributes
+to model (the code's ``--attr``, default ``Smiling,Male``; the README trains ``Male`` alone).
 
 The paper and its code (facebookresearch/FaderNetworks): encoder C16-C32-C64-C128-C256-C512-C512
 (conv 4x4 stride 2, batch norm after the first, LeakyReLU 0.2) from 256x256x3 to a 2x2x512 code, a
 mirrored decoder with the attributes appended at every layer, latent discriminator C512 + FC 512 +
 FC 2A with dropout 0.3; reconstruction MSE; lambda_E 0 -> 1e-4 over the first 500,000 iterations;
 Adam(2e-4, 0.5, 0.999) on both sides; batch 32; gradients clipped to norm 5; horizontal flip;
-1,000 epochs of 50,000 images (1,562,500 iterations). The paper's single-attribute models (e.g. Male)
-need only ``attributes`` of one entry.
+1,000 epochs of 50,000 images (1,562,500 iterations).
 """
 
 from jaxgan.config import base_config
@@ -24,7 +24,7 @@ ITERATIONS = 1000 * 50_000 // 32  # --n_epochs 1000 x --epoch_size 50000 at --ba
 def get_config():
     config = base_config()
     config.method = "fader"
-    config.data.source = "attrs:/path/to/celeba"  # Placeholder: no CelebA attribute reader in jaxgan yet.
+    config.data.source = "attrs:/path/to/celeba:Smiling,Male"  # The code's --attr default.
     config.data.load_size = 256  # --img_sz 256 (the authors' preprocess.py resizes the aligned faces).
     config.data.crop_size = 256
     config.data.flip = True  # --h_flip True.
