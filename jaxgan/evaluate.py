@@ -49,7 +49,7 @@ from jaxgan.data.pipeline import Pipeline, to_float_image
 from jaxgan.data.sources import build_source
 from jaxgan.data.transforms import ResizeAndCrop
 from jaxgan.errors import ConfigError, DataSourceError
-from jaxgan.metrics import translation
+from jaxgan.metrics import domains, translation
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("workdir", None, "Workdir of a trained run.")
@@ -161,7 +161,10 @@ def evaluate(workdir: str, *, step=None, num_samples=10000, batch_size=1000, see
     with ``parzen``, also ``parzen_protocol``'s keys. ``parzen_validation`` caps the number of
     validation images that choose sigma (for tests; None: all 10,000, the protocol's)."""
     run = restore.restore_run(workdir, step)
-    if hasattr(run.method, "translate"):  # The image-to-image family has its own metric set.
+    if hasattr(run.method, "directions"):  # Unpaired image-to-image: per direction, against its domains.
+        return _write(workdir, unpaired_result(run, workdir, num_samples=num_samples, batch_size=batch_size,
+                                               seed=seed, use_ema=use_ema))
+    if hasattr(run.method, "translate"):  # Paired image-to-image: outputs against their targets.
         return _write(workdir, translation_result(run, workdir, num_samples=num_samples, batch_size=batch_size,
                                                   seed=seed, use_ema=use_ema))
     if run.data.image_shape != (28, 28, 1) or run.data.num_classes != 10:
@@ -217,14 +220,14 @@ def _write(workdir: str, result: Dict) -> Dict:
     return result
 
 
-def _held_out_pairs(run, num_samples: int, batch_size: int, seed: int) -> Dict[str, np.ndarray]:
-    """Up to ``num_samples`` examples of the run's 'test' split, each once, with the test-time
-    transform (resized to the training crop, no crop or flip)."""
+def _held_out_pairs(run, num_samples: int, batch_size: int, seed: int, split: str = "test") -> Dict[str, np.ndarray]:
+    """Up to ``num_samples`` examples of the run's ``split``, each once, with the test-time transform
+    (resized to the training crop, no crop or flip)."""
     try:
-        source = build_source(run.config.data.source, "test", on_corrupt=run.config.data.on_corrupt,
+        source = build_source(run.config.data.source, split, on_corrupt=run.config.data.on_corrupt,
                               direction=run.config.data.direction)
     except DataSourceError as e:
-        raise DataSourceError(f"evaluating an image-to-image run needs held-out pairs: {e}") from e
+        raise DataSourceError(f"evaluating an image-to-image run needs held-out examples: {e}") from e
     n = min(num_samples, len(source))
     pipeline = Pipeline(source, global_batch_size=min(batch_size, n), seed=seed,
                         transform=ResizeAndCrop.from_config(run.config.data).for_evaluation())
@@ -286,6 +289,31 @@ def translation_result(run, workdir: str, *, num_samples: int, batch_size: int, 
             "rows": rows}
 
 
+def unpaired_result(run, workdir: str, *, num_samples: int, batch_size: int, seed: int, use_ema: bool) -> Dict:
+    """The unpaired image-to-image metrics of a run (``jaxgan.metrics.domains``) on up to ``num_samples``
+    held-out images of each domain, every direction the method translates: label preservation, domain
+    fidelity, cycle error and FCD, with real images of the target domain as the ceiling. The label and
+    domain classifiers are trained on the run's domains (cached in WORKDIR/eval/classifiers)."""
+    classifiers = domains.domain_classifiers(run.config.data.source, os.path.join(workdir, "eval", "classifiers"))
+    images, labels = domains.by_domain(_held_out_pairs(run, num_samples, batch_size, seed))
+    reference, _ = domains.by_domain(_held_out_pairs(run, num_samples, batch_size, seed, split="train"))
+    translate = jax.jit(lambda v, x, key, direction: run.method.translate(v, x, key, direction=direction),
+                        static_argnums=3)
+    variables, key = run.state.generator_variables(use_ema), jax.random.PRNGKey(seed)
+
+    def translate_fn(x: np.ndarray, source: str, target: str) -> np.ndarray:
+        return np.asarray(translate(variables, x, key, domains.direction_name(source, target)))
+
+    directions = [tuple(d.lower().split("to")) for d in run.method.directions]
+    has_ema = run.state.ema_params is not None
+    return {"workdir": os.path.abspath(workdir), "step": int(run.state.step), "family": "unpaired",
+            "num_samples": min(len(v) for v in images.values()), "seed": seed, "ema": use_ema and has_ema,
+            "ema_skipped": has_ema and not use_ema,
+            "directions": domains.unpaired_metrics(translate_fn, images, labels, classifiers,
+                                                   reference_images_by_domain=reference, directions=directions,
+                                                   batch_size=batch_size)}
+
+
 def format_translation_table(result: Dict) -> str:
     lines = [f"step {result['step']}, {result['num_samples']} held-out pairs, EMA: {result['ema']}",
              f"{'row':<15}{'PSNR':>8}{'SSIM':>8}{'L1':>8}{'L2':>8}{'accuracy':>10}{'FCD':>9}"]
@@ -311,6 +339,9 @@ def format_table(result: Dict) -> str:
     """The summary table (one line per row) and the per-class table (one line per row and metric)."""
     if result.get("family") == "image_to_image":
         return format_translation_table(result)
+    if result.get("family") == "unpaired":
+        return (f"step {result['step']}, {result['num_samples']} held-out images per domain, EMA: {result['ema']}\n"
+                + domains.format_unpaired_table(result["directions"]))
     lines = [f"step {result['step']}, {result['num_samples']} samples, EMA: {result['ema']}",
              f"{'row':<11}{'accuracy':>9}{'IS':>15}{'FCD':>10}{'intra-FCD':>10}{'precision':>10}{'recall':>7}"
              f"{'MS-SSIM':>8}{'Parzen LL':>17}"]

@@ -179,3 +179,36 @@ def test_evaluating_a_super_resolution_run_adds_y_channel_metrics(tmp_path):
     np.testing.assert_allclose(result["rows"]["input_resized"]["psnr_y"], np.mean(10 * np.log10(1 / mse)), rtol=1e-4)
     assert {"psnr_y", "ssim_y"} <= set(result["rows"]["translated"])
     assert "on Y, cropped" in evaluate_lib.format_table(result)
+
+
+def test_evaluating_an_unpaired_run_scores_each_direction(tmp_path, monkeypatch):
+    """jaxgan.evaluate on a CycleGAN run: both directions scored with classifiers trained on the run's
+    domains (a few steps here), cached for the next evaluation; the cycle error is recomputed by hand."""
+    import functools
+
+    from jaxgan import evaluate as evaluate_lib
+    from jaxgan import restore, train
+    from jaxgan.metrics import domains
+
+    from conftest import tiny_cyclegan
+
+    train.Trainer(tiny_cyclegan(steps=1), str(tmp_path)).run()
+    trained = []
+    original = domains.train_classifier.train
+    monkeypatch.setattr(domains.train_classifier, "train", lambda *a, **k: trained.append(1) or original(*a, **k))
+    monkeypatch.setattr(domains, "domain_classifiers", functools.partial(
+        domains.domain_classifiers, steps=2, batch_size=16, train_size=64, test_size=32))
+    result = evaluate_lib.evaluate(str(tmp_path), num_samples=16, batch_size=16)
+    assert result["family"] == "unpaired" and set(result["directions"]) == {"AtoB", "BtoA"}
+    run = restore.restore_run(str(tmp_path))
+    a = evaluate_lib._held_out_pairs(run, 16, 16, 0)["image_a"]
+    variables = run.state.generator_variables()
+    key = jax.random.PRNGKey(0)
+    cycled = run.method.translate(variables, run.method.translate(variables, a, key, "AtoB"), key, "BtoA")
+    np.testing.assert_allclose(result["directions"]["AtoB"]["cycle_error"], np.abs(np.asarray(cycled) - a).mean(),
+                               rtol=1e-4)
+    assert "AtoB" in evaluate_lib.format_table(result)
+    count = len(trained)
+    assert count == 3  # A label classifier per domain and the domain classifier.
+    evaluate_lib.evaluate(str(tmp_path), num_samples=16, batch_size=16)
+    assert len(trained) == count  # Read from WORKDIR/eval/classifiers, not trained again.
