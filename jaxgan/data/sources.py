@@ -13,6 +13,8 @@ A source is named in the config as ``KIND:ARG``:
 * ``aligned:DIR``: input and target in two folders ``DIR/A``, ``DIR/B`` with matching file names.
 * ``labelmap:DIR``: class-id maps ``DIR/labels`` (+ ``DIR/instances``) with targets ``DIR/images``.
 * ``images:DIR``: images directly in a folder, no classes (one domain of an unpaired source).
+* ``attrs:DIR[:NAME1,NAME2,...]``: images with binary attributes from a CelebA-style list file
+  (``jaxgan.data.attributes``; StarGAN).
 * ``domains:SPEC_A|SPEC_B[|...]`` and ``unpaired:DIR`` (CycleGAN's trainA/trainB): one source per
   domain, keys suffixed by the domain's letter (``jaxgan.data.domains``).
 
@@ -136,6 +138,10 @@ def build_source(spec: str, split: str = "train", *, on_corrupt: str = "error", 
         from jaxgan.data import paired  # Imported lazily: Pillow is optional.
 
         return paired.PairedSource.open(arg, split, on_corrupt=on_corrupt, direction=direction)
+    if kind == "attrs":
+        from jaxgan.data import attributes  # Imported lazily: Pillow is optional.
+
+        return attributes.AttributeFolderSource.open(arg, split, on_corrupt=on_corrupt)
     if kind in ("aligned", "labelmap", "images"):
         from jaxgan.data import folder, paired  # Imported lazily: Pillow is optional.
 
@@ -146,5 +152,5 @@ def build_source(spec: str, split: str = "train", *, on_corrupt: str = "error", 
         return paired.AlignedSource.open(arg, split, on_corrupt=on_corrupt, direction=direction)
     raise DataSourceError(
         f"unknown data source {spec!r}; use builtin:mnist, idx:DIR, tfds:NAME, folder:DIR, paired:DIR, aligned:DIR, "
-        "labelmap:DIR, images:DIR, unpaired:DIR or domains:SPEC_A|SPEC_B"
+        "labelmap:DIR, images:DIR, attrs:DIR, unpaired:DIR or domains:SPEC_A|SPEC_B"
     )
