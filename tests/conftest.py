@@ -134,7 +134,7 @@ def tiny_srgan(*, steps: int = 3, batch_size: int = 8, variant: str = ""):
     return config
 
 
-def tiny_pix2pixhd(*, steps: int = 3, batch_size: int = 4):
+def tiny_pix2pixhd(*, steps: int = 3, batch_size: int = 8):
     """configs/pix2pixhd_scenes.py at 32x32 with G1 + the local enhancer (2 filters, 1 residual block
     each) and 2 one-layer PatchGANs; only the local enhancer trains in the first update."""
     config = load_config("pix2pixhd_scenes")
@@ -202,7 +202,7 @@ def tiny_stargan(*, steps: int = 3, batch_size: int = 8, variant: str = ""):
     return config
 
 
-def tiny_spade(*, steps: int = 3, batch_size: int = 4):
+def tiny_spade(*, steps: int = 3, batch_size: int = 8):
     """configs/spade_scenes.py:vae at 32x32: SPADE generator of widths 32 .. 2 (ngf 2) with SPADE hidden
     width 4, a 3-layer style encoder (z_dim 4), 2 one-layer spectral-norm PatchGANs of 2 filters."""
     config = load_config("spade_scenes", "vae")
