@@ -24,6 +24,7 @@ def optimizer_config(**overrides: Any) -> ml_collections.ConfigDict:
         # With linear_decay: the rate stays lr for the side's first decay_start updates, then decays
         # linearly to 0 at the run's last update (junyanz's n_epochs then n_epochs_decay, in updates).
         decay_start=0,
+        weight_decay=0.0,  # lambda: the optimizer sees g + lambda * theta (PyTorch's weight_decay; UNIT: 1e-4).
     ))
     config.update(overrides)
     return config
@@ -122,6 +123,7 @@ def _optimizer_rules(side: str) -> dict:
         p + "min_learning_rate": NON_NEGATIVE,
         p + "linear_decay": BOOL,
         p + "decay_start": NON_NEGATIVE_INT,
+        p + "weight_decay": NON_NEGATIVE,
     }
 
 

@@ -50,8 +50,15 @@ def learning_rate_schedule(config: ml_collections.ConfigDict, total_updates: int
 def build(config: ml_collections.ConfigDict, total_updates: int = 0) -> optax.GradientTransformation:
     """Adam(lr, b1, b2), RMSProp(lr, decay b2), or SGD whose momentum ramps linearly from ``momentum`` to
     ``final_momentum`` over ``momentum_steps`` updates; ``total_updates`` is this side's number
-    of updates in the run (for ``linear_decay``)."""
-    lr = learning_rate_schedule(config, total_updates)
+    of updates in the run (for ``linear_decay``). With ``weight_decay`` = lambda > 0 the optimizer gets
+    g + lambda theta in place of the gradient g: L2 regularisation as PyTorch's optimizers' ``weight_decay``
+    (coupled, so Adam normalises it too; not AdamW's decoupled decay), used by UNIT's and CoGAN's code."""
+    rule = _update_rule(config, learning_rate_schedule(config, total_updates))
+    weight_decay = config.get("weight_decay", 0.0)  # .get: runs saved before the key existed have none.
+    return optax.chain(optax.add_decayed_weights(weight_decay), rule) if weight_decay > 0 else rule
+
+
+def _update_rule(config: ml_collections.ConfigDict, lr: optax.Schedule) -> optax.GradientTransformation:
     if config.name == "adam":
         return optax.inject_hyperparams(optax.adam)(learning_rate=lr, b1=config.b1, b2=config.b2)
     if config.name == "rmsprop":  # WGAN (Arjovsky et al. 2017), DualGAN (Yi et al. 2017).

@@ -218,6 +218,30 @@ def tiny_spade(*, steps: int = 3, batch_size: int = 8):
     return config
 
 
+def tiny_unit(*, steps: int = 3, batch_size: int = 4):
+    """configs/unit_mnist.py at 16x16: encoders and generators of width 2 whose one residual block each is
+    the shared one, 3-scale Ds of one-layer PatchGANs of 2 filters; weight decay 1e-4 as the config."""
+    config = load_config("unit_mnist")
+    config.data.load_size = config.data.crop_size = 16
+    config.model.generator.update(dict(features=2, blocks=1, shared_blocks=1))
+    config.model.discriminator.update(dict(features=2, n_layers=1))
+    config = tiny(config, steps=steps, batch_size=batch_size)
+    config.sample.examples = 2
+    return config
+
+
+def tiny_cogan(*, steps: int = 3, batch_size: int = 4, variant: str = "negative"):
+    """configs/cogan_mnist.py[:variant] (28x28) with generator widths 8, 4, 4, 2 and discriminator widths 2,
+    4, 8; weight decay 5e-4 and batch norm as the config."""
+    config = load_config("cogan_mnist", variant)
+    config.model.latent_dim = 8
+    config.model.generator.features = (8, 4, 4, 2)
+    config.model.discriminator.features = (2, 4, 8)
+    config = tiny(config, steps=steps, batch_size=batch_size)
+    config.sample.examples = 2
+    return config
+
+
 # Tiny configs that together cover every method and every kind of state a method carries, for tests
 # that must hold for all of them (exact resume). A method added to jaxgan.methods.METHODS needs an
 # entry here: tests/test_reliability.py fails until it has one. Each entry costs a cold compile.
@@ -238,6 +262,8 @@ TINY_CONFIGS = {
     "context_encoder": tiny_context_encoder,  # Masks in the batch, channel-wise FC, D on completions.
     "cyclegan": tiny_cyclegan,  # Two generators and Ds, G first, image pools (keys) in the method state.
     "stargan": lambda: tiny_stargan(variant="mask_vector"),  # WGAN-GP, n_critic, datasets alternating by step.
+    "unit": tiny_unit,  # Shared encoder/generator layers, VAE noise from the step's key, weight decay, D first.
+    "cogan": tiny_cogan,  # Generators from noise only (no translate), shared layers, batch norm, weight decay.
     "fader": tiny_fader,  # D first, batch norm and dropout, lambda_E ramped by state.step, gradient clipping.
 }
 

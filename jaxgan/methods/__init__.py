@@ -22,6 +22,7 @@ from jaxgan.errors import ConfigError
 from jaxgan.methods.acgan import AuxiliaryClassifierGAN
 from jaxgan.methods.base import DataInfo, Method
 from jaxgan.methods.cgan import ConditionalGAN
+from jaxgan.methods.cogan import CoGAN
 from jaxgan.methods.cyclegan import CycleGAN
 from jaxgan.methods.fader import FaderNetworks
 from jaxgan.methods.context_encoder import ContextEncoder
@@ -33,6 +34,7 @@ from jaxgan.methods.spade import SPADE
 from jaxgan.methods.srgan import SRGAN
 from jaxgan.methods.stackgan import StackGAN
 from jaxgan.methods.stargan import StarGAN
+from jaxgan.methods.unit import UNIT
 
 METHODS: Dict[str, Callable[[ml_collections.ConfigDict, DataInfo], Method]] = {
     "cgan": ConditionalGAN.from_config,
@@ -45,6 +47,8 @@ METHODS: Dict[str, Callable[[ml_collections.ConfigDict, DataInfo], Method]] = {
     "spade": SPADE.from_config,
     "cyclegan": CycleGAN.from_config,  # Also DualGAN and DiscoGAN (their configs).
     "stargan": StarGAN.from_config,  # Choi et al. 2018; the mask vector with 2+ attribute datasets.
+    "unit": UNIT.from_config,  # Liu et al. 2017: shared-latent VAE-GANs.
+    "cogan": CoGAN.from_config,  # Liu & Tuzel 2016: pairs from one z, no translation.
     "fader": FaderNetworks.from_config,  # Lample et al. 2017: latent discriminator, attribute sliders.
     "srgan": SRGAN.from_config,  # And SRResNet (adversarial weight 0).
     "context_encoder": ContextEncoder.from_config,  # Pathak et al. 2016 (lambda_adv 0: the L2-only encoder).

@@ -8,6 +8,7 @@ import flax.linen as nn
 
 from jaxgan.errors import ConfigError
 
+from jaxgan.networks.cogan import CoGANDiscriminator, CoGANGenerator
 from jaxgan.networks.context_encoder import ContextEncoderGenerator
 from jaxgan.networks.dcgan import DCGANDiscriminator, DCGANGenerator
 from jaxgan.networks.fader import FaderAutoEncoder, LatentDiscriminator
@@ -21,6 +22,7 @@ from jaxgan.networks.patchgan import MultiScaleDiscriminator, PatchGANDiscrimina
 from jaxgan.networks.pix2pixhd import Pix2PixHDGenerator
 from jaxgan.networks.spade import SPADEGenerator, StyleEncoder
 from jaxgan.networks.unet import UNetGenerator
+from jaxgan.networks.unit import UNITGenerator
 from jaxgan.networks.srresnet import SRGANDiscriminator, SRResNetGenerator
 from jaxgan.networks.stargan import StarGANDiscriminator, StarGANGenerator
 
@@ -37,6 +39,9 @@ NETWORKS = {
     "stackgan_generator": StackGANGenerator,
     "stackgan_discriminator": StackGANDiscriminator,
     "unet_generator": UNetGenerator,  # pix2pix (Isola et al. 2017).
+    "unit_generator": UNITGenerator,  # UNIT (Liu et al. 2017): coupled VAE encoders and generators.
+    "cogan_generator": CoGANGenerator,  # CoGAN (Liu & Tuzel 2016): generators sharing their first layers.
+    "cogan_discriminator": CoGANDiscriminator,  # CoGAN: discriminators sharing their last layers.
     "patchgan_discriminator": PatchGANDiscriminator,  # pix2pix: 70x70, 1x1 PixelGAN, 286x286.
     "multiscale_discriminator": MultiScaleDiscriminator,  # pix2pixHD (Wang et al. 2018).
     "pix2pixhd_generator": Pix2PixHDGenerator,  # pix2pixHD: global generator (+ local enhancer).

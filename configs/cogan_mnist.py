@@ -1,0 +1,42 @@
+"""CoGAN (Liu & Tuzel 2016) on the paper's digit tasks with the built-in MNIST domains, learning the joint
+distribution of two domains from unpaired samples of each:
+
+    configs/cogan_mnist.py:edges      task A: digits and their edge images (builtin:mnist/edges)
+    configs/cogan_mnist.py:negative   task B: digits and their negatives (builtin:mnist/negative)
+
+Networks, loss and optimizer of the paper's digit experiment as the authors' PyTorch port has them
+(mingyuliutw/CoGAN ``cogan_pytorch``: net_cogan_mnistedge.py, trainer_cogan_mnistedge.py,
+exps/mnistedge_cogan.yaml); ``jaxgan.networks.cogan`` gives the layers. The pair relation names the
+function T of the task for the paper's pixel agreement ratio (``CoGAN.evaluate_pairs``).
+"""
+
+from jaxgan.config import base_config
+
+TASKS = {"edges": "builtin:mnist/edges", "negative": "builtin:mnist/negative"}
+
+
+def get_config(variant: str = "edges"):
+    if variant not in TASKS:
+        raise ValueError(f"configs/cogan_mnist.py:{variant}: the variants are {sorted(TASKS)}")
+    config = base_config()
+    config.method = "cogan"
+    config.data.source = f"domains:builtin:mnist/plain|{TASKS[variant]}"  # 28x28 digits, no resize.
+    config.model.latent_dim = 100  # latent_dims: 100.
+    config.model.noise = "normal"  # torch.randn.
+    config.model.pair_relation = variant
+    config.model.generator = dict(name="cogan_generator", features=(1024, 512, 256, 128),
+                                  shared_layers=4)  # The paper: G's layers 1-4 shared, the output not.
+    config.model.discriminator = dict(name="cogan_discriminator", features=(20, 50, 500),
+                                      shared_layers=3)  # The paper: D's layers 2-4 shared, the first not.
+    config.loss.adversarial = "non_saturating"  # The port trains G with cross-entropy to 'real'.
+    for side in ("generator", "discriminator"):
+        config.optimizer[side].update(dict(
+            learning_rate=2e-4, b1=0.5, b2=0.999,  # The port's Adam(0.0002, betas (0.5, 0.999)).
+            weight_decay=5e-4))  # The port's weight_decay 0.0005 (the Caffe solver's too).
+    config.train.batch_size = 64  # batch_size: 64.
+    config.train.steps = 5000  # max_iter: 5000 (the Caffe solver: 50000).
+    config.train.log_every = 100
+    config.train.sample_every = 500  # snapshot_iter: 500.
+    config.train.checkpoint_every = 500
+    config.sample.examples = 8
+    return config

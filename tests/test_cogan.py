@@ -1,0 +1,240 @@
+"""CoGAN: weight sharing (one submodule used for both domains, in G and in D), the paper-size layers, the
+losses by hand with a probe D, one generator run per step, D first in a compiled step, fixed-noise panels,
+the pair agreement by hand and over a run's generators, and the configs."""
+
+import dataclasses
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from jax.sharding import Mesh
+
+from jaxgan import config as config_lib
+from jaxgan import methods
+from jaxgan import train as train_lib
+from jaxgan.data import derived
+from jaxgan.errors import ConfigError
+from jaxgan.methods.base import ArraySpec, DataInfo, apply_train
+from jaxgan.methods.cogan import pair_agreement
+from jaxgan.networks.cogan import CoGANDiscriminator, CoGANGenerator, GeneratorLayers
+from jaxgan.state import GANState, Side
+from jaxgan.train_step import make_train_step
+
+from conftest import load_config, tiny_cogan
+
+GREY = DataInfo({"image_a": ArraySpec((28, 28, 1), "uint8"), "image_b": ArraySpec((28, 28, 1), "uint8")})
+
+
+def _one_device():
+    return Mesh(np.asarray(jax.devices()[:1]), ("data",))
+
+
+@pytest.fixture(scope="module")
+def trainer(tmp_path_factory):
+    return train_lib.Trainer(tiny_cogan(), str(tmp_path_factory.mktemp("cogan")), mesh=_one_device())
+
+
+def _batch(trainer):
+    return {k: jnp.asarray(v) for k, v in trainer.pipeline.local_batch(0).items()}
+
+
+def _bump(params, top):
+    return {k: (jax.tree.map(lambda x: x + 0.5, v) if k == top else v) for k, v in params.items()}
+
+
+def _changed(before, after):
+    return [float(jnp.abs(b - a).max()) > 1e-6 for b, a in zip(before, after)]
+
+
+# --- Weight sharing and the layers ----------------------------------------------------------------------------
+
+def test_generators_share_their_first_layers(trainer):
+    """One 'shared' subtree used by both: bumping it changes G_a(z) and G_b(z); bumping generator_a only G_a."""
+    variables = trainer.state.generator_variables(use_ema=False)
+    assert sorted(variables["params"]) == ["generator_a", "generator_b", "shared"]
+    z = trainer.method.sample_noise(jax.random.PRNGKey(3), 2)
+
+    def outputs(params):
+        return trainer.method.generate({**variables, "params": params}, z)
+
+    base = outputs(variables["params"])
+    assert _changed(base, outputs(_bump(variables["params"], "shared"))) == [True, True]
+    assert _changed(base, outputs(_bump(variables["params"], "generator_a"))) == [True, False]
+    other = trainer.method.generate(variables, trainer.method.sample_noise(jax.random.PRNGKey(4), 2))
+    assert _changed(base, other) == [True, True]  # The pair depends on z.
+
+
+def test_discriminators_share_their_last_layers(trainer):
+    variables = trainer.state.discriminator.variables()
+    assert sorted(variables["params"]) == ["discriminator_a", "discriminator_b", "shared"]
+    batch = _batch(trainer)
+    d = trainer.method.discriminator
+
+    def logits(params):
+        return d.apply({"params": params}, batch["image_a"], batch["image_b"], train=False)
+
+    base = logits(variables["params"])
+    assert _changed(base, logits(_bump(variables["params"], "shared"))) == [True, True]
+    assert _changed(base, logits(_bump(variables["params"], "discriminator_b"))) == [False, True]
+
+
+def test_paper_size_layers_and_parameters():
+    """The digit networks at the paper's widths, counted by hand: G = convT4 100->1024, convT3 1024->512,
+    512->256, 256->128 (4 PReLU slopes; BN without affine parameters), then convT6 128->1 per domain;
+    D = conv5 1->20 per domain, then conv5 20->50, FC 800->500, a PReLU slope, FC 500->1 shared. Without
+    sharing (shared_layers 0) each domain has all of them."""
+    t = lambda cin, cout, k: cin * k * k * cout + cout  # noqa: E731
+    trunk = t(100, 1024, 4) + t(1024, 512, 3) + t(512, 256, 3) + t(256, 128, 3) + 4
+    d_trunk = t(20, 50, 5) + 800 * 500 + 500 + 1 + 501
+    count = lambda tree: sum(p.size for p in jax.tree.leaves(tree["params"]))  # noqa: E731
+    g = jax.eval_shape(lambda: CoGANGenerator(1, 1).init(jax.random.PRNGKey(0), jnp.zeros((2, 100)), train=False))
+    x = jnp.zeros((2, 28, 28, 1))
+    d = jax.eval_shape(lambda: CoGANDiscriminator().init(jax.random.PRNGKey(0), x, x, train=False))
+    assert count(g) == trunk + 2 * t(128, 1, 6) == 7_842_694
+    assert count(d) == 2 * t(1, 20, 5) + d_trunk == 427_092
+    apart = jax.eval_shape(lambda: CoGANGenerator(1, 1, shared_layers=0).init(
+        jax.random.PRNGKey(0), jnp.zeros((2, 100)), train=False))
+    assert count(apart) == 2 * (trunk + t(128, 1, 6)) and "shared" not in apart["params"]
+    out = jax.eval_shape(lambda: CoGANGenerator(1, 3).init_with_output(
+        jax.random.PRNGKey(0), jnp.zeros((2, 100)), train=False))[0]
+    assert [o.shape for o in out] == [(2, 28, 28, 1), (2, 28, 28, 3)]
+    with pytest.raises(ConfigError, match="28x28"):
+        CoGANDiscriminator().init(jax.random.PRNGKey(0), jnp.zeros((1, 32, 32, 1)), jnp.zeros((1, 32, 32, 1)),
+                                  train=False)
+
+
+# --- Losses and the step ------------------------------------------------------------------------------------------
+
+class Probe(nn.Module):
+    """A parameter-free D pair: logits 1 x the mean of domain a's image, 3 x the mean of domain b's."""
+
+    @nn.compact
+    def __call__(self, image_a, image_b, *, train):
+        return image_a.mean(axis=(1, 2, 3)), 3.0 * image_b.mean(axis=(1, 2, 3))
+
+
+def test_losses_by_hand_with_what_reaches_each_d(trainer):
+    """D_a sees real a and G_a(z), D_b real b and G_b(z); the paper's game, non-saturating G:
+    loss_D = softplus(-D_a(a)) + softplus(D_a(G_a(z))) + softplus(-D_b(b)) + softplus(D_b(G_b(z)));
+    loss_G = softplus(-D_a(G_a(z))) + softplus(-D_b(G_b(z)))."""
+    method = dataclasses.replace(trainer.method, discriminator=Probe())
+    const = lambda v: jnp.full((2, 28, 28, 1), v, jnp.float32)  # noqa: E731
+    batch = {"image_a": const(0.2), "image_b": const(-0.4)}
+    generated = {"fake_a": const(0.5), "fake_b": const(0.1)}
+    side = Side(params={}, collections={}, opt_state=None)
+    state = GANState(step=jnp.zeros((), jnp.int32), rng=jax.random.PRNGKey(0), generator=side, discriminator=side,
+                     ema_params=None, method_state={}, nonfinite_steps=jnp.zeros((), jnp.int32))
+    sp = lambda x: float(np.log1p(np.exp(x)))  # noqa: E731
+    d_loss, (d_metrics, _) = method.discriminator_loss({}, state, batch, generated, jax.random.PRNGKey(1))
+    np.testing.assert_allclose(d_loss, sp(-0.2) + sp(0.5) + sp(3 * 0.4) + sp(3 * 0.1), rtol=1e-5)
+    np.testing.assert_allclose([d_metrics["da_real_logit"], d_metrics["db_fake_logit"]], [0.2, 0.3], rtol=1e-5)
+    g_loss, _ = method.generator_loss(generated, state, batch, jax.random.PRNGKey(2))
+    np.testing.assert_allclose(g_loss, sp(-0.5) + sp(-0.3), rtol=1e-5)
+
+
+def test_generators_run_once_per_step(trainer):
+    calls = []
+
+    def count(next_fun, args, kwargs, context):
+        if isinstance(context.module, GeneratorLayers) and context.method_name == "__call__":
+            calls.append(context.module.name)
+        return next_fun(*args, **kwargs)
+
+    state = trainer.state
+    state = state.replace(generator=state.generator.replace(opt_state=optax.sgd(0.1).init(state.generator.params)),
+                          discriminator=state.discriminator.replace(
+                              opt_state=optax.sgd(0.1).init(state.discriminator.params)))
+    step = make_train_step(trainer.method, discriminator_tx=optax.sgd(0.1), generator_tx=optax.sgd(0.1))
+    with nn.intercept_methods(count):
+        jax.eval_shape(step, state, _batch(trainer))
+    assert sorted(calls) == ["generator_a", "generator_b", "shared"]
+
+
+def test_panels_are_pairs_from_fixed_noise(trainer):
+    """The held-out batch only sets the number of rows: two batches of 2 give the same pairs."""
+    variables = trainer.state.generator_variables()
+    batch = _batch(trainer)
+    first = trainer.method.panel_columns(variables, {k: v[:2] for k, v in batch.items()})
+    second = trainer.method.panel_columns(variables, {k: v[2:4] for k, v in batch.items()})
+    assert [c.shape for c in first] == [(2, 28, 28, 1)] * 2
+    jax.tree.map(np.testing.assert_array_equal, first, second)
+
+
+def test_real_steps_discriminator_first_and_pair_agreement(trainer):
+    """Two compiled steps of the tiny config (last to use the trainer: it trains it). Step 1: D learned from
+    this step's pairs under the start-of-step D, G's terms are those of the updated D. Then the pair
+    agreement of the run's generators equals pair_agreement on the same generated pairs."""
+    method, old = trainer.method, jax.device_get(trainer.state)
+    batch = _batch(trainer)
+    forward_rng = jax.random.split(jax.random.fold_in(old.rng, old.step), 3)[2]
+    generated, _ = method.generator_forward(old.generator.params, old, batch, forward_rng)
+    metrics = jax.device_get(trainer.train_steps(1))
+
+    def fake_logits(side):
+        (da, db), _ = apply_train(method.discriminator, side.variables(), generated["fake_a"], generated["fake_b"],
+                                  rng=jax.random.PRNGKey(0))
+        return float(da.mean()), float(db.mean())
+
+    old_logits, new_logits = fake_logits(old.discriminator), fake_logits(trainer.state.discriminator)
+    np.testing.assert_allclose([metrics["d/da_fake_logit"], metrics["d/db_fake_logit"]], old_logits, rtol=1e-4)
+    np.testing.assert_allclose([metrics["g/da_fake_logit"], metrics["g/db_fake_logit"]], new_logits, rtol=1e-4)
+    assert abs(old_logits[0] - new_logits[0]) > 1e-6
+    trainer.train_steps(1)
+    variables = trainer.state.generator_variables()
+    result = method.evaluate_pairs(variables, n=6, rng=jax.random.PRNGKey(5), batch_size=4)
+    pairs = [method.generate(variables, method.sample_noise(jax.random.fold_in(jax.random.PRNGKey(5), s), size))
+             for s, size in ((0, 4), (4, 2))]
+    expected = pair_agreement(np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs]),
+                              "negative")
+    assert result == {"pair_agreement": pytest.approx(expected), "pair_relation": "negative", "num_pairs": 6}
+    with pytest.raises(ConfigError, match="pair_relation"):
+        dataclasses.replace(method, pair_relation="").evaluate_pairs(variables, n=2)
+
+
+# --- The pair agreement by hand -------------------------------------------------------------------------------------
+
+def test_pair_agreement_by_hand():
+    """Negative: the exact negative agrees everywhere; 3 flipped pixels of 2 x 4 x 4 = 32 give 29/32; values
+    on the same side of the middle grey count as agreeing. Edges: derived.edges of a square's stroke agrees
+    everywhere; an all-background second image agrees on the 36 - 12 pixels off the outline."""
+    rng = np.random.default_rng(0)
+    first = np.where(rng.random((2, 4, 4, 1)) > 0.5, 0.8, -0.9).astype(np.float32)
+    assert pair_agreement(first, -first, "negative") == 1.0
+    assert pair_agreement(first, -0.5 * first, "negative") == 1.0  # Binarised at the middle grey.
+    flipped = -first.copy()
+    flipped[0, 0, :3, 0] *= -1
+    assert pair_agreement(first, flipped, "negative") == pytest.approx(29 / 32)
+    stroke = -np.ones((1, 6, 6, 1), np.float32)
+    stroke[0, 2:4, 2:4, 0] = 1.0  # A 2x2 stroke: its outer gradient is the 12 pixels around it.
+    outline = derived.edges(((stroke[..., 0] + 1) * 127.5).astype(np.uint8))
+    assert int((outline > 0).sum()) == 12
+    assert pair_agreement(stroke, outline[..., None] / 127.5 - 1.0, "edges") == 1.0
+    assert pair_agreement(stroke, -np.ones_like(stroke), "edges") == pytest.approx((36 - 12) / 36)
+    with pytest.raises(ConfigError, match="relation"):
+        pair_agreement(stroke, stroke, "blur")
+
+
+# --- Configs --------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("variant, domain", [("edges", "builtin:mnist/edges"), ("negative", "builtin:mnist/negative")])
+def test_configs_are_the_papers_digit_tasks(variant, domain):
+    config = load_config("cogan_mnist", variant)
+    config_lib.validate(config)
+    assert config.data.source == f"domains:builtin:mnist/plain|{domain}"
+    method = methods.build(config, GREY)
+    assert (method.pair_relation, method.adversarial_loss, method.latent_dim) == (variant, "non_saturating", 100)
+    assert (method.generator.shared_layers, method.discriminator.shared_layers) == (4, 3)
+    assert config.optimizer.generator.weight_decay == 5e-4
+
+
+def test_paper_size_two_real_steps(tmp_path):
+    """configs/cogan_mnist.py:negative at the paper's widths, 2 real steps at batch 1 on one device."""
+    config = load_config("cogan_mnist", "negative")
+    config.train.update(dict(steps=2, batch_size=1, log_every=1, sample_every=2, checkpoint_every=2))
+    config.sample.examples = 1
+    trainer = train_lib.Trainer(config, str(tmp_path), mesh=_one_device())
+    metrics = jax.device_get(trainer.train_steps(2))
+    assert int(trainer.state.step) == 2 and all(np.isfinite(m) for m in jax.tree.leaves(metrics))
