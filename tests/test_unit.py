@@ -145,7 +145,7 @@ def test_forward_is_the_papers_wiring_with_unit_variance_noise(trainer):
     at_mean = expected.pop("fake_b_at_mean")
     assert sorted(out) == sorted(expected)
     for name in expected:
-        np.testing.assert_allclose(out[name], expected[name], atol=1e-5, err_msg=name)
+        np.testing.assert_allclose(out[name], expected[name], atol=1e-4, err_msg=name)
     # The noise matters: the translation at the mean differs from the noisy one.
     assert float(jnp.abs(at_mean - out["fake_b"]).max()) > 1e-3
 
