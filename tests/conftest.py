@@ -262,8 +262,8 @@ TINY_CONFIGS = {
     "context_encoder": tiny_context_encoder,  # Masks in the batch, channel-wise FC, D on completions.
     "cyclegan": tiny_cyclegan,  # Two generators and Ds, G first, image pools (keys) in the method state.
     "stargan": lambda: tiny_stargan(variant="mask_vector"),  # WGAN-GP, n_critic, datasets alternating by step.
-    "unit": tiny_unit,  # Shared encoder/generator layers, VAE noise from the step's key, weight decay, D first.
-    "cogan": tiny_cogan,  # Generators from noise only (no translate), shared layers, batch norm, weight decay.
+    "unit": lambda: tiny_unit(batch_size=8),  # Shared encoder/generator layers, VAE noise from the step's key, D first.
+    "cogan": lambda: tiny_cogan(batch_size=8),  # Pairs from noise only (no translate), shared layers, weight decay.
     "fader": tiny_fader,  # D first, batch norm and dropout, lambda_E ramped by state.step, gradient clipping.
 }
 
