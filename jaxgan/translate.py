@@ -9,15 +9,19 @@ pairs as ``paired:`` sources read them (input on the left half, target on the ri
 BtoA`` swaps them), and each output is the strip input | output | target. A method that translates
 both ways (CycleGAN: its ``directions``) takes ``--direction`` as the way to translate: AtoB reads
 images of domain A and writes their translations to B. Uses the EMA generator when the run kept one
-(``--noema`` for the raw weights).
+(``--noema`` for the raw weights). An attribute-conditional method (StarGAN, Fader Networks) takes its
+target as ``--attributes NAME=VALUE,...`` (0 for the attributes not named; Fader's values are sliders
+anywhere in [0, 1]).
 
     python -m jaxgan.translate --workdir runs/cyclegan --input horses/ --output zebras/ --direction AtoB
+    python -m jaxgan.translate --workdir runs/stargan --input faces/ --output blond/ --attributes Blond_Hair=1
 """
 
 from __future__ import annotations
 
+import inspect
 import os
-from typing import List, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import jax
 import numpy as np
@@ -35,6 +39,9 @@ flags.DEFINE_string("output", None, "Folder to write the translations to (create
 flags.DEFINE_bool("pairs", False, "The input files are A|B pairs: write input | output | target strips.")
 flags.DEFINE_enum("direction", "AtoB", ["AtoB", "BtoA"], "With --pairs: which half is the input; for a "
                   "method that translates both ways: which way.")
+flags.DEFINE_string("attributes", None, "For attribute-conditional methods (StarGAN, Fader): the target "
+                    "attributes as NAME=VALUE pairs, e.g. thick=1,negative=0.5; unnamed attributes are 0.")
+flags.DEFINE_integer("dataset", 0, "StarGAN with a mask vector: which dataset's attributes --attributes names.")
 flags.DEFINE_integer("step", None, "Checkpoint step (default: latest).")
 flags.DEFINE_bool("ema", True, "Use the EMA generator when the run has one.")
 flags.DEFINE_integer("seed", 0, "Seed of test-time dropout.")
@@ -66,9 +73,40 @@ def read_inputs(paths: List[str], shape: Tuple[int, int, int], pairs: bool, dire
     return to_float_image(np.stack(inputs)), to_float_image(np.stack(targets)) if pairs else None
 
 
+def attribute_vector(names: Sequence[str], spec: str) -> np.ndarray:
+    """'thick=1,negative=0.5' -> one value per attribute of ``names`` (0 where unnamed); a ConfigError
+    naming the unknown attribute or the malformed pair."""
+    values = np.zeros(len(names), np.float32)
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        name, sep, value = item.partition("=")
+        if name not in names:
+            raise errors.ConfigError(f"--attributes: unknown attribute {name!r}; this run's are {', '.join(names)}")
+        try:
+            values[list(names).index(name)] = float(value) if sep else 1.0
+        except ValueError as e:
+            raise errors.ConfigError(f"--attributes: {item!r} is not NAME=VALUE with a number") from e
+    return values
+
+
+def _target_options(run, attributes: Optional[str], dataset: int) -> Dict[str, object]:
+    """The keyword arguments that choose the target of an attribute-conditional method's translation."""
+    parameters = inspect.signature(run.method.translate).parameters
+    keyword = next((k for k in ("target", "attributes") if k in parameters), None)
+    if keyword is None:
+        if attributes is not None:
+            raise errors.ConfigError(f"--attributes: method {run.config.method!r} does not translate to attributes")
+        return {}
+    if attributes is None:
+        raise errors.ConfigError(f"method {run.config.method!r} translates to target attributes: pass --attributes "
+                                 f"NAME=VALUE,... (attributes: {', '.join(run.data.attribute_names)})")
+    names = run.method.label_sets[dataset].names if hasattr(run.method, "label_sets") else run.data.attribute_names
+    options = {keyword: attribute_vector(tuple(names), attributes)}
+    return {**options, "dataset": dataset} if "dataset" in parameters else options
+
+
 def translate_folder(workdir: str, input_dir: str, output_dir: str, *, pairs: bool = False,
                      direction: str = "AtoB", step=None, use_ema: bool = True, seed: int = 0,
-                     batch_size: int = 16) -> List[str]:
+                     batch_size: int = 16, attributes: Optional[str] = None, dataset: int = 0) -> List[str]:
     """Translates every image in ``input_dir`` with the run in ``workdir``; returns the written paths."""
     run = restore.restore_run(workdir, step)
     if not hasattr(run.method, "translate"):
@@ -80,8 +118,9 @@ def translate_folder(workdir: str, input_dir: str, output_dir: str, *, pairs: bo
     if not paths:
         raise DataSourceError(f"--input {input_dir}: no image files ({', '.join(folder.IMAGE_EXTENSIONS)}) in it")
     two_way = hasattr(run.method, "directions")
-    shape = run.data.shape("image_b" if two_way and direction == "BtoA" else "image_a")
-    options = {"direction": direction} if two_way else {}
+    shape = (run.data.image_shape if "image" in run.data.batch
+             else run.data.shape("image_b" if two_way and direction == "BtoA" else "image_a"))
+    options = {"direction": direction} if two_way else _target_options(run, attributes, dataset)
     variables = run.state.generator_variables(use_ema)
     translate = jax.jit(lambda v, x, key: run.method.translate(v, x, key, **options))
     os.makedirs(output_dir, exist_ok=True)
@@ -105,7 +144,8 @@ def main(argv):
     with errors.reported():
         written = translate_folder(FLAGS.workdir, FLAGS.input, FLAGS.output, pairs=FLAGS.pairs,
                                    direction=FLAGS.direction, step=FLAGS.step, use_ema=FLAGS.ema,
-                                   seed=FLAGS.seed, batch_size=FLAGS.batch_size)
+                                   seed=FLAGS.seed, batch_size=FLAGS.batch_size, attributes=FLAGS.attributes,
+                                   dataset=FLAGS.dataset)
     print(f"Wrote {len(written)} translation(s) to {FLAGS.output}")
 
 
