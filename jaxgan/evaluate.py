@@ -161,6 +161,13 @@ def evaluate(workdir: str, *, step=None, num_samples=10000, batch_size=1000, see
     with ``parzen``, also ``parzen_protocol``'s keys. ``parzen_validation`` caps the number of
     validation images that choose sigma (for tests; None: all 10,000, the protocol's)."""
     run = restore.restore_run(workdir, step)
+    if hasattr(run.method, "evaluate_pairs"):  # CoGAN: do its pairs agree as the domains do?
+        has_ema = run.state.ema_params is not None
+        return _write(workdir, {
+            "workdir": os.path.abspath(workdir), "step": int(run.state.step), "family": "coupled",
+            "num_samples": num_samples, "seed": seed, "ema": use_ema and has_ema, "ema_skipped": has_ema and not use_ema,
+            **run.method.evaluate_pairs(run.state.generator_variables(use_ema), num_samples,
+                                        jax.random.PRNGKey(seed), batch_size)})
     if hasattr(run.method, "directions"):  # Unpaired image-to-image: per direction, against its domains.
         return _write(workdir, unpaired_result(run, workdir, num_samples=num_samples, batch_size=batch_size,
                                                seed=seed, use_ema=use_ema))
@@ -339,6 +346,9 @@ def format_table(result: Dict) -> str:
     """The summary table (one line per row) and the per-class table (one line per row and metric)."""
     if result.get("family") == "image_to_image":
         return format_translation_table(result)
+    if result.get("family") == "coupled":
+        return (f"step {result['step']}, {result['num_pairs']} generated pairs, EMA: {result['ema']}\n"
+                f"pair agreement ({result['pair_relation']}): {result['pair_agreement']:.4f}")
     if result.get("family") == "unpaired":
         return (f"step {result['step']}, {result['num_samples']} held-out images per domain, EMA: {result['ema']}\n"
                 + domains.format_unpaired_table(result["directions"]))

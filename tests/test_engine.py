@@ -212,3 +212,26 @@ def test_evaluating_an_unpaired_run_scores_each_direction(tmp_path, monkeypatch)
     assert count == 3  # A label classifier per domain and the domain classifier.
     evaluate_lib.evaluate(str(tmp_path), num_samples=16, batch_size=16)
     assert len(trained) == count  # Read from WORKDIR/eval/classifiers, not trained again.
+
+
+def test_evaluating_a_cogan_run_reports_pair_agreement(tmp_path):
+    """jaxgan.evaluate on a CoGAN run: the pair agreement of its generated pairs, recomputed by hand
+    (digit vs negative: binarised at mid-grey, the second must be the first's negative)."""
+    from jaxgan import evaluate as evaluate_lib
+    from jaxgan import images, restore, train
+
+    from conftest import tiny_cogan
+
+    config = tiny_cogan(steps=1, batch_size=8)
+    train.Trainer(config, str(tmp_path)).run()
+    result = evaluate_lib.evaluate(str(tmp_path), num_samples=20, batch_size=10)
+    run = restore.restore_run(str(tmp_path))
+    key = jax.random.PRNGKey(0)
+    pairs = [run.method.generate(run.state.generator_variables(), run.method.sample_noise(jax.random.fold_in(key, s), 10))
+             for s in (0, 10)]
+    first, second = (np.concatenate([np.asarray(p[i]) for p in pairs]) for i in (0, 1))
+    u, v = (images.to_uint8(x)[..., 0].astype(int) for x in (first, second))
+    expected = np.mean((255 - u > 127) == (v > 127))
+    assert result["family"] == "coupled" and result["pair_relation"] == "negative"
+    np.testing.assert_allclose(result["pair_agreement"], expected, atol=1e-6)
+    assert "pair agreement (negative)" in evaluate_lib.format_table(result)
