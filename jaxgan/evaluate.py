@@ -261,11 +261,15 @@ def translation_result(run, workdir: str, *, num_samples: int, batch_size: int, 
     super-resolution, the unfilled hole of inpainting). Super-resolution runs (a target s times the
     input's size) add PSNR and SSIM on the Y channel with an s-pixel border cropped (Ledig et al. 2017).
     An inpainting method (``inpainting_inputs``)
-    translates with the hole's mask and its rows add the metrics over the hole (Pathak et al. 2016)."""
+    translates with the hole's mask and its rows add the metrics over the hole (Pathak et al. 2016); a
+    label-map run (pix2pixHD, SPADE) translates ``label_map`` (and ``instance_map``) to ``image_b``."""
     pairs = _held_out_pairs(run, num_samples, batch_size, seed)
     if hasattr(run.method, "inpainting_inputs"):  # Inpainting: the hole's mask goes with the input.
         x, y, mask = (np.asarray(a) for a in run.method.inpainting_inputs(pairs))
         extra = {"mask": mask}
+    elif "label_map" in pairs:  # Semantic synthesis (pix2pixHD, SPADE): a label map (+ instances) -> image.
+        x, y = pairs["label_map"], pairs["image_b"]
+        extra = {"instance_map": pairs["instance_map"]} if "instance_map" in pairs else {}
     else:
         x, y, extra = pairs["image_a"], pairs["image_b"], {}
     translate = jax.jit(lambda v, a, key, kw: run.method.translate(v, a, key, **kw))
@@ -274,10 +278,10 @@ def translation_result(run, workdir: str, *, num_samples: int, batch_size: int, 
         np.asarray(translate(variables, x[s:s + batch_size], jax.random.fold_in(jax.random.PRNGKey(seed), s),
                              {k: v[s:s + batch_size] for k, v in extra.items()}))
         for s in range(0, len(x), batch_size)])}
-    if x.shape[-1] == y.shape[-1]:
+    if x.ndim == y.ndim and x.shape[-1] == y.shape[-1]:  # An image input: the bicubic baseline.
         outputs["input_resized"] = np.asarray(jax.image.resize(x, y.shape, "bicubic")).clip(-1, 1)
     rows = {name: translation.pixel_metrics(out, y) for name, out in outputs.items()}
-    scale = y.shape[1] // x.shape[1]
+    scale = y.shape[1] // x.shape[1] if x.ndim == y.ndim else 1
     if scale > 1:  # Super-resolution: PSNR and SSIM on the Y channel, a scale-pixel border cropped (SRGAN).
         for name, out in outputs.items():
             rows[name].update(translation.super_resolution_metrics(out, y, scale))

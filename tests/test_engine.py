@@ -235,3 +235,23 @@ def test_evaluating_a_cogan_run_reports_pair_agreement(tmp_path):
     assert result["family"] == "coupled" and result["pair_relation"] == "negative"
     np.testing.assert_allclose(result["pair_agreement"], expected, atol=1e-6)
     assert "pair agreement (negative)" in evaluate_lib.format_table(result)
+
+
+def test_evaluating_a_label_map_run(tmp_path):
+    """jaxgan.evaluate on a pix2pixHD run translates the held-out label maps (and instance maps) to
+    images: the translated row equals the method's translation of the same maps."""
+    from jaxgan import evaluate as evaluate_lib
+    from jaxgan import restore, train
+    from jaxgan.metrics import translation
+
+    from conftest import tiny_pix2pixhd
+
+    train.Trainer(tiny_pix2pixhd(steps=2, batch_size=8), str(tmp_path)).run()
+    result = evaluate_lib.evaluate(str(tmp_path), num_samples=4, batch_size=4)
+    assert set(result["rows"]) == {"translated"}  # No image input, so no bicubic row.
+    run = restore.restore_run(str(tmp_path))
+    pairs = evaluate_lib._held_out_pairs(run, 4, 4, 0)
+    out = run.method.translate(run.state.generator_variables(), pairs["label_map"], jax.random.PRNGKey(0),
+                               instance_map=pairs["instance_map"])
+    expected = translation.pixel_metrics(np.asarray(out), pairs["image_b"])
+    np.testing.assert_allclose(result["rows"]["translated"]["l1"], expected["l1"], rtol=1e-5)
