@@ -17,7 +17,7 @@ from jaxgan import train as train_lib
 from jaxgan.errors import ConfigError
 from jaxgan.methods import build
 from jaxgan.methods.base import DataInfo
-from jaxgan.methods.context_encoder import center_hole_mask, overlap_weights
+from jaxgan.methods.context_encoder import overlap_weights
 from jaxgan.metrics.translation import hole_metrics
 from jaxgan.networks.context_encoder import ChannelwiseFullyConnected, ContextEncoderGenerator
 from jaxgan.state import GANState, Side

@@ -145,6 +145,15 @@ class SharedForward(Protocol):
 UPDATE_ORDERS = ("discriminator_first", "generator_first")
 
 
+def loss_weight(config: Any, key: str, paper: str) -> float:
+    """``config.loss.<key>``, a weight >= 0; a ConfigError naming the key, the method and the paper's value
+    (``paper``) otherwise."""
+    value = config.loss.get(key)
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+        raise ConfigError(f"config.loss.{key}={value!r}: method {config.method!r} needs a weight >= 0 ({paper})")
+    return float(value)
+
+
 def apply_train(module: nn.Module, variables: Variables, *args: Any, rng: jax.Array
                 ) -> Tuple[Any, Dict[str, Any]]:
     """``module.apply`` in training mode: dropout from ``rng``, every non-param collection

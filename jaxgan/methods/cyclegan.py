@@ -42,13 +42,12 @@ from typing import Any, Dict, Sequence, Tuple
 
 import flax.linen as nn
 import jax
-import jax.numpy as jnp
 import ml_collections
 
 from jaxgan import losses, networks
 from jaxgan.errors import ConfigError
 from jaxgan.methods import image_pool
-from jaxgan.methods.base import Batch, DataInfo, Variables, apply_train
+from jaxgan.methods.base import Batch, DataInfo, Variables, apply_train, loss_weight
 
 DOMAIN_A, DOMAIN_B = "image_a", "image_b"
 DIRECTIONS = ("AtoB", "BtoA")
@@ -86,12 +85,6 @@ class Discriminators(nn.Module):
         return self.d_a(image_b, train=train), self.d_b(image_a, train=train)
 
 
-def _weight(config: ml_collections.ConfigDict, key: str, paper: str) -> float:
-    value = config.loss.get(key)
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-        raise ConfigError(f"config.loss.{key}={value!r}: method 'cyclegan' needs a weight >= 0 ({paper})")
-    return float(value)
-
 
 @dataclasses.dataclass(frozen=True)
 class CycleGAN:
@@ -118,7 +111,7 @@ class CycleGAN:
         if cycle_norm not in CYCLE_NORMS:
             raise ConfigError(f"config.loss.cycle_norm={cycle_norm!r} is not one of {CYCLE_NORMS} "
                               "(CycleGAN, DualGAN: 'l1'; DiscoGAN: 'l2')")
-        lambda_identity = _weight(config, "lambda_identity", "Zhu et al. 2017: 0.5; 0 = no identity loss")
+        lambda_identity = loss_weight(config, "lambda_identity", "Zhu et al. 2017: 0.5; 0 = no identity loss")
         if lambda_identity > 0 and a_shape != b_shape:
             raise ConfigError(f"config.loss.lambda_identity={lambda_identity} feeds each generator images of its "
                               f"output domain, so both domains need one shape; A is {a_shape}, B {b_shape}: "
@@ -136,9 +129,9 @@ class CycleGAN:
             discriminators=Discriminators(networks.build_from_config(config.model.discriminator),
                                           networks.build_from_config(config.model.discriminator)),
             adversarial_loss=config.loss.adversarial,
-            adversarial_weight=_weight(config, "adversarial_weight", "2 with least_squares for the paper's MSE"),
-            lambda_a=_weight(config, "lambda_a", "Zhu et al. 2017: 10"),
-            lambda_b=_weight(config, "lambda_b", "Zhu et al. 2017: 10"),
+            adversarial_weight=loss_weight(config, "adversarial_weight", "2 with least_squares for the paper's MSE"),
+            lambda_a=loss_weight(config, "lambda_a", "Zhu et al. 2017: 10"),
+            lambda_b=loss_weight(config, "lambda_b", "Zhu et al. 2017: 10"),
             lambda_identity=lambda_identity,
             cycle_norm=cycle_norm,
             pool_size=pool_size,

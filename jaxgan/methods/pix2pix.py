@@ -37,17 +37,11 @@ import ml_collections
 
 from jaxgan import losses, networks
 from jaxgan.errors import ConfigError
-from jaxgan.methods.base import Batch, DataInfo, Variables, apply_train
+from jaxgan.methods.base import Batch, DataInfo, Variables, apply_train, loss_weight
 
 INPUT, TARGET = "image_a", "image_b"
 TRANSLATION_SEED = 0  # Test-time dropout draws of panels and translations: fixed, so panels are comparable.
 
-
-def _weight(config: ml_collections.ConfigDict, key: str, paper: str) -> float:
-    value = config.loss.get(key)
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-        raise ConfigError(f"config.loss.{key}={value!r}: method 'pix2pix' needs a weight >= 0 ({paper})")
-    return float(value)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,8 +67,8 @@ class Pix2Pix:
             generator=networks.build_from_config(config.model.generator, output_channels=y_shape[-1]),
             discriminator=networks.build_from_config(config.model.discriminator),
             adversarial_loss=config.loss.adversarial,
-            lambda_l1=_weight(config, "lambda_l1", "Isola et al. 2017: 100"),
-            adversarial_weight=_weight(config, "adversarial_weight", "1; 0 for the L1-only baseline"),
+            lambda_l1=loss_weight(config, "lambda_l1", "Isola et al. 2017: 100"),
+            adversarial_weight=loss_weight(config, "adversarial_weight", "1; 0 for the L1-only baseline"),
         )
 
     def init(self, rng: jax.Array, batch: Batch) -> Tuple[Variables, Variables, Dict[str, Any]]:

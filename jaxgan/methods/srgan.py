@@ -41,17 +41,11 @@ import optax
 
 from jaxgan import losses, networks, perceptual
 from jaxgan.errors import ConfigError
-from jaxgan.methods.base import Batch, DataInfo, Variables, apply_train
+from jaxgan.methods.base import Batch, DataInfo, Variables, apply_train, loss_weight
 
 INPUT, TARGET = "image_a", "image_b"
 CONTENT_STATE = "content_network"  # method_state key of the frozen phi's variables (checkpointed with the run).
 
-
-def _weight(config: ml_collections.ConfigDict, key: str, paper: str) -> float:
-    value = config.loss.get(key)
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-        raise ConfigError(f"config.loss.{key}={value!r}: method 'srgan' needs a weight >= 0 ({paper})")
-    return float(value)
 
 
 def _scale(x_shape: Sequence[int], y_shape: Sequence[int]) -> int:
@@ -102,8 +96,8 @@ class SRGAN:
             adversarial_loss=config.loss.adversarial,
             scale=scale,
             content=perceptual.content_network(config.loss, y_shape),
-            content_weight=_weight(config, "content_weight", "Ledig et al. 2017: 1"),
-            adversarial_weight=_weight(config, "adversarial_weight", "Ledig et al. 2017: 1e-3; 0 for SRResNet"),
+            content_weight=loss_weight(config, "content_weight", "Ledig et al. 2017: 1"),
+            adversarial_weight=loss_weight(config, "adversarial_weight", "Ledig et al. 2017: 1e-3; 0 for SRResNet"),
             pretrain_steps=pretrain_steps,
         )
 

@@ -65,7 +65,7 @@ import ml_collections
 
 from jaxgan import losses, networks
 from jaxgan.errors import ConfigError
-from jaxgan.methods.base import Batch, DataInfo, Variables, apply_train
+from jaxgan.methods.base import Batch, DataInfo, Variables, apply_train, loss_weight
 from jaxgan.methods.penalties import CriticPenalties
 from jaxgan.data.domains import LETTERS
 
@@ -89,12 +89,6 @@ def flip(attributes: jax.Array, j: int) -> jax.Array:
     non-hair attributes)."""
     return attributes.at[:, j].set(1.0 - attributes[:, j])
 
-
-def _weight(config: ml_collections.ConfigDict, key: str, paper: str) -> float:
-    value = config.loss.get(key)
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-        raise ConfigError(f"config.loss.{key}={value!r}: method 'stargan' needs a weight >= 0 ({paper})")
-    return float(value)
 
 
 def _label_sets(data: DataInfo) -> Tuple[LabelSet, ...]:
@@ -153,8 +147,8 @@ class StarGAN:
             label_sets=label_sets,
             penalties=CriticPenalties.from_config(config, discriminator),
             adversarial_loss=config.loss.adversarial,
-            lambda_cls=_weight(config, "lambda_cls", "Choi et al. 2018: 1"),
-            lambda_rec=_weight(config, "lambda_rec", "Choi et al. 2018: 10"),
+            lambda_cls=loss_weight(config, "lambda_cls", "Choi et al. 2018: 1"),
+            lambda_rec=loss_weight(config, "lambda_rec", "Choi et al. 2018: 10"),
         )
 
     # --- Labels ----------------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ import ml_collections
 
 from jaxgan import losses, networks
 from jaxgan.errors import ConfigError
-from jaxgan.methods.base import Batch, DataInfo, Variables, apply_train
+from jaxgan.methods.base import Batch, DataInfo, Variables, apply_train, loss_weight
 
 DOMAIN_A, DOMAIN_B = "image_a", "image_b"
 DIRECTIONS = ("AtoB", "BtoA")
@@ -110,12 +110,6 @@ class Discriminators(nn.Module):
         return self.d_a(image_a, train=train), self.d_b(image_b, train=train)
 
 
-def _weight(config: ml_collections.ConfigDict, key: str, paper: str) -> float:
-    value = config.loss.get(key)
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-        raise ConfigError(f"config.loss.{key}={value!r}: method 'unit' needs a weight >= 0 ({paper})")
-    return float(value)
-
 
 @dataclasses.dataclass(frozen=True)
 class UNIT:
@@ -149,11 +143,11 @@ class UNIT:
             discriminators=Discriminators(networks.build_from_config(config.model.discriminator),
                                           networks.build_from_config(config.model.discriminator)),
             adversarial_loss=config.loss.adversarial,
-            adversarial_weight=_weight(config, "adversarial_weight", "2 with least_squares: the code's gan_w 1"),
-            lambda_reconstruction=_weight(config, "lambda_reconstruction", "UNIT code: recon_x_w 10"),
-            lambda_kl=_weight(config, "lambda_kl", "UNIT code: recon_kl_w 0.01"),
-            lambda_cycle=_weight(config, "lambda_cycle", "UNIT code: recon_x_cyc_w 10"),
-            lambda_cycle_kl=_weight(config, "lambda_cycle_kl", "UNIT code: recon_kl_cyc_w 0.01"),
+            adversarial_weight=loss_weight(config, "adversarial_weight", "2 with least_squares: the code's gan_w 1"),
+            lambda_reconstruction=loss_weight(config, "lambda_reconstruction", "UNIT code: recon_x_w 10"),
+            lambda_kl=loss_weight(config, "lambda_kl", "UNIT code: recon_kl_w 0.01"),
+            lambda_cycle=loss_weight(config, "lambda_cycle", "UNIT code: recon_x_cyc_w 10"),
+            lambda_cycle_kl=loss_weight(config, "lambda_cycle_kl", "UNIT code: recon_kl_cyc_w 0.01"),
         )
 
     def init(self, rng: jax.Array, batch: Batch) -> Tuple[Variables, Variables, Dict[str, Any]]:
