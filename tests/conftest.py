@@ -172,6 +172,35 @@ def tiny_fader(*, steps: int = 3, batch_size: int = 4):
     return config
 
 
+def tiny_fader(*, steps: int = 3, batch_size: int = 8):
+    """configs/fader_mnist.py at 16x16: 3 encoder blocks of 2, 4, 8 filters to a 2x2 code, a latent
+    discriminator of 4 filters and 4 hidden units; lambda_E ramps over the first 2 steps."""
+    config = load_config("fader_mnist")
+    config.data.load_size = config.data.crop_size = 16
+    config.model.generator.update(dict(features=2, max_features=8, layers=3))
+    config.model.discriminator.update(dict(features=4, hidden=4))
+    config.loss.lambda_latent_ramp_steps = 2
+    config = tiny(config, steps=steps, batch_size=batch_size)
+    config.sample.examples = 2
+    return config
+
+
+def tiny_combogan(*, steps: int = 3, batch_size: int = 8):
+    """configs/combogan_mnist.py (4 domains) at 16x16: encoders (no residual block) and decoders (1) of 2
+    filters, 1-layer PatchGANs of 2 filters, pools of 6 per domain, a constant rate then linear decay."""
+    config = load_config("combogan_mnist")
+    config.data.load_size = config.data.crop_size = 16
+    config.model.encoder.update(dict(features=2, blocks=0))
+    config.model.decoder.update(dict(features=2, blocks=1))
+    config.model.discriminator.update(dict(features=2, n_layers=1))
+    config.model.pool_size = 6
+    config = tiny(config, steps=steps, batch_size=batch_size)
+    for side in ("generator", "discriminator"):
+        config.optimizer[side].decay_start = 1
+    config.sample.examples = 2
+    return config
+
+
 def tiny_cyclegan(*, steps: int = 3, batch_size: int = 8):
     """configs/cyclegan_mnist.py at 16x16 with a 1-block ResNet translator of 2 filters, 1-layer
     PatchGANs of 2 filters and pools of 6 images: a batch of 8 fills them and its last 2 images meet
@@ -262,6 +291,8 @@ TINY_CONFIGS = {
     "context_encoder": tiny_context_encoder,  # Masks in the batch, channel-wise FC, D on completions.
     "cyclegan": tiny_cyclegan,  # Two generators and Ds, G first, image pools (keys) in the method state.
     "stargan": lambda: tiny_stargan(variant="mask_vector"),  # WGAN-GP, n_critic, datasets alternating by step.
+    "fader": tiny_fader,  # D first, batch norm and dropout, lambda_E ramped by state.step, gradient clipping.
+    "combogan": tiny_combogan,  # 4 domains, a pair drawn per step, per-network optimizer states, 4 pools.
     "unit": lambda: tiny_unit(batch_size=8),  # Shared encoder/generator layers, VAE noise from the step's key, D first.
     "cogan": lambda: tiny_cogan(batch_size=8),  # Pairs from noise only (no translate), shared layers, weight decay.
     "fader": tiny_fader,  # D first, batch norm and dropout, lambda_E ramped by state.step, gradient clipping.

@@ -30,7 +30,7 @@ NAMES = ("thick", "slanted", "coloured", "negative")
 
 @pytest.fixture(scope="module")
 def trainer(tmp_path_factory):
-    return train_lib.Trainer(tiny_fader(steps=2), str(tmp_path_factory.mktemp("fader")),
+    return train_lib.Trainer(tiny_fader(steps=2, batch_size=4), str(tmp_path_factory.mktemp("fader")),
                              mesh=Mesh(np.asarray(jax.devices()[:1]), ("data",)))
 
 

@@ -10,6 +10,7 @@ from jaxgan.errors import ConfigError
 
 from jaxgan.networks.cogan import CoGANDiscriminator, CoGANGenerator
 from jaxgan.networks.context_encoder import ContextEncoderGenerator
+from jaxgan.networks.combogan import ResNetDecoder, ResNetEncoder
 from jaxgan.networks.dcgan import DCGANDiscriminator, DCGANGenerator
 from jaxgan.networks.fader import FaderAutoEncoder, LatentDiscriminator
 from jaxgan.networks.mlp import MLPDiscriminator, MLPGenerator
@@ -52,6 +53,10 @@ NETWORKS = {
     "srgan_discriminator": SRGANDiscriminator,  # SRGAN's conv D (Ledig et al. 2017).
     "stargan_generator": StarGANGenerator,  # StarGAN G(x, c) (Choi et al. 2018).
     "stargan_discriminator": StarGANDiscriminator,  # StarGAN D: source and classification heads.
+    "fader_autoencoder": FaderAutoEncoder,  # Fader Networks E and D(z, y) (Lample et al. 2017).
+    "latent_discriminator": LatentDiscriminator,  # Fader Networks: P(y | E(x)).
+    "resnet_encoder": ResNetEncoder,  # ComboGAN: per-domain first half of CycleGAN's ResNet G.
+    "resnet_decoder": ResNetDecoder,  # ComboGAN: per-domain second half.
     "fader_autoencoder": FaderAutoEncoder,  # Fader Networks E and D(z, y) (Lample et al. 2017).
     "latent_discriminator": LatentDiscriminator,  # Fader Networks: P(y | E(x)).
 }
