@@ -201,6 +201,17 @@ def tiny_combogan(*, steps: int = 3, batch_size: int = 8):
     return config
 
 
+def tiny_dtn(*, steps: int = 3, batch_size: int = 8):
+    """configs/dtn_mnist.py (28x28, the shipped MNIST classifier as f) with g of widths 4, 2, 2 and a
+    2-layer D of 2 and 4 filters."""
+    config = load_config("dtn_mnist")
+    config.model.generator.features = (4, 2, 2)
+    config.model.discriminator.features = (2, 4)
+    config = tiny(config, steps=steps, batch_size=batch_size)
+    config.sample.examples = 2
+    return config
+
+
 def tiny_cyclegan(*, steps: int = 3, batch_size: int = 8):
     """configs/cyclegan_mnist.py at 16x16 with a 1-block ResNet translator of 2 filters, 1-layer
     PatchGANs of 2 filters and pools of 6 images: a batch of 8 fills them and its last 2 images meet
@@ -291,6 +302,9 @@ TINY_CONFIGS = {
     "context_encoder": tiny_context_encoder,  # Masks in the batch, channel-wise FC, D on completions.
     "cyclegan": tiny_cyclegan,  # Two generators and Ds, G first, image pools (keys) in the method state.
     "stargan": lambda: tiny_stargan(variant="mask_vector"),  # WGAN-GP, n_critic, datasets alternating by step.
+    "fader": tiny_fader,  # D first, batch norm and dropout, lambda_E ramped by state.step, gradient clipping.
+    "combogan": tiny_combogan,  # 4 domains, a pair drawn per step, per-network optimizer states, 4 pools.
+    "dtn": tiny_dtn,  # D first, a frozen f inside the generator side (set_to_zero), ternary D.
     "fader": tiny_fader,  # D first, batch norm and dropout, lambda_E ramped by state.step, gradient clipping.
     "combogan": tiny_combogan,  # 4 domains, a pair drawn per step, per-network optimizer states, 4 pools.
     "unit": lambda: tiny_unit(batch_size=8),  # Shared encoder/generator layers, VAE noise from the step's key, D first.

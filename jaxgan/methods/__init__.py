@@ -24,6 +24,7 @@ from jaxgan.methods.base import DataInfo, Method
 from jaxgan.methods.cgan import ConditionalGAN
 from jaxgan.methods.cogan import CoGAN
 from jaxgan.methods.cyclegan import CycleGAN
+from jaxgan.methods.dtn import DomainTransferNetwork
 from jaxgan.methods.fader import FaderNetworks
 from jaxgan.methods.combogan import ComboGAN
 from jaxgan.methods.context_encoder import ContextEncoder
@@ -48,6 +49,9 @@ METHODS: Dict[str, Callable[[ml_collections.ConfigDict, DataInfo], Method]] = {
     "spade": SPADE.from_config,
     "cyclegan": CycleGAN.from_config,  # Also DualGAN and DiscoGAN (their configs).
     "stargan": StarGAN.from_config,  # Choi et al. 2018; the mask vector with 2+ attribute datasets.
+    "fader": FaderNetworks.from_config,  # Lample et al. 2017: latent discriminator, attribute sliders.
+    "combogan": ComboGAN.from_config,  # Anoosheh et al. 2018: N encoders + N decoders for N domains.
+    "dtn": DomainTransferNetwork.from_config,  # Taigman et al. 2017: G = g(f(x)), f-constancy, target identity.
     "fader": FaderNetworks.from_config,  # Lample et al. 2017: latent discriminator, attribute sliders.
     "combogan": ComboGAN.from_config,  # Anoosheh et al. 2018: N encoders + N decoders for N domains.
     "unit": UNIT.from_config,  # Liu et al. 2017: shared-latent VAE-GANs.

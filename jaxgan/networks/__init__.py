@@ -12,6 +12,7 @@ from jaxgan.networks.cogan import CoGANDiscriminator, CoGANGenerator
 from jaxgan.networks.context_encoder import ContextEncoderGenerator
 from jaxgan.networks.combogan import ResNetDecoder, ResNetEncoder
 from jaxgan.networks.dcgan import DCGANDiscriminator, DCGANGenerator
+from jaxgan.networks.dtn import FeatureDecoder, TernaryDiscriminator
 from jaxgan.networks.fader import FaderAutoEncoder, LatentDiscriminator
 from jaxgan.networks.mlp import MLPDiscriminator, MLPGenerator
 from jaxgan.networks.resnet import ResNetGenerator
@@ -53,6 +54,12 @@ NETWORKS = {
     "srgan_discriminator": SRGANDiscriminator,  # SRGAN's conv D (Ledig et al. 2017).
     "stargan_generator": StarGANGenerator,  # StarGAN G(x, c) (Choi et al. 2018).
     "stargan_discriminator": StarGANDiscriminator,  # StarGAN D: source and classification heads.
+    "fader_autoencoder": FaderAutoEncoder,  # Fader Networks E and D(z, y) (Lample et al. 2017).
+    "latent_discriminator": LatentDiscriminator,  # Fader Networks: P(y | E(x)).
+    "resnet_encoder": ResNetEncoder,  # ComboGAN: per-domain first half of CycleGAN's ResNet G.
+    "resnet_decoder": ResNetDecoder,  # ComboGAN: per-domain second half.
+    "feature_decoder": FeatureDecoder,  # DTN g: f(x) -> image (Taigman et al. 2017).
+    "ternary_discriminator": TernaryDiscriminator,  # DTN D: from source / from target / real target.
     "fader_autoencoder": FaderAutoEncoder,  # Fader Networks E and D(z, y) (Lample et al. 2017).
     "latent_discriminator": LatentDiscriminator,  # Fader Networks: P(y | E(x)).
     "resnet_encoder": ResNetEncoder,  # ComboGAN: per-domain first half of CycleGAN's ResNet G.
