@@ -159,7 +159,7 @@ def tiny_projection():
     return config
 
 
-def tiny_fader(*, steps: int = 3, batch_size: int = 4):
+def tiny_fader(*, steps: int = 3, batch_size: int = 8):
     """configs/fader_mnist.py at 16x16: 3 encoder blocks of 2, 4, 8 filters to a 2x2 code, a latent
     discriminator of 4 filters and 4 hidden units; lambda_E ramps over the first 2 steps."""
     config = load_config("fader_mnist")
@@ -172,14 +172,12 @@ def tiny_fader(*, steps: int = 3, batch_size: int = 4):
     return config
 
 
-def tiny_fader(*, steps: int = 3, batch_size: int = 8):
-    """configs/fader_mnist.py at 16x16: 3 encoder blocks of 2, 4, 8 filters to a 2x2 code, a latent
-    discriminator of 4 filters and 4 hidden units; lambda_E ramps over the first 2 steps."""
-    config = load_config("fader_mnist")
-    config.data.load_size = config.data.crop_size = 16
-    config.model.generator.update(dict(features=2, max_features=8, layers=3))
-    config.model.discriminator.update(dict(features=4, hidden=4))
-    config.loss.lambda_latent_ramp_steps = 2
+def tiny_dtn(*, steps: int = 3, batch_size: int = 8):
+    """configs/dtn_mnist.py (28x28, the shipped MNIST classifier as f) with g of widths 4, 2, 2 and a
+    2-layer D of 2 and 4 filters."""
+    config = load_config("dtn_mnist")
+    config.model.generator.features = (4, 2, 2)
+    config.model.discriminator.features = (2, 4)
     config = tiny(config, steps=steps, batch_size=batch_size)
     config.sample.examples = 2
     return config
@@ -197,17 +195,6 @@ def tiny_combogan(*, steps: int = 3, batch_size: int = 8):
     config = tiny(config, steps=steps, batch_size=batch_size)
     for side in ("generator", "discriminator"):
         config.optimizer[side].decay_start = 1
-    config.sample.examples = 2
-    return config
-
-
-def tiny_dtn(*, steps: int = 3, batch_size: int = 8):
-    """configs/dtn_mnist.py (28x28, the shipped MNIST classifier as f) with g of widths 4, 2, 2 and a
-    2-layer D of 2 and 4 filters."""
-    config = load_config("dtn_mnist")
-    config.model.generator.features = (4, 2, 2)
-    config.model.discriminator.features = (2, 4)
-    config = tiny(config, steps=steps, batch_size=batch_size)
     config.sample.examples = 2
     return config
 
@@ -305,11 +292,8 @@ TINY_CONFIGS = {
     "fader": tiny_fader,  # D first, batch norm and dropout, lambda_E ramped by state.step, gradient clipping.
     "combogan": tiny_combogan,  # 4 domains, a pair drawn per step, per-network optimizer states, 4 pools.
     "dtn": tiny_dtn,  # D first, a frozen f inside the generator side (set_to_zero), ternary D.
-    "fader": tiny_fader,  # D first, batch norm and dropout, lambda_E ramped by state.step, gradient clipping.
-    "combogan": tiny_combogan,  # 4 domains, a pair drawn per step, per-network optimizer states, 4 pools.
     "unit": lambda: tiny_unit(batch_size=8),  # Shared encoder/generator layers, VAE noise from the step's key, D first.
     "cogan": lambda: tiny_cogan(batch_size=8),  # Pairs from noise only (no translate), shared layers, weight decay.
-    "fader": tiny_fader,  # D first, batch norm and dropout, lambda_E ramped by state.step, gradient clipping.
 }
 
 

@@ -52,11 +52,8 @@ METHODS: Dict[str, Callable[[ml_collections.ConfigDict, DataInfo], Method]] = {
     "fader": FaderNetworks.from_config,  # Lample et al. 2017: latent discriminator, attribute sliders.
     "combogan": ComboGAN.from_config,  # Anoosheh et al. 2018: N encoders + N decoders for N domains.
     "dtn": DomainTransferNetwork.from_config,  # Taigman et al. 2017: G = g(f(x)), f-constancy, target identity.
-    "fader": FaderNetworks.from_config,  # Lample et al. 2017: latent discriminator, attribute sliders.
-    "combogan": ComboGAN.from_config,  # Anoosheh et al. 2018: N encoders + N decoders for N domains.
     "unit": UNIT.from_config,  # Liu et al. 2017: shared-latent VAE-GANs.
     "cogan": CoGAN.from_config,  # Liu & Tuzel 2016: pairs from one z, no translation.
-    "fader": FaderNetworks.from_config,  # Lample et al. 2017: latent discriminator, attribute sliders.
     "srgan": SRGAN.from_config,  # And SRResNet (adversarial weight 0).
     "context_encoder": ContextEncoder.from_config,  # Pathak et al. 2016 (lambda_adv 0: the L2-only encoder).
 }

@@ -60,12 +60,6 @@ NETWORKS = {
     "resnet_decoder": ResNetDecoder,  # ComboGAN: per-domain second half.
     "feature_decoder": FeatureDecoder,  # DTN g: f(x) -> image (Taigman et al. 2017).
     "ternary_discriminator": TernaryDiscriminator,  # DTN D: from source / from target / real target.
-    "fader_autoencoder": FaderAutoEncoder,  # Fader Networks E and D(z, y) (Lample et al. 2017).
-    "latent_discriminator": LatentDiscriminator,  # Fader Networks: P(y | E(x)).
-    "resnet_encoder": ResNetEncoder,  # ComboGAN: per-domain first half of CycleGAN's ResNet G.
-    "resnet_decoder": ResNetDecoder,  # ComboGAN: per-domain second half.
-    "fader_autoencoder": FaderAutoEncoder,  # Fader Networks E and D(z, y) (Lample et al. 2017).
-    "latent_discriminator": LatentDiscriminator,  # Fader Networks: P(y | E(x)).
 }
 
 
