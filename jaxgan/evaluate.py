@@ -35,6 +35,7 @@ and prints a table.
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import os
 from typing import Dict, NamedTuple, Tuple
@@ -168,7 +169,8 @@ def evaluate(workdir: str, *, step=None, num_samples=10000, batch_size=1000, see
             "num_samples": num_samples, "seed": seed, "ema": use_ema and has_ema, "ema_skipped": has_ema and not use_ema,
             **run.method.evaluate_pairs(run.state.generator_variables(use_ema), num_samples,
                                         jax.random.PRNGKey(seed), batch_size)})
-    if hasattr(run.method, "directions"):  # Unpaired image-to-image: per direction, against its domains.
+    if hasattr(run.method, "translate") and run.config.data.source.startswith(("domains:", "unpaired:")):
+        # Unpaired image-to-image: per direction, against its domains.
         return _write(workdir, unpaired_result(run, workdir, num_samples=num_samples, batch_size=batch_size,
                                                seed=seed, use_ema=use_ema))
     if hasattr(run.method, "translate"):  # Paired image-to-image: outputs against their targets.
@@ -308,14 +310,22 @@ def unpaired_result(run, workdir: str, *, num_samples: int, batch_size: int, see
     classifiers = domains.domain_classifiers(run.config.data.source, os.path.join(workdir, "eval", "classifiers"))
     images, labels = domains.by_domain(_held_out_pairs(run, num_samples, batch_size, seed))
     reference, _ = domains.by_domain(_held_out_pairs(run, num_samples, batch_size, seed, split="train"))
-    translate = jax.jit(lambda v, x, key, direction: run.method.translate(v, x, key, direction=direction),
-                        static_argnums=3)
+    parameters = inspect.signature(run.method.translate).parameters
+    if "direction" in parameters:  # Two domains, both ways (CycleGAN, UNIT).
+        directions = [tuple(d.lower().split("to")) for d in run.method.directions]
+        options = lambda x, y: {"direction": domains.direction_name(x, y)}  # noqa: E731
+    elif "source" in parameters:  # N domains, any pair (ComboGAN).
+        directions = [(x, y) for x in images for y in images if x != y]
+        options = lambda x, y: {"source": ord(x) - ord("a"), "target": ord(y) - ord("a")}  # noqa: E731
+    else:
+        raise ConfigError(f"method {run.config.method!r} translates one way only: the unpaired metrics need both "
+                          "ways (the cycle error); jaxgan.evaluate has no metric set for it yet")
+    translate = jax.jit(lambda v, x, key, kw: run.method.translate(v, x, key, **dict(kw)), static_argnums=3)
     variables, key = run.state.generator_variables(use_ema), jax.random.PRNGKey(seed)
 
     def translate_fn(x: np.ndarray, source: str, target: str) -> np.ndarray:
-        return np.asarray(translate(variables, x, key, domains.direction_name(source, target)))
+        return np.asarray(translate(variables, x, key, tuple(options(source, target).items())))
 
-    directions = [tuple(d.lower().split("to")) for d in run.method.directions]
     has_ema = run.state.ema_params is not None
     return {"workdir": os.path.abspath(workdir), "step": int(run.state.step), "family": "unpaired",
             "num_samples": min(len(v) for v in images.values()), "seed": seed, "ema": use_ema and has_ema,

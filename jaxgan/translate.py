@@ -7,8 +7,8 @@ Every image file directly in ``--input`` is resized (bicubic) to the size the mo
 translated, and written to ``--output`` as a PNG of the same name. With ``--pairs`` the files are A|B
 pairs as ``paired:`` sources read them (input on the left half, target on the right; ``--direction
 BtoA`` swaps them), and each output is the strip input | output | target. A method that translates
-both ways (CycleGAN: its ``directions``) takes ``--direction`` as the way to translate: AtoB reads
-images of domain A and writes their translations to B. Uses the EMA generator when the run kept one
+both ways (CycleGAN, UNIT) or between N domains (ComboGAN) takes ``--direction`` as the way to translate:
+AtoB reads images of domain A and writes their translations to B (CtoA: from the third domain to the first). Uses the EMA generator when the run kept one
 (``--noema`` for the raw weights). An attribute-conditional method (StarGAN, Fader Networks) takes its
 target as ``--attributes NAME=VALUE,...`` (0 for the attributes not named; Fader's values are sliders
 anywhere in [0, 1]).
@@ -37,8 +37,8 @@ flags.DEFINE_string("workdir", None, "Workdir of a trained image-to-image run.")
 flags.DEFINE_string("input", None, "Folder of input images (or A|B pairs with --pairs).")
 flags.DEFINE_string("output", None, "Folder to write the translations to (created if missing).")
 flags.DEFINE_bool("pairs", False, "The input files are A|B pairs: write input | output | target strips.")
-flags.DEFINE_enum("direction", "AtoB", ["AtoB", "BtoA"], "With --pairs: which half is the input; for a "
-                  "method that translates both ways: which way.")
+flags.DEFINE_string("direction", "AtoB", "With --pairs: which half is the input (AtoB or BtoA); for a method "
+                    "that translates between domains: which way, e.g. AtoB, BtoA, or CtoA with ComboGAN's domains.")
 flags.DEFINE_string("attributes", None, "For attribute-conditional methods (StarGAN, Fader): the target "
                     "attributes as NAME=VALUE pairs, e.g. thick=1,negative=0.5; unnamed attributes are 0.")
 flags.DEFINE_integer("dataset", 0, "StarGAN with a mask vector: which dataset's attributes --attributes names.")
@@ -117,10 +117,23 @@ def translate_folder(workdir: str, input_dir: str, output_dir: str, *, pairs: bo
     paths = folder.image_files(input_dir)
     if not paths:
         raise DataSourceError(f"--input {input_dir}: no image files ({', '.join(folder.IMAGE_EXTENSIONS)}) in it")
-    two_way = hasattr(run.method, "directions")
-    shape = (run.data.image_shape if "image" in run.data.batch
-             else run.data.shape("image_b" if two_way and direction == "BtoA" else "image_a"))
-    options = {"direction": direction} if two_way else _target_options(run, attributes, dataset)
+    source, _, target = direction.partition("to")
+    if not (len(source) == len(target) == 1 and source.isupper() and target.isupper() and source != target):
+        raise errors.ConfigError(f"--direction={direction!r}: write XtoY with the domains' letters, e.g. AtoB")
+    parameters = inspect.signature(run.method.translate).parameters
+    if pairs and direction not in ("AtoB", "BtoA"):
+        raise errors.ConfigError(f"--direction={direction!r}: the halves of --pairs files are A and B")
+    if "image" in run.data.batch:
+        shape = run.data.image_shape
+    else:
+        shape = run.data.shape(f"image_{source.lower()}" if "direction" in parameters or "source" in parameters
+                               else "image_a")
+    if "direction" in parameters:  # Two domains (CycleGAN, UNIT): the way to translate.
+        options = {"direction": direction}
+    elif "source" in parameters:  # N domains (ComboGAN): their indices.
+        options = {"source": ord(source) - ord("A"), "target": ord(target) - ord("A")}
+    else:
+        options = _target_options(run, attributes, dataset)
     variables = run.state.generator_variables(use_ema)
     translate = jax.jit(lambda v, x, key: run.method.translate(v, x, key, **options))
     os.makedirs(output_dir, exist_ok=True)
