@@ -23,17 +23,17 @@ from jaxgan.methods.acgan import AuxiliaryClassifierGAN
 from jaxgan.methods.base import DataInfo, Method
 from jaxgan.methods.cgan import ConditionalGAN
 from jaxgan.methods.cogan import CoGAN
+from jaxgan.methods.combogan import ComboGAN
+from jaxgan.methods.context_encoder import ContextEncoder
 from jaxgan.methods.cyclegan import CycleGAN
 from jaxgan.methods.dtn import DomainTransferNetwork
 from jaxgan.methods.fader import FaderNetworks
-from jaxgan.methods.combogan import ComboGAN
-from jaxgan.methods.context_encoder import ContextEncoder
 from jaxgan.methods.latent_constraints import LatentConstraints
 from jaxgan.methods.matching import MatchingAwareGAN
 from jaxgan.methods.pix2pix import Pix2Pix
+from jaxgan.methods.srgan import SRGAN
 from jaxgan.methods.pix2pixhd import Pix2PixHD
 from jaxgan.methods.spade import SPADE
-from jaxgan.methods.srgan import SRGAN
 from jaxgan.methods.stackgan import StackGAN
 from jaxgan.methods.stargan import StarGAN
 from jaxgan.methods.unit import UNIT
@@ -45,6 +45,8 @@ METHODS: Dict[str, Callable[[ml_collections.ConfigDict, DataInfo], Method]] = {
     "latent_constraints": LatentConstraints.from_config,
     "stackgan": StackGAN.from_config,
     "pix2pix": Pix2Pix.from_config,
+    "context_encoder": ContextEncoder.from_config,  # Pathak et al. 2016 (lambda_adv 0: the L2-only encoder).
+    "srgan": SRGAN.from_config,  # And SRResNet (adversarial weight 0).
     "pix2pixhd": Pix2PixHD.from_config,
     "spade": SPADE.from_config,
     "cyclegan": CycleGAN.from_config,  # Also DualGAN and DiscoGAN (their configs).
@@ -54,8 +56,6 @@ METHODS: Dict[str, Callable[[ml_collections.ConfigDict, DataInfo], Method]] = {
     "dtn": DomainTransferNetwork.from_config,  # Taigman et al. 2017: G = g(f(x)), f-constancy, target identity.
     "unit": UNIT.from_config,  # Liu et al. 2017: shared-latent VAE-GANs.
     "cogan": CoGAN.from_config,  # Liu & Tuzel 2016: pairs from one z, no translation.
-    "srgan": SRGAN.from_config,  # And SRResNet (adversarial weight 0).
-    "context_encoder": ContextEncoder.from_config,  # Pathak et al. 2016 (lambda_adv 0: the L2-only encoder).
 }
 
 

@@ -17,7 +17,6 @@ from jaxgan.networks.fader import FaderAutoEncoder, LatentDiscriminator
 from jaxgan.networks.mlp import MLPDiscriminator, MLPGenerator
 from jaxgan.networks.resnet import ResNetGenerator
 from jaxgan.networks.resnet_translator import ResNetTranslator
-from jaxgan.networks.resnet_translator import ResNetTranslator
 from jaxgan.networks.vae import LatentCritics, VAEActor
 from jaxgan.networks.stackgan import StackGANDiscriminator, StackGANGenerator
 from jaxgan.networks.patchgan import MultiScaleDiscriminator, PatchGANDiscriminator
@@ -35,7 +34,6 @@ NETWORKS = {
     "dcgan_discriminator": DCGANDiscriminator,
     "resnet_generator": ResNetGenerator,
     "resnet_translator": ResNetTranslator,  # CycleGAN's resnet_9blocks / resnet_6blocks (Zhu et al. 2017).
-    "resnet_translator": ResNetTranslator,  # CycleGAN's resnet_9blocks / resnet_6blocks (Zhu et al. 2017).
     "vae_actor": VAEActor,  # Latent Constraints: encoder, decoder and actor.
     "latent_critic": LatentCritics,  # Latent Constraints: D(z, c) and D_attr(z).
     "stackgan_generator": StackGANGenerator,
@@ -46,10 +44,10 @@ NETWORKS = {
     "cogan_discriminator": CoGANDiscriminator,  # CoGAN: discriminators sharing their last layers.
     "patchgan_discriminator": PatchGANDiscriminator,  # pix2pix: 70x70, 1x1 PixelGAN, 286x286.
     "multiscale_discriminator": MultiScaleDiscriminator,  # pix2pixHD (Wang et al. 2018).
+    "context_encoder_generator": ContextEncoderGenerator,  # Context Encoders (Pathak et al. 2016).
     "pix2pixhd_generator": Pix2PixHDGenerator,  # pix2pixHD: global generator (+ local enhancer).
     "spade_generator": SPADEGenerator,  # SPADE (Park et al. 2019).
     "style_encoder": StyleEncoder,  # SPADE's VAE style encoder (multi-modal synthesis).
-    "context_encoder_generator": ContextEncoderGenerator,  # Context Encoders (Pathak et al. 2016).
     "srresnet_generator": SRResNetGenerator,  # SRResNet / SRGAN (Ledig et al. 2017).
     "srgan_discriminator": SRGANDiscriminator,  # SRGAN's conv D (Ledig et al. 2017).
     "stargan_generator": StarGANGenerator,  # StarGAN G(x, c) (Choi et al. 2018).
