@@ -4,8 +4,18 @@ Must run before JAX initialises its backend (conftest is imported first).
 """
 
 import os
+import tempfile
 
-import chex
+# A persistent compilation cache for this test session (and the commands its tests start, which
+# inherit the environment): the resume tests compile each step twice (two Trainers), and many tests
+# compile the same tiny programs; a hit returns the same executable, so no result changes. One folder
+# per process (pytest-xdist workers do not share one), under the system's temporary folder.
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR",
+                      os.path.join(tempfile.gettempdir(), f"jaxgan-tests-compilation-cache-{os.getpid()}"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+
+import chex  # noqa: E402
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 chex.set_n_cpu_devices(8)
