@@ -111,3 +111,22 @@ def build_pair(config: ml_collections.ConfigDict, method: Any
             optax.chain(d_tx, clip_params(clip)) if clip > 0 else d_tx)
     wrap = getattr(method, "wrap_optimizers", None)
     return pair if wrap is None else wrap(*pair)
+
+
+def at_schedule_position(opt_state: Any, count: Any) -> Any:
+    """``opt_state`` with every injected hyper-parameter schedule at position ``count``: optax keeps the
+    position in the injected state's ``count`` and, for a schedule, in its own wrapped state's ``count``
+    (``hyperparams_states``), which is the one the schedule reads."""
+    injected = (optax.InjectHyperparamsState, optax.InjectStatefulHyperparamsState)
+
+    def at(s):
+        if not isinstance(s, injected):
+            return s
+        s = s._replace(count=jnp.asarray(count, s.count.dtype))
+        if isinstance(s, optax.InjectStatefulHyperparamsState):
+            s = s._replace(hyperparams_states={
+                k: h._replace(count=jnp.asarray(count, h.count.dtype)) if "count" in getattr(h, "_fields", ()) else h
+                for k, h in s.hyperparams_states.items()})
+        return s
+
+    return jax.tree.map(at, opt_state, is_leaf=lambda s: isinstance(s, injected))

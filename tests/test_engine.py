@@ -255,3 +255,15 @@ def test_evaluating_a_label_map_run(tmp_path):
                                instance_map=pairs["instance_map"])
     expected = translation.pixel_metrics(np.asarray(out), pairs["image_b"])
     np.testing.assert_allclose(result["rows"]["translated"]["l1"], expected["l1"], rtol=1e-5)
+
+
+def test_a_schedule_started_later_reads_its_position():
+    """pix2pixHD's global generator joins at update n with the run's learning rate: its optimizer's
+    schedules start at position n (optim.at_schedule_position sets the count the schedule reads)."""
+    from jaxgan.methods.pix2pixhd import _start_schedules_at
+
+    config = ml_collections.ConfigDict(optimizer_config(learning_rate=1.0, linear_decay=True))
+    tx = _start_schedules_at(optim.build(config, 10), 5)
+    params = {"w": jnp.ones(())}
+    _, state = tx.update({"w": jnp.ones(())}, tx.init(params), params)
+    assert float(state.hyperparams["learning_rate"]) == pytest.approx(0.5)  # lr (1 - 5/10), not lr at 0.

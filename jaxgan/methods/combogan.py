@@ -44,11 +44,11 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
-from jaxgan import losses, networks
+from jaxgan import losses, networks, optim
 from jaxgan.data.domains import LETTERS
 from jaxgan.errors import ConfigError
 from jaxgan.methods import image_pool
-from jaxgan.methods.base import Batch, DataInfo, Variables
+from jaxgan.methods.base import Batch, DataInfo, Variables, loss_weight
 
 PAIR_STREAM = 0x436F6D62  # Folded into the step's key for the pair draw: a stream of its own.
 
@@ -72,24 +72,6 @@ class PerNetworkState(NamedTuple):
     networks: Dict[str, Any]  # Each network's own optimizer state.
 
 
-def _at_schedule_step(opt_state: Any, count: jax.Array) -> Any:
-    """``opt_state`` with every injected hyper-parameter schedule at position ``count`` (optax keeps the
-    position in the injected state's ``count`` and, for wrapped schedules, in their own states' ``count``)."""
-    injected = (optax.InjectHyperparamsState, optax.InjectStatefulHyperparamsState)
-
-    def at(s):
-        if not isinstance(s, injected):
-            return s
-        s = s._replace(count=jnp.asarray(count, s.count.dtype))
-        if isinstance(s, optax.InjectStatefulHyperparamsState):
-            s = s._replace(hyperparams_states={
-                k: h._replace(count=jnp.asarray(count, h.count.dtype)) if "count" in getattr(h, "_fields", ()) else h
-                for k, h in s.hyperparams_states.items()})
-        return s
-
-    return jax.tree.map(at, opt_state, is_leaf=lambda s: isinstance(s, injected))
-
-
 def per_network(tx: optax.GradientTransformation) -> optax.GradientTransformation:
     """``tx`` run separately on each top-level entry (network) of the params; a network whose gradient is
     zero everywhere gets a zero update and keeps its state; schedules run on the side's update count."""
@@ -103,18 +85,12 @@ def per_network(tx: optax.GradientTransformation) -> optax.GradientTransformatio
             old, network_params = state.networks[name], None if params is None else params[name]
             active = jnp.any(jnp.stack([jnp.any(g != 0) for g in jax.tree.leaves(grad)]))
             updates[name], states[name] = jax.lax.cond(
-                active, lambda g, s, p: tx.update(g, _at_schedule_step(s, state.count), p),
+                active, lambda g, s, p: tx.update(g, optim.at_schedule_position(s, state.count), p),
                 lambda g, s, p: (jax.tree.map(jnp.zeros_like, g), s), grad, old, network_params)
         return updates, PerNetworkState(state.count + 1, states)
 
     return optax.GradientTransformation(init, update)
 
-
-def _weight(config: ml_collections.ConfigDict, key: str, paper: str) -> float:
-    value = config.loss.get(key)
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-        raise ConfigError(f"config.loss.{key}={value!r}: method 'combogan' needs a weight >= 0 ({paper})")
-    return float(value)
 
 
 def _write_back(is_a: jax.Array, is_b: jax.Array, pool_a: Any, pool_b: Any, old: Any) -> Any:
@@ -160,8 +136,8 @@ class ComboGAN:
             discriminator=networks.build_from_config(config.model.discriminator),
             num_domains=len(keys),
             adversarial_loss=config.loss.adversarial,
-            adversarial_weight=_weight(config, "adversarial_weight", "2 with least_squares for the code's MSE"),
-            lambda_cycle=_weight(config, "lambda_cycle", "Anoosheh et al. 2018: 10"),
+            adversarial_weight=loss_weight(config, "adversarial_weight", "2 with least_squares for the code's MSE"),
+            lambda_cycle=loss_weight(config, "lambda_cycle", "Anoosheh et al. 2018: 10"),
             pool_size=pool_size,
         )
 

@@ -61,7 +61,7 @@ from jax import lax
 
 from jaxgan import losses, networks
 from jaxgan.errors import ConfigError
-from jaxgan.methods.base import Batch, DataInfo, Variables, apply_train
+from jaxgan.methods.base import Batch, DataInfo, Variables, apply_train, loss_weight
 
 INPUT, TARGET, MASK, IMAGE = "image_a", "image_b", "mask", "image"
 
@@ -90,13 +90,6 @@ def center_hole_mask(height: int, width: int, hole: int) -> jax.Array:
     rows = (jnp.arange(height) >= top) & (jnp.arange(height) < top + hole)
     cols = (jnp.arange(width) >= left) & (jnp.arange(width) < left + hole)
     return (rows[:, None] & cols[None, :]).astype(jnp.float32)[None, :, :, None]
-
-
-def _number(config: ml_collections.ConfigDict, key: str, paper: str) -> float:
-    value = config.loss.get(key)
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-        raise ConfigError(f"config.loss.{key}={value!r}: method 'context_encoder' needs a number >= 0 ({paper})")
-    return float(value)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,10 +158,10 @@ class ContextEncoder:
             discriminator=networks.build_from_config(config.model.discriminator),
             adversarial_loss=config.loss.adversarial,
             image_size=tuple(shape[:2]),
-            lambda_rec=_number(config, "lambda_rec", "Pathak et al. 2016: 0.999"),
-            lambda_adv=_number(config, "lambda_adv", "Pathak et al. 2016: 0.001; 0 for the L2-only encoder"),
+            lambda_rec=loss_weight(config, "lambda_rec", "Pathak et al. 2016: 0.999"),
+            lambda_adv=loss_weight(config, "lambda_adv", "Pathak et al. 2016: 0.001; 0 for the L2-only encoder"),
             overlap=overlap,
-            overlap_weight=_number(config, "overlap_weight", "Pathak et al. 2016: 10"),
+            overlap_weight=loss_weight(config, "overlap_weight", "Pathak et al. 2016: 10"),
             center_hole=center_hole,
             fill=tuple(v / 127.5 - 1.0 for v in fill),
         )

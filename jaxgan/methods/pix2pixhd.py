@@ -47,9 +47,9 @@ import ml_collections
 import numpy as np
 import optax
 
-from jaxgan import losses, networks, perceptual
+from jaxgan import losses, networks, optim, perceptual
 from jaxgan.errors import ConfigError
-from jaxgan.methods.base import Batch, DataInfo, Variables, apply_train
+from jaxgan.methods.base import Batch, DataInfo, Variables, apply_train, loss_weight
 from jaxgan.networks.pix2pixhd import LOCAL_PREFIX
 
 LABELS, INSTANCES, TARGET = "label_map", "instance_map", "image_b"
@@ -94,26 +94,13 @@ def colourise(label_map: jax.Array, num_classes: int) -> jax.Array:
     return 2.0 * jnp.asarray(palette(num_classes))[label_map] - 1.0
 
 
-def _number(config: ml_collections.ConfigDict, key: str, paper: str, method: str) -> float:
-    value = config.loss.get(key)
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-        raise ConfigError(f"config.loss.{key}={value!r}: method {method!r} needs a weight >= 0 ({paper})")
-    return float(value)
-
-
 # --- The method ----------------------------------------------------------------------------------
 
 
 def _start_schedules_at(tx: optax.GradientTransformation, n: int) -> optax.GradientTransformation:
     """``tx`` whose injected hyper-parameter schedules start at position ``n`` instead of 0."""
 
-    def init(params):
-        is_injected = lambda s: isinstance(s, (optax.InjectHyperparamsState,  # noqa: E731
-                                               optax.InjectStatefulHyperparamsState))
-        return jax.tree.map(lambda s: s._replace(count=jnp.full_like(s.count, n)) if is_injected(s) else s,
-                            tx.init(params), is_leaf=is_injected)
-
-    return optax.GradientTransformation(init, tx.update)
+    return optax.GradientTransformation(lambda params: optim.at_schedule_position(tx.init(params), n), tx.update)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,14 +143,14 @@ class Pix2PixHD:
         if config.loss.adversarial not in losses.ADVERSARIAL_LOSSES:
             raise ConfigError(f"config.loss.adversarial={config.loss.adversarial!r} is not one of "
                               f"{losses.ADVERSARIAL_LOSSES}")
-        vgg_weight = _number(config, "vgg_weight", "lambda_VGG; the papers: 10", cls.name)
+        vgg_weight = loss_weight(config, "vgg_weight", "lambda_VGG; the papers: 10")
         return dict(
             discriminator=networks.build_from_config(config.model.discriminator),
             num_label_classes=int(data.num_label_classes),
             use_instances=INSTANCES in data.batch and bool(config.model.get("use_instance_map", True)),
             adversarial_loss=config.loss.adversarial,
-            adversarial_weight=_number(config, "adversarial_weight", "see the method's docstring", cls.name),
-            lambda_feat=_number(config, "lambda_feat", "lambda_FM; the papers: 10", cls.name),
+            adversarial_weight=loss_weight(config, "adversarial_weight", "see the method's docstring"),
+            lambda_feat=loss_weight(config, "lambda_feat", "lambda_FM; the papers: 10"),
             vgg_weight=vgg_weight,
             vgg=perceptual.vgg19_from_config(config.loss, perceptual.PIX2PIXHD_LAYERS))
 

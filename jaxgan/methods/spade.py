@@ -32,8 +32,8 @@ import ml_collections
 
 from jaxgan import losses, networks
 from jaxgan.errors import ConfigError
-from jaxgan.methods.base import Batch, DataInfo, Variables, apply_train
-from jaxgan.methods.pix2pixhd import TARGET, Pix2PixHD, _number
+from jaxgan.methods.base import Batch, DataInfo, Variables, apply_train, loss_weight
+from jaxgan.methods.pix2pixhd import TARGET, Pix2PixHD
 from jaxgan.networks.spade import SPADEModel
 
 
@@ -66,7 +66,7 @@ class SPADE(Pix2PixHD):
         encoder = networks.build_from_config(config.model.encoder, z_dim=z_dim) if use_vae else None
         return cls(generator=SPADEModel(generator, encoder), **cls._common_fields(config, data),
                    use_vae=use_vae, z_dim=z_dim,
-                   kl_weight=_number(config, "kl_weight", "the code's lambda_kld: 0.05", cls.name))
+                   kl_weight=loss_weight(config, "kl_weight", "the code's lambda_kld: 0.05"))
 
     def init_generator(self, rng: jax.Array, s: jax.Array, y: jax.Array) -> Variables:
         """G's (and E's) variables: SPADEModel's training call on s, y and eps = 0."""
