@@ -279,6 +279,33 @@ def tiny_cogan(*, steps: int = 3, batch_size: int = 4, variant: str = "negative"
     return config
 
 
+def module_calls(trainer, module_class, method_name: str = "__call__", update_generator: bool = True) -> int:
+    """How many times one traced train step of ``trainer``'s method calls ``module_class.method_name``
+    (SGD states on both sides; nothing is computed): 1 for a generator run once per step."""
+    import flax.linen as nn
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    from jaxgan.train_step import make_train_step
+
+    calls = []
+
+    def count(next_fun, args, kwargs, context):
+        if isinstance(context.module, module_class) and context.method_name == method_name:
+            calls.append(1)
+        return next_fun(*args, **kwargs)
+
+    batch = {k: jnp.asarray(v) for k, v in trainer.pipeline.local_batch(0).items()}
+    step = make_train_step(trainer.method, discriminator_tx=optax.sgd(0.1), generator_tx=optax.sgd(0.1))
+    g, d = trainer.state.generator, trainer.state.discriminator
+    state = trainer.state.replace(generator=g.replace(opt_state=optax.sgd(0.1).init(g.params)),
+                                  discriminator=d.replace(opt_state=optax.sgd(0.1).init(d.params)))
+    with nn.intercept_methods(count):
+        jax.eval_shape(lambda s, b: step(s, b, update_generator), state, batch)
+    return len(calls)
+
+
 # Tiny configs that together cover every method and every kind of state a method carries, for tests
 # that must hold for all of them (exact resume). A method added to jaxgan.methods.METHODS needs an
 # entry here: tests/test_reliability.py fails until it has one. Each entry costs a cold compile.

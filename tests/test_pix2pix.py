@@ -20,7 +20,7 @@ from jaxgan.networks.unet import UNetGenerator
 from jaxgan.state import GANState, Side
 from jaxgan.train_step import make_train_step
 
-from conftest import load_config, tiny_pix2pix
+from conftest import load_config, module_calls, tiny_pix2pix
 from test_cli import _run
 
 IN_WEIGHT, OUT_WEIGHT = 1.0, 3.0
@@ -69,23 +69,8 @@ def test_losses_by_hand_with_what_reaches_d(trainer, adversarial_weight):
     np.testing.assert_allclose(g_metrics["l1"], 0.2, rtol=1e-6)
 
 
-def _count_generator_calls(trainer):
-    calls = []
-
-    def count(next_fun, args, kwargs, context):
-        if isinstance(context.module, UNetGenerator) and context.method_name == "__call__":
-            calls.append(1)
-        return next_fun(*args, **kwargs)
-
-    batch = {k: jnp.asarray(v) for k, v in trainer.pipeline.local_batch(0).items()}
-    step = make_train_step(trainer.method, discriminator_tx=optax.sgd(0.1), generator_tx=optax.sgd(0.1))
-    with nn.intercept_methods(count):
-        jax.eval_shape(step, _sgd_state(trainer, 0.1), batch)
-    return len(calls)
-
-
 def test_one_generator_forward_per_step(trainer):
-    assert _count_generator_calls(trainer) == 1
+    assert module_calls(trainer, UNetGenerator) == 1
 
 
 def _sgd_state(trainer, lr):

@@ -23,7 +23,7 @@ from jaxgan.networks.pix2pixhd import Pix2PixHDGenerator
 from jaxgan.state import GANState, Side
 from jaxgan.train_step import make_train_step
 
-from conftest import load_config, tiny_pix2pixhd
+from conftest import load_config, module_calls, tiny_pix2pixhd
 
 SEM_WEIGHT, IMAGE_WEIGHT = 1.0, 3.0
 
@@ -167,21 +167,7 @@ def test_generator_depends_on_labels_and_instances(trainer):
 
 
 def test_one_generator_forward_per_step(trainer):
-    calls = []
-
-    def count(next_fun, args, kwargs, context):
-        if isinstance(context.module, Pix2PixHDGenerator) and context.method_name == "__call__":
-            calls.append(1)
-        return next_fun(*args, **kwargs)
-
-    batch = {k: jnp.asarray(v) for k, v in trainer.pipeline.local_batch(0).items()}
-    step = make_train_step(trainer.method, discriminator_tx=optax.sgd(0.1), generator_tx=optax.sgd(0.1))
-    g, d = trainer.state.generator, trainer.state.discriminator
-    state = trainer.state.replace(generator=g.replace(opt_state=optax.sgd(0.1).init(g.params)),
-                                  discriminator=d.replace(opt_state=optax.sgd(0.1).init(d.params)))
-    with nn.intercept_methods(count):
-        jax.eval_shape(step, state, batch)
-    assert len(calls) == 1
+    assert module_calls(trainer, Pix2PixHDGenerator) == 1
 
 
 def _injected_counts(opt_state):

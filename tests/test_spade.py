@@ -6,7 +6,6 @@ one generator forward per step, real training steps with a panel, and the paper-
 
 import dataclasses
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -21,7 +20,7 @@ from jaxgan.networks.spade import SPADE, SPADEModel, resize_nearest
 from jaxgan.state import GANState, Side
 from jaxgan.train_step import make_train_step
 
-from conftest import load_config, tiny_spade
+from conftest import load_config, module_calls, tiny_spade
 from test_pix2pixhd import IMAGE_WEIGHT, SEM_WEIGHT, ProbeMultiD, _probe_state
 
 
@@ -128,21 +127,7 @@ def test_generator_depends_on_map_z_and_style(trainer):
 
 
 def test_one_generator_forward_per_step(trainer):
-    calls = []
-
-    def count(next_fun, args, kwargs, context):
-        if isinstance(context.module, SPADEModel) and context.method_name == "__call__":
-            calls.append(1)
-        return next_fun(*args, **kwargs)
-
-    batch = {k: jnp.asarray(v) for k, v in trainer.pipeline.local_batch(0).items()}
-    step = make_train_step(trainer.method, discriminator_tx=optax.sgd(0.1), generator_tx=optax.sgd(0.1))
-    g, d = trainer.state.generator, trainer.state.discriminator
-    state = trainer.state.replace(generator=g.replace(opt_state=optax.sgd(0.1).init(g.params)),
-                                  discriminator=d.replace(opt_state=optax.sgd(0.1).init(d.params)))
-    with nn.intercept_methods(count):
-        jax.eval_shape(step, state, batch)
-    assert len(calls) == 1
+    assert module_calls(trainer, SPADEModel) == 1
 
 
 def test_real_steps_write_a_panel(trainer):

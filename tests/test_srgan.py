@@ -8,7 +8,6 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
 from jax.sharding import Mesh
 
@@ -21,9 +20,8 @@ from jaxgan.errors import ConfigError
 from jaxgan.metrics import translation
 from jaxgan.networks.srresnet import SRResNetGenerator, depth_to_space
 from jaxgan.state import GANState, Side
-from jaxgan.train_step import make_train_step
 
-from conftest import load_config, tiny_srgan
+from conftest import load_config, module_calls, tiny_srgan
 
 D_WEIGHT = 3.0
 softplus = lambda v: np.log1p(np.exp(v))  # noqa: E731
@@ -156,21 +154,7 @@ def test_config_errors(trainer):
 
 
 def _count_generator_calls(trainer):
-    calls = []
-
-    def count(next_fun, args, kwargs, context):
-        if isinstance(context.module, SRResNetGenerator) and context.method_name == "__call__":
-            calls.append(1)
-        return next_fun(*args, **kwargs)
-
-    batch = {k: jnp.asarray(v) for k, v in trainer.pipeline.local_batch(0).items()}
-    step = make_train_step(trainer.method, discriminator_tx=optax.sgd(0.1), generator_tx=optax.sgd(0.1))
-    g, d = trainer.state.generator, trainer.state.discriminator
-    state = trainer.state.replace(generator=g.replace(opt_state=optax.sgd(0.1).init(g.params)),
-                                  discriminator=d.replace(opt_state=optax.sgd(0.1).init(d.params)))
-    with nn.intercept_methods(count):
-        jax.eval_shape(step, state, batch)
-    return len(calls)
+    return module_calls(trainer, SRResNetGenerator)
 
 
 def test_one_generator_forward_per_step(trainer):
