@@ -306,6 +306,28 @@ def module_calls(trainer, module_class, method_name: str = "__call__", update_ge
     return len(calls)
 
 
+def one_device_mesh():
+    """A mesh of one device, for tests that run batch-1 steps (the 8 simulated devices need batches of 8)."""
+    import jax
+    import numpy as np
+    from jax.sharding import Mesh
+
+    return Mesh(np.asarray(jax.devices()[:1]), ("data",))
+
+
+def probe_state(step: int = 0, method_state=None):
+    """A GANState with empty sides, for calling a method's losses with parameter-free probe networks."""
+    import jax
+    import jax.numpy as jnp
+
+    from jaxgan.state import GANState, Side
+
+    side = Side(params={}, collections={}, opt_state=None)
+    return GANState(step=jnp.asarray(step, jnp.int32), rng=jax.random.PRNGKey(0), generator=side,
+                    discriminator=side, ema_params=None, method_state=method_state or {},
+                    nonfinite_steps=jnp.zeros((), jnp.int32))
+
+
 # Tiny configs that together cover every method and every kind of state a method carries, for tests
 # that must hold for all of them (exact resume). A method added to jaxgan.methods.METHODS needs an
 # entry here: tests/test_reliability.py fails until it has one. Each entry costs a cold compile.

@@ -10,7 +10,6 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from jax.sharding import Mesh
 
 from jaxgan import config as config_lib
 from jaxgan import methods
@@ -23,18 +22,14 @@ from jaxgan.networks.cogan import CoGANDiscriminator, CoGANGenerator, GeneratorL
 from jaxgan.state import GANState, Side
 from jaxgan.train_step import make_train_step
 
-from conftest import load_config, tiny_cogan
+from conftest import load_config, one_device_mesh, tiny_cogan
 
 GREY = DataInfo({"image_a": ArraySpec((28, 28, 1), "uint8"), "image_b": ArraySpec((28, 28, 1), "uint8")})
 
 
-def _one_device():
-    return Mesh(np.asarray(jax.devices()[:1]), ("data",))
-
-
 @pytest.fixture(scope="module")
 def trainer(tmp_path_factory):
-    return train_lib.Trainer(tiny_cogan(), str(tmp_path_factory.mktemp("cogan")), mesh=_one_device())
+    return train_lib.Trainer(tiny_cogan(), str(tmp_path_factory.mktemp("cogan")), mesh=one_device_mesh())
 
 
 def _batch(trainer):
@@ -235,6 +230,6 @@ def test_paper_size_two_real_steps(tmp_path):
     config = load_config("cogan_mnist", "negative")
     config.train.update(dict(steps=2, batch_size=1, log_every=1, sample_every=2, checkpoint_every=2))
     config.sample.examples = 1
-    trainer = train_lib.Trainer(config, str(tmp_path), mesh=_one_device())
+    trainer = train_lib.Trainer(config, str(tmp_path), mesh=one_device_mesh())
     metrics = jax.device_get(trainer.train_steps(2))
     assert int(trainer.state.step) == 2 and all(np.isfinite(m) for m in jax.tree.leaves(metrics))

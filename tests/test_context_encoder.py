@@ -9,7 +9,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from jax.sharding import Mesh
 
 from jaxgan import images
 from jaxgan import train as train_lib
@@ -19,9 +18,8 @@ from jaxgan.methods.base import DataInfo
 from jaxgan.methods.context_encoder import overlap_weights
 from jaxgan.metrics.translation import hole_metrics
 from jaxgan.networks.context_encoder import ChannelwiseFullyConnected, ContextEncoderGenerator
-from jaxgan.state import GANState, Side
 
-from conftest import load_config, module_calls, tiny_context_encoder
+from conftest import load_config, module_calls, one_device_mesh, probe_state, tiny_context_encoder
 
 
 class ProbeD(nn.Module):
@@ -32,19 +30,9 @@ class ProbeD(nn.Module):
         return x.mean(axis=(1, 2, 3))
 
 
-def _one_device():
-    return Mesh(np.asarray(jax.devices()[:1]), ("data",))
-
-
-def _probe_state():
-    side = Side(params={}, collections={}, opt_state=None)
-    return GANState(step=jnp.zeros((), jnp.int32), rng=jax.random.PRNGKey(0), generator=side, discriminator=side,
-                    ema_params=None, method_state={}, nonfinite_steps=jnp.zeros((), jnp.int32))
-
-
 @pytest.fixture(scope="module")
 def trainer(tmp_path_factory):
-    return train_lib.Trainer(tiny_context_encoder(), str(tmp_path_factory.mktemp("ce")), mesh=_one_device())
+    return train_lib.Trainer(tiny_context_encoder(), str(tmp_path_factory.mktemp("ce")), mesh=one_device_mesh())
 
 
 def test_overlap_weights_by_hand():
@@ -80,10 +68,10 @@ def test_losses_by_hand_with_what_reaches_d(trainer, lambda_adv):
     batch = {"image_a": np.where(mask > 0, -1.0, y).astype(np.float32), "image_b": y, "mask": mask}
     prediction = jnp.full((2, 4, 4, 1), 0.3)
     softplus = lambda v: np.log1p(np.exp(v))  # noqa: E731
-    d_loss, (d_metrics, _) = method.discriminator_loss({}, _probe_state(), batch, prediction, jax.random.PRNGKey(1))
+    d_loss, (d_metrics, _) = method.discriminator_loss({}, probe_state(), batch, prediction, jax.random.PRNGKey(1))
     np.testing.assert_allclose([d_metrics["real_logit"], d_metrics["fake_logit"]], [0.5, 0.45], rtol=1e-6)
     np.testing.assert_allclose(d_loss, softplus(-0.5) + softplus(0.45), rtol=1e-6)  # Not halved.
-    g_loss, (g_metrics, _) = method.generator_loss(prediction, _probe_state(), batch, jax.random.PRNGKey(2))
+    g_loss, (g_metrics, _) = method.generator_loss(prediction, probe_state(), batch, jax.random.PRNGKey(2))
     np.testing.assert_allclose(g_metrics["reconstruction"], 0.31, rtol=1e-5)
     np.testing.assert_allclose(g_metrics["hole_l2"], 0.04, rtol=1e-5)
     np.testing.assert_allclose(g_loss, lambda_adv * softplus(-0.45) + 0.999 * 0.31, rtol=1e-5)
@@ -203,7 +191,7 @@ def test_paper_size_networks_two_steps(tmp_path):
     config.data.source = f"images:{folder}"
     config.train.steps = 2
     config.train.batch_size = 1
-    trainer = train_lib.Trainer(config, str(tmp_path / "run"), mesh=_one_device())
+    trainer = train_lib.Trainer(config, str(tmp_path / "run"), mesh=one_device_mesh())
     assert trainer.data.shape("image") == (128, 128, 3) and trainer.method.box == (32, 32, 64, 64)
     assert trainer.state.generator.params["channelwise_fc"]["kernel"].size == 512 * 4 ** 4
     metrics = jax.device_get(trainer.train_steps(2))

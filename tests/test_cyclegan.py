@@ -12,7 +12,6 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from jax.sharding import Mesh
 
 from jaxgan import images, methods, optim
 from jaxgan import train as train_lib
@@ -25,7 +24,7 @@ from jaxgan.networks.resnet_translator import UP_PADDING, ResNetTranslator
 from jaxgan.state import GANState, Side
 from jaxgan.train_step import make_train_step
 
-from conftest import load_config, tiny_cyclegan
+from conftest import load_config, one_device_mesh, tiny_cyclegan
 from test_cli import _run
 
 D_A_SCALE, D_B_SCALE = 1.0, 3.0
@@ -52,15 +51,11 @@ def _state(method_state):
                     ema_params=None, method_state=method_state, nonfinite_steps=jnp.zeros((), jnp.int32))
 
 
-def _one_device():
-    return Mesh(np.asarray(jax.devices()[:1]), ("data",))
-
-
 @pytest.fixture(scope="module")
 def trainer(tmp_path_factory):
     """Batch 4 and pools of 6: the pools are still filling in the first step."""
     return train_lib.Trainer(tiny_cyclegan(batch_size=4), str(tmp_path_factory.mktemp("cyclegan")),
-                             mesh=_one_device())
+                             mesh=one_device_mesh())
 
 
 # --- The ResNet translator ---------------------------------------------------------------------------

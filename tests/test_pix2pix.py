@@ -10,17 +10,16 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from jax.sharding import Mesh
 
 from jaxgan import evaluate as evaluate_lib
 from jaxgan import images, losses
 from jaxgan import train as train_lib
 from jaxgan.methods.base import apply_train
 from jaxgan.networks.unet import UNetGenerator
-from jaxgan.state import GANState, Side
+from jaxgan.state import Side
 from jaxgan.train_step import make_train_step
 
-from conftest import load_config, module_calls, tiny_pix2pix
+from conftest import load_config, module_calls, one_device_mesh, probe_state, tiny_pix2pix
 from test_cli import _run
 
 IN_WEIGHT, OUT_WEIGHT = 1.0, 3.0
@@ -37,19 +36,9 @@ class ProbeD(nn.Module):
         return logit[:, None, None, None]
 
 
-def _one_device():
-    return Mesh(np.asarray(jax.devices()[:1]), ("data",))
-
-
-def _probe_state():
-    side = Side(params={}, collections={}, opt_state=None)
-    return GANState(step=jnp.zeros((), jnp.int32), rng=jax.random.PRNGKey(0), generator=side, discriminator=side,
-                    ema_params=None, method_state={}, nonfinite_steps=jnp.zeros((), jnp.int32))
-
-
 @pytest.fixture(scope="module")
 def trainer(tmp_path_factory):
-    return train_lib.Trainer(tiny_pix2pix(), str(tmp_path_factory.mktemp("pix2pix")), mesh=_one_device())
+    return train_lib.Trainer(tiny_pix2pix(), str(tmp_path_factory.mktemp("pix2pix")), mesh=one_device_mesh())
 
 
 @pytest.mark.parametrize("adversarial_weight", [1.0, 0.0], ids=["pix2pix", "l1_baseline"])
@@ -58,7 +47,7 @@ def test_losses_by_hand_with_what_reaches_d(trainer, adversarial_weight):
     loss_G = w_adv softplus(-f) + 100 |y - G(x)|."""
     method = dataclasses.replace(trainer.method, discriminator=ProbeD(), adversarial_weight=adversarial_weight)
     x, y, fake = (jnp.full((2, 4, 4, 1), v) for v in (0.1, 0.5, 0.3))
-    batch, state = {"image_a": x, "image_b": y}, _probe_state()
+    batch, state = {"image_a": x, "image_b": y}, probe_state()
     r, f = IN_WEIGHT * 0.1 + OUT_WEIGHT * 0.5, IN_WEIGHT * 0.1 + OUT_WEIGHT * 0.3
     softplus = lambda v: np.log1p(np.exp(v))  # noqa: E731
     d_loss, (d_metrics, _) = method.discriminator_loss({}, state, batch, fake, jax.random.PRNGKey(1))
@@ -204,7 +193,7 @@ def test_paper_size_networks_two_steps(tmp_path):
     config.train.steps = 2
     for side in ("generator", "discriminator"):
         config.optimizer[side].decay_start = 1  # The paper's 100 + 100 epochs, shrunk to 1 + 1 steps.
-    trainer = train_lib.Trainer(config, str(tmp_path / "run"), mesh=_one_device())
+    trainer = train_lib.Trainer(config, str(tmp_path / "run"), mesh=one_device_mesh())
     assert trainer.data.shape("image_a") == (256, 256, 3)
     n_params = sum(p.size for p in jax.tree.leaves(trainer.state.generator.params))
     assert n_params == 54_413_955  # unet_256, ngf 64, batch norm: counted from the layer shapes (the authors' code prints 54.414 M).

@@ -12,7 +12,6 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from jax.sharding import Mesh
 
 from jaxgan import images, losses, methods, perceptual
 from jaxgan.errors import ConfigError
@@ -23,7 +22,7 @@ from jaxgan.networks.pix2pixhd import Pix2PixHDGenerator
 from jaxgan.state import GANState, Side
 from jaxgan.train_step import make_train_step
 
-from conftest import load_config, module_calls, tiny_pix2pixhd
+from conftest import load_config, module_calls, one_device_mesh, probe_state, tiny_pix2pixhd
 
 SEM_WEIGHT, IMAGE_WEIGHT = 1.0, 3.0
 
@@ -91,17 +90,7 @@ class ProbeMultiD(nn.Module):
 
 @pytest.fixture(scope="module")
 def trainer(tmp_path_factory):
-    return train_lib.Trainer(tiny_pix2pixhd(), str(tmp_path_factory.mktemp("pix2pixhd")), mesh=_one_device())
-
-
-def _one_device():
-    return Mesh(np.asarray(jax.devices()[:1]), ("data",))
-
-
-def _probe_state():
-    side = Side(params={}, collections={}, opt_state=None)
-    return GANState(step=jnp.zeros((), jnp.int32), rng=jax.random.PRNGKey(0), generator=side, discriminator=side,
-                    ema_params=None, method_state={}, nonfinite_steps=jnp.zeros((), jnp.int32))
+    return train_lib.Trainer(tiny_pix2pixhd(), str(tmp_path_factory.mktemp("pix2pixhd")), mesh=one_device_mesh())
 
 
 def test_losses_by_hand_with_what_reaches_d(trainer):
@@ -116,11 +105,11 @@ def test_losses_by_hand_with_what_reaches_d(trainer):
     s_mean = (1 + 0.5) / (k_classes + 1)  # One hot channel per pixel, edges on half the pixels.
     r = np.asarray([(k + 1) * (SEM_WEIGHT * s_mean + IMAGE_WEIGHT * 0.5) for k in range(2)])
     f = np.asarray([(k + 1) * (SEM_WEIGHT * s_mean + IMAGE_WEIGHT * 0.3) for k in range(2)])
-    d_loss, (d_metrics, _) = method.discriminator_loss({}, _probe_state(), batch, {"image": fake},
+    d_loss, (d_metrics, _) = method.discriminator_loss({}, probe_state(), batch, {"image": fake},
                                                        jax.random.PRNGKey(1))
     np.testing.assert_allclose(d_loss, 0.5 * np.sum(0.5 * (r - 1) ** 2 + 0.5 * f ** 2), rtol=1e-6)
     np.testing.assert_allclose([d_metrics["real_logit"], d_metrics["fake_logit"]], [r.mean(), f.mean()], rtol=1e-6)
-    g_loss, (g_metrics, _) = method.generator_loss({"image": fake}, _probe_state(), batch, jax.random.PRNGKey(2))
+    g_loss, (g_metrics, _) = method.generator_loss({"image": fake}, probe_state(), batch, jax.random.PRNGKey(2))
     feature_matching = 0.5 * sum(4.0 * (k + 1) * 0.2 for k in range(2))  # 1/K sum_k 4/T mean|(k+1)(0.3 - 0.5)|.
     np.testing.assert_allclose(g_metrics["feature_matching"], feature_matching, rtol=1e-6)
     np.testing.assert_allclose(g_loss, 2.0 * np.sum(0.5 * (f - 1) ** 2) + 10.0 * feature_matching, rtol=1e-6)
@@ -130,7 +119,7 @@ def test_vgg_term_by_hand(trainer):
     """loss_G with lambda_VGG = 10 exceeds loss_G without it by 10 sum_i w_i mean|phi_i(G(s)) - phi_i(x)|
     (relu1_1 .. relu5_1, w = 1/32 .. 1), VGG19 read from the method state; no gradient reaches x."""
     vgg = perceptual.VGG19Features("relu5_1").init(jax.random.PRNGKey(3), jnp.zeros((1, 16, 16, 3)))
-    state = _probe_state().replace(method_state={pix2pixhd.VGG_STATE: vgg})
+    state = probe_state().replace(method_state={pix2pixhd.VGG_STATE: vgg})
     base = dataclasses.replace(trainer.method, discriminator=ProbeMultiD(12), num_label_classes=11)
     rng = np.random.default_rng(0)
     batch = {"label_map": jnp.asarray(rng.integers(0, 11, (2, 16, 16))), "instance_map": jnp.zeros((2, 16, 16), int),

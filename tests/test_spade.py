@@ -20,8 +20,8 @@ from jaxgan.networks.spade import SPADE, SPADEModel, resize_nearest
 from jaxgan.state import GANState, Side
 from jaxgan.train_step import make_train_step
 
-from conftest import load_config, module_calls, tiny_spade
-from test_pix2pixhd import IMAGE_WEIGHT, SEM_WEIGHT, ProbeMultiD, _probe_state
+from conftest import load_config, module_calls, one_device_mesh, probe_state, tiny_spade
+from test_pix2pixhd import IMAGE_WEIGHT, SEM_WEIGHT, ProbeMultiD
 
 
 def test_resize_nearest_is_pytorchs():
@@ -79,11 +79,7 @@ def test_batch_statistics_are_the_global_batchs_on_1_and_8_devices():
 
 @pytest.fixture(scope="module")
 def trainer(tmp_path_factory):
-    return train_lib.Trainer(tiny_spade(), str(tmp_path_factory.mktemp("spade")), mesh=_one_device())
-
-
-def _one_device():
-    return Mesh(np.asarray(jax.devices()[:1]), ("data",))
+    return train_lib.Trainer(tiny_spade(), str(tmp_path_factory.mktemp("spade")), mesh=one_device_mesh())
 
 
 def test_losses_by_hand_with_what_reaches_d(trainer):
@@ -101,9 +97,9 @@ def test_losses_by_hand_with_what_reaches_d(trainer):
     f = np.asarray([(k + 1) * (SEM_WEIGHT * s_mean + IMAGE_WEIGHT * -0.3) for k in range(2)])
     mu, log_variance = jnp.asarray([[0.5, -1.0], [0.0, 2.0]]), jnp.asarray([[0.0, np.log(2.0)], [-1.0, 0.0]])
     generated = {"image": fake, "mu": mu, "log_variance": log_variance}
-    d_loss, _ = method.discriminator_loss({}, _probe_state(), batch, generated, jax.random.PRNGKey(1))
+    d_loss, _ = method.discriminator_loss({}, probe_state(), batch, generated, jax.random.PRNGKey(1))
     np.testing.assert_allclose(d_loss, np.mean(np.maximum(1 - r, 0)) + np.mean(np.maximum(1 + f, 0)), rtol=1e-6)
-    g_loss, (metrics, _) = method.generator_loss(generated, _probe_state(), batch, jax.random.PRNGKey(2))
+    g_loss, (metrics, _) = method.generator_loss(generated, probe_state(), batch, jax.random.PRNGKey(2))
     feature_matching = 0.5 * sum((k + 1) * 0.8 for k in range(2))  # 1/K sum_k mean|(k+1)(-0.3 - 0.5)|.
     m, lv = np.asarray(mu), np.asarray(log_variance)
     kl = np.mean(np.sum(-0.5 * (1 + lv - m ** 2 - np.exp(lv)), axis=1))

@@ -9,7 +9,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from jax.sharding import Mesh
 
 from jaxgan import images, perceptual
 from jaxgan import train as train_lib
@@ -19,9 +18,8 @@ from jaxgan.data.transforms import ResizeAndCrop, _resize
 from jaxgan.errors import ConfigError
 from jaxgan.metrics import translation
 from jaxgan.networks.srresnet import SRResNetGenerator, depth_to_space
-from jaxgan.state import GANState, Side
 
-from conftest import load_config, module_calls, tiny_srgan
+from conftest import load_config, module_calls, one_device_mesh, probe_state, tiny_srgan
 
 D_WEIGHT = 3.0
 softplus = lambda v: np.log1p(np.exp(v))  # noqa: E731
@@ -35,20 +33,9 @@ class ProbeD(nn.Module):
         return D_WEIGHT * x.mean(axis=(1, 2, 3))[:, None]
 
 
-def _one_device():
-    return Mesh(np.asarray(jax.devices()[:1]), ("data",))
-
-
-def _probe_state(step=0, method_state=None):
-    side = Side(params={}, collections={}, opt_state=None)
-    return GANState(step=jnp.asarray(step, jnp.int32), rng=jax.random.PRNGKey(0), generator=side,
-                    discriminator=side, ema_params=None, method_state=method_state or {},
-                    nonfinite_steps=jnp.zeros((), jnp.int32))
-
-
 @pytest.fixture(scope="module")
 def trainer(tmp_path_factory):
-    return train_lib.Trainer(tiny_srgan(), str(tmp_path_factory.mktemp("srgan")), mesh=_one_device())
+    return train_lib.Trainer(tiny_srgan(), str(tmp_path_factory.mktemp("srgan")), mesh=one_device_mesh())
 
 
 def _probe_batch():
@@ -64,10 +51,10 @@ def test_losses_by_hand_with_what_reaches_d(trainer, step, in_srresnet_phase):
     assert method.pretrain_steps == 1 and method.adversarial_weight == 1e-3
     batch, fake = _probe_batch()
     r, f = D_WEIGHT * 0.5, D_WEIGHT * 0.3
-    d_loss, (d_metrics, _) = method.discriminator_loss({}, _probe_state(step), batch, fake, jax.random.PRNGKey(1))
+    d_loss, (d_metrics, _) = method.discriminator_loss({}, probe_state(step), batch, fake, jax.random.PRNGKey(1))
     np.testing.assert_allclose(d_loss, softplus(-r) + softplus(f), rtol=1e-6)
     np.testing.assert_allclose([d_metrics["real_logit"], d_metrics["fake_logit"]], [r, f], rtol=1e-6)
-    g_loss, (g_metrics, _) = method.generator_loss(fake, _probe_state(step), batch, jax.random.PRNGKey(2))
+    g_loss, (g_metrics, _) = method.generator_loss(fake, probe_state(step), batch, jax.random.PRNGKey(2))
     mse = 0.2 ** 2
     np.testing.assert_allclose(g_loss, mse if in_srresnet_phase else mse + 1e-3 * softplus(-f), rtol=1e-6)
     np.testing.assert_allclose([g_metrics["mse"], g_metrics["phase"]], [mse, 0.0 if in_srresnet_phase else 1.0],
@@ -81,7 +68,7 @@ def test_feature_content_loss_on_a_stand_in_phi(trainer):
     content = perceptual.ContentNetwork("stand_in", phi, {"w": np.float32(4.0)}, rescale=0.5)
     method = dataclasses.replace(trainer.method, discriminator=ProbeD(), content=content, pretrain_steps=0)
     batch, fake = _probe_batch()
-    state = _probe_state(0, {"content_network": {"w": jnp.float32(4.0)}})
+    state = probe_state(0, {"content_network": {"w": jnp.float32(4.0)}})
     loss, (metrics, _) = method.generator_loss(fake, state, batch, jax.random.PRNGKey(0))
     content_value = (0.5 * 4.0 * (0.3 - 0.5)) ** 2
     np.testing.assert_allclose(metrics["content"], content_value, rtol=1e-5)
@@ -198,7 +185,7 @@ def test_paper_size_networks_two_steps(tmp_path):
     config.train.steps = 2
     config.train.batch_size = 1
     config.model.pretrain_steps = 1
-    trainer = train_lib.Trainer(config, str(tmp_path / "run"), mesh=_one_device())
+    trainer = train_lib.Trainer(config, str(tmp_path / "run"), mesh=one_device_mesh())
     assert trainer.data.shape("image_a") == (24, 24, 3) and trainer.data.shape("image_b") == (96, 96, 3)
     n_params = sum(p.size for p in jax.tree.leaves(trainer.state.generator.params))
     # 9x9 3->64 + 16 blocks of two 3x3 64->64 + BN + PReLU, 3x3 64->64 + BN, 2 x (3x3 64->256 + PReLU), 9x9 64->3.

@@ -13,7 +13,6 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from jax.sharding import Mesh
 
 from jaxgan import methods, optim
 from jaxgan import train as train_lib
@@ -24,7 +23,7 @@ from jaxgan.networks.stargan import StarGANDiscriminator, StarGANGenerator
 from jaxgan.state import GANState, Side
 from jaxgan.train_step import make_train_step
 
-from conftest import load_config, tiny_stargan
+from conftest import load_config, one_device_mesh, tiny_stargan
 
 SRC_SCALE = 2.0
 
@@ -39,10 +38,6 @@ class ProbeD(nn.Module):
     def __call__(self, x, *, train):
         m = x.mean(axis=(1, 2, 3))
         return (SRC_SCALE * m)[:, None, None, None], m[:, None] * jnp.arange(1, self.num_labels + 1)
-
-
-def _one_device():
-    return Mesh(np.asarray(jax.devices()[:1]), ("data",))
 
 
 def _state(step=0):
@@ -210,7 +205,7 @@ def run(tmp_path_factory):
     parameters and metrics after each step."""
     config = tiny_stargan(steps=5, variant="mask_vector")
     config.train.n_critic = 5
-    trainer = train_lib.Trainer(config, str(tmp_path_factory.mktemp("stargan")), mesh=_one_device())
+    trainer = train_lib.Trainer(config, str(tmp_path_factory.mktemp("stargan")), mesh=one_device_mesh())
     initial = jax.device_get(trainer.state)  # A host copy: the step donates the state's buffers.
     history = []
     for _ in range(5):

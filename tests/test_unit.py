@@ -13,7 +13,6 @@ import ml_collections
 import numpy as np
 import optax
 import pytest
-from jax.sharding import Mesh
 
 from jaxgan import config as config_lib
 from jaxgan import methods, optim
@@ -25,7 +24,7 @@ from jaxgan.networks.unit import PrivateEncoder, PrivateGenerator, ResidualBlock
 from jaxgan.state import GANState, Side
 from jaxgan.train_step import make_train_step
 
-from conftest import load_config, tiny_unit
+from conftest import load_config, one_device_mesh, tiny_unit
 
 D_A_SCALE, D_B_SCALE = 1.0, 3.0
 
@@ -41,13 +40,9 @@ class Probe(nn.Module):
         return [self.scale * m, 2 * self.scale * m]
 
 
-def _one_device():
-    return Mesh(np.asarray(jax.devices()[:1]), ("data",))
-
-
 @pytest.fixture(scope="module")
 def trainer(tmp_path_factory):
-    return train_lib.Trainer(tiny_unit(), str(tmp_path_factory.mktemp("unit")), mesh=_one_device())
+    return train_lib.Trainer(tiny_unit(), str(tmp_path_factory.mktemp("unit")), mesh=one_device_mesh())
 
 
 def _state():
