@@ -8,8 +8,10 @@ networks. D's output C(x|y) is read relative to the average of the other kind:
 
 What a method needs: subclass (or write from scratch) something with ``from_config``,
 ``init``, ``sample_noise``, ``generate`` and the two losses ``(params, state, batch,
-rng) -> (loss, (metrics, collections))``; here the cGAN's D passes are reused and only
-the losses change. Name it in the config by import path, ``"module:Class"``. Run from
+rng) -> (loss, (metrics, collections))``, or, as the cGAN does, a ``generator_forward`` run
+once per step and the losses ``discriminator_loss(params, state, batch, generated, rng)`` and
+``generator_loss(generated, state, batch, rng)`` (``jaxgan.methods.base.SharedForward``);
+here the cGAN's forward and D passes are reused and only the losses change. Name it in the config by import path, ``"module:Class"``. Run from
 the repository root (so ``examples`` is importable), like any config:
 
     python -m jaxgan.main --config examples/relativistic_cgan.py --workdir runs/ragan
@@ -31,16 +33,16 @@ def relativistic_loss(more_real, less_real):
 
 
 class RelativisticCGAN(ConditionalGAN):
-    def discriminator_loss(self, params, state, batch, rng):
-        real, fake, collections = self.discriminate_real_and_fake(params, state, batch, rng)
+    def discriminator_loss(self, params, state, batch, generated, rng):
+        real, fake, collections = self.discriminate_real_and_fake(params, state, batch, generated, rng)
         return relativistic_loss(real, fake), ({"real_logit": real.mean(), "fake_logit": fake.mean()}, collections)
 
-    def generator_loss(self, params, state, batch, rng):
+    def generator_loss(self, generated, state, batch, rng):
         fake_rng, real_rng = jax.random.split(rng)
-        fake, collections = self.discriminate_fake(params, state, batch, fake_rng)
+        fake = self.discriminate_fake(generated, state, batch, fake_rng)
         real, _ = apply_train(self.discriminator, state.discriminator.variables(), batch["image"], batch["label"],
                               rng=real_rng)
-        return relativistic_loss(fake, real), ({"fake_logit": fake.mean()}, collections)
+        return relativistic_loss(fake, real), ({"fake_logit": fake.mean()}, {})
 
 
 def get_config():

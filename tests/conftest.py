@@ -371,8 +371,13 @@ def diffaugment_calls(trainer, monkeypatch):
 
     monkeypatch.setattr(augment, "diff_augment", spy)
     batch = {k: jnp.asarray(v) for k, v in trainer.pipeline.local_batch(0).items()}
-    state, rng = trainer.state, jax.random.PRNGKey(0)
-    jax.eval_shape(trainer.method.discriminator_loss, state.discriminator.params, state, batch, rng)
+    state, rng, method = trainer.state, jax.random.PRNGKey(0), trainer.method
+    if hasattr(method, "generator_forward"):  # The shared form: both losses take the step's generated images.
+        generated, _ = jax.eval_shape(method.generator_forward, state.generator.params, state, batch, rng)
+        d_args, g_args = (state.discriminator.params, state, batch, generated, rng), (generated, state, batch, rng)
+    else:
+        d_args, g_args = (state.discriminator.params, state, batch, rng), (state.generator.params, state, batch, rng)
+    jax.eval_shape(method.discriminator_loss, *d_args)
     d_calls = list(calls)
-    jax.eval_shape(trainer.method.generator_loss, state.generator.params, state, batch, rng)
+    jax.eval_shape(method.generator_loss, *g_args)
     return d_calls, calls[len(d_calls):]

@@ -44,7 +44,7 @@ def _method(adversarial="non_saturating", weight=0.5):
 def test_discriminator_loss_is_ls_plus_weighted_lc_by_hand(adversarial, monkeypatch):
     monkeypatch.setattr(AuxiliaryClassifierGAN, "discriminate_real_and_fake",
                         lambda self, *a: ((REAL_LOGITS, REAL_CLASSES), (FAKE_LOGITS, FAKE_CLASSES), {}))
-    loss, (metrics, _) = _method(adversarial).discriminator_loss(None, None, {"label": LABELS}, None)
+    loss, (metrics, _) = _method(adversarial).discriminator_loss(None, None, {"label": LABELS}, None, None)
     # -L_S: -mean log sigmoid(r) - mean log(1 - sigmoid(f)) (the same for both loss names on D's side).
     source = (softplus(-1.0) + softplus(0.5)) / 2 + (softplus(0.25) + softplus(-2.0)) / 2
     # -L_C: cross-entropy on real plus on fake images, each a batch mean.
@@ -62,7 +62,7 @@ def test_discriminator_loss_is_ls_plus_weighted_lc_by_hand(adversarial, monkeypa
 ])
 def test_generator_loss_is_adversarial_plus_weighted_fake_class_loss_by_hand(adversarial, source, monkeypatch):
     monkeypatch.setattr(AuxiliaryClassifierGAN, "discriminate_fake",
-                        lambda self, *a: ((FAKE_LOGITS, FAKE_CLASSES), {}))
+                        lambda self, *a: (FAKE_LOGITS, FAKE_CLASSES))
     loss, (metrics, _) = _method(adversarial).generator_loss(None, None, {"label": LABELS}, None)
     fake_ce = -(log_softmax([0.0, 1.0, 0.0], 0) + log_softmax([-1.0, 3.0, 2.0], 2)) / 2
     assert float(loss) == pytest.approx(source + 0.5 * fake_ce, rel=1e-5)

@@ -42,7 +42,7 @@ REAL, FAKE, WRONG = jnp.array([2.0, -1.0]), jnp.array([0.5, -0.5]), jnp.array([1
 def _patch(monkeypatch, real, fake, wrong):
     monkeypatch.setattr(MatchingAwareGAN, "discriminate_real_and_fake", lambda self, *a: (real, fake, {}))
     monkeypatch.setattr(MatchingAwareGAN, "discriminate_mismatched", lambda self, *a: (wrong, {}))
-    monkeypatch.setattr(MatchingAwareGAN, "discriminate_fake", lambda self, *a: (fake, {}))
+    monkeypatch.setattr(MatchingAwareGAN, "discriminate_fake", lambda self, *a: fake)
 
 
 def _method(variant, adversarial="non_saturating"):
@@ -54,7 +54,7 @@ def _method(variant, adversarial="non_saturating"):
 def test_joint_losses_by_hand(monkeypatch):
     _patch(monkeypatch, REAL, FAKE, WRONG)
     method = _method("")
-    loss, (metrics, _) = method.discriminator_loss(None, None, {}, jax.random.PRNGKey(0))
+    loss, (metrics, _) = method.discriminator_loss(None, None, {}, None, jax.random.PRNGKey(0))
     # GAN-CLS: -log s_r - (log(1 - s_f) + log(1 - s_w)) / 2, batch means, s = sigmoid(score).
     real_term = (softplus(-2.0) + softplus(1.0)) / 2
     fake_term = (softplus(0.5) + softplus(-0.5)) / 2
@@ -67,7 +67,7 @@ def test_joint_losses_by_hand(monkeypatch):
 
 def test_joint_losses_by_hand_with_hinge(monkeypatch):
     _patch(monkeypatch, REAL, FAKE, WRONG)
-    loss, _ = _method("", "hinge").discriminator_loss(None, None, {}, jax.random.PRNGKey(0))
+    loss, _ = _method("", "hinge").discriminator_loss(None, None, {}, None, jax.random.PRNGKey(0))
     # mean relu(1 - r) = (0 + 2) / 2; mean relu(1 + f) = (1.5 + 0.5) / 2; mean relu(1 + w) = (2 + 4) / 2.
     assert float(loss) == pytest.approx(1.0 + (1.0 + 3.0) / 2)
 
@@ -77,7 +77,7 @@ def test_separate_losses_by_hand(monkeypatch):
     real, fake, wrong = (REAL, -REAL), (FAKE, 10 * FAKE), (100 * REAL, WRONG)
     _patch(monkeypatch, real, fake, wrong)
     method = _method("separate")
-    loss, (metrics, _) = method.discriminator_loss(None, None, {}, jax.random.PRNGKey(0))
+    loss, (metrics, _) = method.discriminator_loss(None, None, {}, None, jax.random.PRNGKey(0))
     realism = (softplus(-2.0) + softplus(1.0)) / 2 + (softplus(0.5) + softplus(-0.5)) / 2
     match = (softplus(2.0) + softplus(-1.0)) / 2 + (softplus(1.0) + softplus(3.0)) / 2
     assert float(metrics["realism_loss"]) == pytest.approx(realism, rel=1e-5)

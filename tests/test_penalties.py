@@ -62,8 +62,13 @@ def _penalty_terms(method, image_shape=(28, 28, 1)):
              "label": LABELS}
     state = _state(method, batch)
     rng = jax.random.PRNGKey(3)
+    # A shared-forward method's D loss takes the step's generated images (jaxgan.train_step).
+    generated = ((method.generator_forward(state.generator.params, state, batch, jax.random.PRNGKey(4))[0],)
+                 if hasattr(method, "generator_forward") else ())
+
     def d_loss(m):
-        return jax.jit(lambda params: m.discriminator_loss(params, state, batch, rng))(state.discriminator.params)
+        return jax.jit(lambda params: m.discriminator_loss(params, state, batch, *generated, rng))(
+            state.discriminator.params)
 
     loss, (metrics, _) = d_loss(method)
     loss_off, (metrics_off, _) = d_loss(dataclasses.replace(method, penalties=CriticPenalties()))

@@ -93,9 +93,9 @@ def _nan_loss_at(monkeypatch, side, step):
     """Makes ``side``'s loss NaN in the update on the batch of ``step`` (inside jit)."""
     loss_fn = getattr(ConditionalGAN, f"{side}_loss")
 
-    def poisoned(self, params, state, batch, rng):
-        loss, aux = loss_fn(self, params, state, batch, rng)
-        return jnp.where(state.step == step, jnp.nan, loss), aux
+    def poisoned(self, *args):  # (params or generated images, state, batch, ...): the state comes second.
+        loss, aux = loss_fn(self, *args)
+        return jnp.where(args[1].step == step, jnp.nan, loss), aux
 
     monkeypatch.setattr(ConditionalGAN, f"{side}_loss", poisoned)
 

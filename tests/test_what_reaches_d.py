@@ -143,7 +143,13 @@ def _state(method):
 def _losses(method, state):
     """D's loss then G's loss with the spies; returns ((d_loss, d_metrics, d_calls), (g_loss, ...))."""
     out = []
-    for side, loss_fn in (("discriminator", method.discriminator_loss), ("generator", method.generator_loss)):
+    losses = (("discriminator", method.discriminator_loss), ("generator", method.generator_loss))
+    if hasattr(method, "generator_forward"):  # The shared form (jaxgan.train_step): G runs once, outside the losses.
+        generated, _ = method.generator_forward(state.generator.params, state, BATCH, jax.random.PRNGKey(4))
+        losses = (("discriminator", lambda params, state, batch, rng: method.discriminator_loss(
+                      params, state, batch, generated, rng)),
+                  ("generator", lambda _, state, batch, rng: method.generator_loss(generated, state, batch, rng)))
+    for side, loss_fn in losses:
         CALLS.clear()
         loss, (metrics, *_) = loss_fn(getattr(state, side).params, state, BATCH, jax.random.PRNGKey(3))
         jax.effects_barrier()

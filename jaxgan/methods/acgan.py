@@ -62,17 +62,17 @@ class AuxiliaryClassifierGAN(ConditionalGAN):
         """The source logit of D's (source logit, class logits)."""
         return (outputs[0],)
 
-    def discriminator_loss(self, params, state, batch: Batch, rng: jax.Array):
+    def discriminator_loss(self, params, state, batch: Batch, generated: jax.Array, rng: jax.Array):
         """-(L_S + lambda_C L_C): the adversarial loss on the source logits plus the weighted class
         cross-entropy on real and generated images, plus the configured penalties."""
         (real_logits, real_classes), (fake_logits, fake_classes), collections = self.discriminate_real_and_fake(
-            params, state, batch, rng)
+            params, state, batch, generated, rng)
         labels = batch["label"]
         source_loss = losses.discriminator_loss(self.adversarial_loss, real_logits=real_logits,
                                                 fake_logits=fake_logits)
         class_loss = (losses.classification_loss(logits=real_classes, labels=labels)
                       + losses.classification_loss(logits=fake_classes, labels=labels))
-        penalty, penalty_metrics = self.critic_penalty(params, state, batch, rng, collections)
+        penalty, penalty_metrics = self.critic_penalty(params, state, batch, generated, rng, collections)
         metrics = {
             "source_loss": source_loss, "class_loss": class_loss,
             "real_logit": real_logits.mean(), "fake_logit": fake_logits.mean(),
@@ -82,10 +82,10 @@ class AuxiliaryClassifierGAN(ConditionalGAN):
         }
         return source_loss + self.classification_weight * class_loss + penalty, (metrics, collections)
 
-    def generator_loss(self, params, state, batch: Batch, rng: jax.Array):
+    def generator_loss(self, generated: jax.Array, state, batch: Batch, rng: jax.Array):
         """-(L_C - L_S) on generated images: G's adversarial loss plus the weighted class cross-entropy."""
-        (fake_logits, fake_classes), collections = self.discriminate_fake(params, state, batch, rng)
+        fake_logits, fake_classes = self.discriminate_fake(generated, state, batch, rng)
         source_loss = losses.generator_loss(self.adversarial_loss, fake_logits=fake_logits)
         class_loss = losses.classification_loss(logits=fake_classes, labels=batch["label"])
         metrics = {"source_loss": source_loss, "class_loss": class_loss, "fake_logit": fake_logits.mean()}
-        return source_loss + self.classification_weight * class_loss, (metrics, collections)
+        return source_loss + self.classification_weight * class_loss, (metrics, {})

@@ -12,6 +12,10 @@ sees DiffAugment-ed real and generated images in both losses (``jaxgan.augment``
 With ``config.loss.gradient_penalty`` (WGAN-GP) or ``config.loss.r1`` set, D's loss adds the
 penalties of ``jaxgan.methods.penalties`` on the critic s(x) = D(x, y) with the real batch's labels
 y, at the images D's loss saw (``critic_scores`` says which of D's outputs are penalised).
+
+Each step runs G once (``generator_forward``, the engine's shared forward): D updates on that
+G(z|y), held fixed, then G's loss sees the updated D on the same G(z|y) (D then G, as in the
+two-loss form this replaced, where each loss drew its own z and ran G again).
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ class ConditionalGAN:
     adversarial_loss: str
     diffaugment: Tuple[str, ...] = ()  # DiffAugment policy applied to D's inputs (Zhao et al. 2020).
     penalties: CriticPenalties = CriticPenalties()  # WGAN-GP and R1 on D's inputs; off by default.
+    update_order: str = "discriminator_first"  # D updates on G(z|y), then G against the updated D.
 
     @classmethod
     def from_config(cls, config: ml_collections.ConfigDict, data: DataInfo) -> "ConditionalGAN":
@@ -80,26 +85,28 @@ class ConditionalGAN:
         d_vars = self.discriminator.init({"params": d_rng, "dropout": d_rng}, batch["image"], labels, train=False)
         return dict(g_vars), dict(d_vars), {}
 
-    def _fake(self, g_variables: Variables, batch: Batch, rng: jax.Array) -> Tuple[jax.Array, Dict[str, Any]]:
+    def generator_forward(self, params, state, batch: Batch, rng: jax.Array) -> Tuple[jax.Array, Dict[str, Any]]:
+        """G(z|y) in training mode, z drawn from ``rng`` and y the real batch's labels: the step's one
+        generator forward (``jaxgan.train_step``). Returns (images, G's updated collections): G's
+        batch statistics move once per step, from this forward, as they did from G's loss before."""
         z_rng, drop_rng = jax.random.split(rng)
         z = self.sample_noise(z_rng, batch["label"].shape[0])
-        return apply_train(self.generator, g_variables, z, batch["label"], rng=drop_rng)
+        return apply_train(self.generator, state.generator.variables(params), z, batch["label"], rng=drop_rng)
 
-    def discriminator_inputs(self, state, batch: Batch, rng: jax.Array) -> Tuple[jax.Array, jax.Array]:
-        """(T(x), T(G(z|y))), G held fixed: the images ``discriminate_real_and_fake`` gives D for the
-        same ``rng``. T is the DiffAugment policy (identity when empty), drawn separately for each input."""
-        # jax.random.split is prefix-stable: without augmentation the draws are those of a 3-way split.
-        fake_rng, _, _, real_aug_rng, fake_aug_rng = jax.random.split(rng, 5)
-        fake, _ = self._fake(state.generator.variables(), batch, fake_rng)
-        fake = augment.diff_augment(jax.lax.stop_gradient(fake), fake_aug_rng, self.diffaugment)
-        return augment.diff_augment(batch["image"], real_aug_rng, self.diffaugment), fake
+    def discriminator_inputs(self, batch: Batch, generated: jax.Array, rng: jax.Array) -> Tuple[jax.Array, jax.Array]:
+        """(T(x), T(G(z|y))): the images ``discriminate_real_and_fake`` gives D for the same ``rng``. T is
+        the DiffAugment policy (identity when empty), drawn separately for each input."""
+        _, _, real_aug_rng, fake_aug_rng = jax.random.split(rng, 4)
+        return (augment.diff_augment(batch["image"], real_aug_rng, self.diffaugment),
+                augment.diff_augment(generated, fake_aug_rng, self.diffaugment))
 
-    def discriminate_real_and_fake(self, params, state, batch: Batch, rng: jax.Array
+    def discriminate_real_and_fake(self, params, state, batch: Batch, generated: jax.Array, rng: jax.Array
                                    ) -> Tuple[Any, Any, Dict[str, Any]]:
-        """D's outputs on T(x) and T(G(z|y)) (``discriminator_inputs``), both with the batch's labels y.
-        Returns (real outputs, fake outputs, D's updated collections)."""
-        _, real_rng, drop_rng, _, _ = jax.random.split(rng, 5)
-        real, fake = self.discriminator_inputs(state, batch, rng)
+        """D's outputs on T(x) and T(G(z|y)) (``discriminator_inputs``), both with the batch's labels y;
+        ``generated`` = G(z|y) is the step's forward, held fixed. Returns (real outputs, fake outputs,
+        D's updated collections)."""
+        real_rng, drop_rng, _, _ = jax.random.split(rng, 4)
+        real, fake = self.discriminator_inputs(batch, generated, rng)
         d_vars = state.discriminator.variables(params)
         real_out, collections = apply_train(self.discriminator, d_vars, real, batch["label"], rng=real_rng)
         fake_out, collections = apply_train(
@@ -111,14 +118,14 @@ class ConditionalGAN:
         that returns several scores)."""
         return tuple(outputs) if isinstance(outputs, tuple) else (outputs,)
 
-    def critic_penalty(self, params, state, batch: Batch, rng: jax.Array, collections: Dict[str, Any]
-                       ) -> Tuple[jax.Array, Dict[str, jax.Array]]:
+    def critic_penalty(self, params, state, batch: Batch, generated: jax.Array, rng: jax.Array,
+                       collections: Dict[str, Any]) -> Tuple[jax.Array, Dict[str, jax.Array]]:
         """The configured penalties (``jaxgan.methods.penalties``) of each critic score s_k(x) = D(x, y)_k
-        with the real batch's labels y, at the images D's loss saw for the same ``rng``; (0, {}) when
-        off. ``collections``: D's collections so far (the penalty's own updates are discarded)."""
+        with the real batch's labels y, at the images D's loss saw for the same ``generated`` and ``rng``;
+        (0, {}) when off. ``collections``: D's collections so far (the penalty's own updates are discarded)."""
         if not self.penalties.active:
             return jnp.zeros((), jnp.float32), {}
-        real, fake = self.discriminator_inputs(state, batch, rng)
+        real, fake = self.discriminator_inputs(batch, generated, rng)
         penalty_rng, drop_rng = jax.random.split(jax.random.fold_in(rng, 1))
         d_vars = {**state.discriminator.variables(params), **collections}
 
@@ -131,26 +138,24 @@ class ConditionalGAN:
         num_scores = len(jax.eval_shape(scores, real))
         return self.penalties(penalty_rng, *((critic(k), real, fake) for k in range(num_scores)))
 
-    def discriminate_fake(self, params, state, batch: Batch, rng: jax.Array) -> Tuple[Any, Dict[str, Any]]:
-        """D's output on T(G(z|y)) with G's ``params`` being trained; returns (output, G's updated
-        collections). D runs in training mode (as when D trains), its collection updates discarded."""
-        fake_rng, drop_rng, aug_rng = jax.random.split(rng, 3)
-        fake, collections = self._fake(state.generator.variables(params), batch, fake_rng)
-        fake = augment.diff_augment(fake, aug_rng, self.diffaugment)
-        fake_out, _ = apply_train(self.discriminator, state.discriminator.variables(), fake, batch["label"], rng=drop_rng)
-        return fake_out, collections
+    def discriminate_fake(self, generated: jax.Array, state, batch: Batch, rng: jax.Array) -> Any:
+        """D's output on T(G(z|y)) for G's loss, ``generated`` = G(z|y) the step's forward. D runs in
+        training mode (as when D trains), its collection updates discarded."""
+        drop_rng, aug_rng = jax.random.split(rng)
+        fake = augment.diff_augment(generated, aug_rng, self.diffaugment)
+        return apply_train(self.discriminator, state.discriminator.variables(), fake, batch["label"], rng=drop_rng)[0]
 
-    def discriminator_loss(self, params, state, batch: Batch, rng: jax.Array):
-        """-E[log D(x|y)] - E[log(1 - D(G(z|y)|y))] (or the chosen loss), fakes held fixed, plus the
+    def discriminator_loss(self, params, state, batch: Batch, generated: jax.Array, rng: jax.Array):
+        """-E[log D(x|y)] - E[log(1 - D(G(z|y)|y))] (or the chosen loss), G(z|y) held fixed, plus the
         configured penalties."""
-        real_logits, fake_logits, collections = self.discriminate_real_and_fake(params, state, batch, rng)
+        real_logits, fake_logits, collections = self.discriminate_real_and_fake(params, state, batch, generated, rng)
         loss = losses.discriminator_loss(self.adversarial_loss, real_logits=real_logits, fake_logits=fake_logits)
-        penalty, penalty_metrics = self.critic_penalty(params, state, batch, rng, collections)
+        penalty, penalty_metrics = self.critic_penalty(params, state, batch, generated, rng, collections)
         metrics = {"real_logit": real_logits.mean(), "fake_logit": fake_logits.mean(), **penalty_metrics}
         return loss + penalty, (metrics, collections)
 
-    def generator_loss(self, params, state, batch: Batch, rng: jax.Array):
-        """The generator's side of the chosen loss on D(G(z|y)|y)."""
-        fake_logits, collections = self.discriminate_fake(params, state, batch, rng)
+    def generator_loss(self, generated: jax.Array, state, batch: Batch, rng: jax.Array):
+        """The generator's side of the chosen loss on D(G(z|y)|y), D as updated this step."""
+        fake_logits = self.discriminate_fake(generated, state, batch, rng)
         loss = losses.generator_loss(self.adversarial_loss, fake_logits=fake_logits)
-        return loss, ({"fake_logit": fake_logits.mean()}, collections)
+        return loss, ({"fake_logit": fake_logits.mean()}, {})

@@ -97,13 +97,13 @@ class MatchingAwareGAN(ConditionalGAN):
         variables = {**state.discriminator.variables(params), **collections}
         return apply_train(self.discriminator, variables, real, wrong, rng=drop_rng)
 
-    def discriminator_loss(self, params, state, batch: Batch, rng: jax.Array):
+    def discriminator_loss(self, params, state, batch: Batch, generated: jax.Array, rng: jax.Array):
         """The joint GAN-CLS loss, or the realism + match losses (see the module docstring), plus the
         configured penalties."""
         pairs_rng, wrong_rng = jax.random.split(rng)
-        real, fake, collections = self.discriminate_real_and_fake(params, state, batch, pairs_rng)
+        real, fake, collections = self.discriminate_real_and_fake(params, state, batch, generated, pairs_rng)
         wrong, collections = self.discriminate_mismatched(params, state, batch, wrong_rng, collections)
-        penalty, penalty_metrics = self.critic_penalty(params, state, batch, pairs_rng, collections)
+        penalty, penalty_metrics = self.critic_penalty(params, state, batch, generated, pairs_rng, collections)
         if self.structure == "joint":
             loss = (losses.discriminator_real_loss(self.adversarial_loss, logits=real)
                     + (losses.discriminator_fake_loss(self.adversarial_loss, logits=fake)
@@ -121,15 +121,15 @@ class MatchingAwareGAN(ConditionalGAN):
                    "real_match": match_real.mean(), "mismatched_match": match_wrong.mean(), **penalty_metrics}
         return realism_loss + match_loss + penalty, (metrics, collections)
 
-    def generator_loss(self, params, state, batch: Batch, rng: jax.Array):
+    def generator_loss(self, generated: jax.Array, state, batch: Batch, rng: jax.Array):
         """G fools the joint score, or both the realism and the match score."""
-        fake, collections = self.discriminate_fake(params, state, batch, rng)
+        fake = self.discriminate_fake(generated, state, batch, rng)
         if self.structure == "joint":
             loss = losses.generator_loss(self.adversarial_loss, fake_logits=fake)
-            return loss, ({"fake_score": fake.mean()}, collections)
+            return loss, ({"fake_score": fake.mean()}, {})
         realism, match = fake
         realism_loss = losses.generator_loss(self.adversarial_loss, fake_logits=realism)
         match_loss = losses.generator_loss(self.adversarial_loss, fake_logits=match)
         metrics = {"realism_loss": realism_loss, "match_loss": match_loss,
                    "fake_realism": realism.mean(), "fake_match": match.mean()}
-        return realism_loss + match_loss, (metrics, collections)
+        return realism_loss + match_loss, (metrics, {})
