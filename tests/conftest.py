@@ -267,6 +267,19 @@ def tiny_unit(*, steps: int = 3, batch_size: int = 4):
     return config
 
 
+def tiny_xgan(*, steps: int = 3, batch_size: int = 4):
+    """configs/xgan_mnist.py at 16x16: encoder widths 2, 4 (the second shared), an 8-d embedding, 1-layer
+    PatchGANs of 2 filters, a c_dann of 4 hidden units; batch norm as the config."""
+    config = load_config("xgan_mnist")
+    config.data.load_size = config.data.crop_size = 16
+    config.model.generator.update(dict(features=(2, 4), embedding_dim=8, shared_layers=1))
+    config.model.discriminator.update(dict(features=2, n_layers=1))
+    config.model.domain_classifier.update(dict(hidden=4))
+    config = tiny(config, steps=steps, batch_size=batch_size)
+    config.sample.examples = 2
+    return config
+
+
 def tiny_cogan(*, steps: int = 3, batch_size: int = 4, variant: str = "negative"):
     """configs/cogan_mnist.py[:variant] (28x28) with generator widths 8, 4, 4, 2 and discriminator widths 2,
     4, 8; weight decay 5e-4 and batch norm as the config."""
@@ -353,6 +366,7 @@ TINY_CONFIGS = {
     "dtn": tiny_dtn,  # D first, a frozen f inside the generator side (set_to_zero), ternary D.
     "unit": lambda: tiny_unit(batch_size=8),  # Shared encoder/generator layers, VAE noise from the step's key, D first.
     "cogan": lambda: tiny_cogan(batch_size=8),  # Pairs from noise only (no translate), shared layers, weight decay.
+    "xgan": lambda: tiny_xgan(batch_size=8),  # Shared layers, D and c_dann first, batch norm on both sides.
 }
 
 

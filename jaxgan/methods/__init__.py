@@ -37,6 +37,7 @@ from jaxgan.methods.spade import SPADE
 from jaxgan.methods.stackgan import StackGAN
 from jaxgan.methods.stargan import StarGAN
 from jaxgan.methods.unit import UNIT
+from jaxgan.methods.xgan import XGAN
 
 METHODS: Dict[str, Callable[[ml_collections.ConfigDict, DataInfo], Method]] = {
     "cgan": ConditionalGAN.from_config,
@@ -55,6 +56,7 @@ METHODS: Dict[str, Callable[[ml_collections.ConfigDict, DataInfo], Method]] = {
     "combogan": ComboGAN.from_config,  # Anoosheh et al. 2018: N encoders + N decoders for N domains.
     "dtn": DomainTransferNetwork.from_config,  # Taigman et al. 2017: G = g(f(x)), f-constancy, target identity.
     "unit": UNIT.from_config,  # Liu et al. 2017: shared-latent VAE-GANs.
+    "xgan": XGAN.from_config,  # Royer et al. 2017: shared embedding, domain-adversarial, semantic consistency.
     "cogan": CoGAN.from_config,  # Liu & Tuzel 2016: pairs from one z, no translation.
 }
 

@@ -24,6 +24,7 @@ from jaxgan.networks.pix2pixhd import Pix2PixHDGenerator
 from jaxgan.networks.spade import SPADEGenerator, StyleEncoder
 from jaxgan.networks.unet import UNetGenerator
 from jaxgan.networks.unit import UNITGenerator
+from jaxgan.networks.xgan import XGANAutoEncoders
 from jaxgan.networks.srresnet import SRGANDiscriminator, SRResNetGenerator
 from jaxgan.networks.stargan import StarGANDiscriminator, StarGANGenerator
 
@@ -58,6 +59,7 @@ NETWORKS = {
     "resnet_decoder": ResNetDecoder,  # ComboGAN: per-domain second half.
     "feature_decoder": FeatureDecoder,  # DTN g: f(x) -> image (Taigman et al. 2017).
     "ternary_discriminator": TernaryDiscriminator,  # DTN D: from source / from target / real target.
+    "xgan_autoencoders": XGANAutoEncoders,  # XGAN (Royer et al. 2017): encoders/decoders with shared layers.
 }
 
 
