@@ -34,6 +34,7 @@ and prints a table.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import json
@@ -50,7 +51,7 @@ from jaxgan.data.pipeline import Pipeline, to_float_image
 from jaxgan.data.sources import build_source
 from jaxgan.data.transforms import ResizeAndCrop
 from jaxgan.errors import ConfigError, DataSourceError
-from jaxgan.metrics import domains, translation
+from jaxgan.metrics import domains, segmentation, translation
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("workdir", None, "Workdir of a trained run.")
@@ -264,7 +265,9 @@ def translation_result(run, workdir: str, *, num_samples: int, batch_size: int, 
     input's size) add PSNR and SSIM on the Y channel with an s-pixel border cropped (Ledig et al. 2017).
     An inpainting method (``inpainting_inputs``)
     translates with the hole's mask and its rows add the metrics over the hole (Pathak et al. 2016); a
-    label-map run (pix2pixHD, SPADE) translates ``label_map`` (and ``instance_map``) to ``image_b``."""
+    label-map run (pix2pixHD, SPADE) translates ``label_map`` (and ``instance_map``) to ``image_b`` and adds
+    ``fcn_score``: the FCN-score analogue of its outputs and, as the ceiling, of the real targets
+    (``jaxgan.metrics.segmentation``; the segmenter is cached in WORKDIR/eval/classifiers)."""
     pairs = _held_out_pairs(run, num_samples, batch_size, seed)
     if hasattr(run.method, "inpainting_inputs"):  # Inpainting: the hole's mask goes with the input.
         x, y, mask = (np.asarray(a) for a in run.method.inpainting_inputs(pairs))
@@ -296,10 +299,25 @@ def translation_result(run, workdir: str, *, num_samples: int, batch_size: int, 
         _, real_features = metrics.classify_in_batches(classifier, real, batch_size)
         for name, out in outputs.items():
             rows[name].update(_digit_metrics(classifier, out, pairs["label"], real_features, batch_size))
+    fcn = {}
+    if "label_map" in pairs:  # The FCN-score analogue (Isola et al. 2017, sec. 4.2): segment outputs and real targets.
+        settings = segmentation.DEFAULT_SETTINGS
+
+        def real_train() -> Tuple[np.ndarray, np.ndarray]:
+            train = _held_out_pairs(run, settings.train_size, batch_size, settings.seed, split="train")
+            return train["image_b"], train["label_map"]
+
+        segmenter = segmentation.segmenter(run.config.data.source, os.path.join(workdir, "eval", "classifiers"),
+                                           image_shape=y.shape[1:], num_classes=run.data.num_label_classes,
+                                           train_data=real_train, settings=settings)
+        images = {**outputs, "real_target": y}  # The real targets' scores: the ceiling.
+        fcn = {"fcn_score": {**{name: segmentation.fcn_scores(segmenter, out, x, batch_size=batch_size)
+                                for name, out in images.items()},
+                             "segmenter": {"weights": segmenter.weights_path, **dataclasses.asdict(settings)}}}
     has_ema = run.state.ema_params is not None
     return {"workdir": os.path.abspath(workdir), "step": int(run.state.step), "family": "image_to_image",
             "num_samples": len(x), "seed": seed, "ema": use_ema and has_ema, "ema_skipped": has_ema and not use_ema,
-            "rows": rows}
+            "rows": rows, **fcn}
 
 
 def unpaired_result(run, workdir: str, *, num_samples: int, batch_size: int, seed: int, use_ema: bool) -> Dict:
@@ -349,6 +367,9 @@ def format_translation_table(result: Dict) -> str:
         lines += ["", f"{'over the hole':<15}{'PSNR':>8}{'L1':>8}{'L2':>8}  (on [0, 1], Pathak et al. 2016)"]
         lines += [f"{name:<15}{row['hole_psnr']:>8.2f}{row['hole_l1']:>8.4f}{row['hole_l2']:>8.4f}"
                   for name, row in holes]
+    if "fcn_score" in result:  # Label-map runs: the segmenter's reading of outputs and of the real targets.
+        fcn = {k: v for k, v in result["fcn_score"].items() if k != "segmenter"}
+        lines += ["", segmentation.format_fcn_table(fcn, "real_target: the ceiling; Long et al. 2015's definitions")]
     return "\n".join(lines)
 
 
