@@ -49,7 +49,7 @@ def test_classes_absent_from_truth_and_prediction_are_left_out():
 def test_fcn_scores_read_the_images_through_the_segmenter():
     # A segmenter that reads the class as the brightest channel: one-hot images give back their labels.
     segment = lambda x: np.argmax(x, axis=-1)  # noqa: E731
-    oracle = segmentation.Segmenter(segment, 3, segmentation.DEFAULT_SETTINGS, "")
+    oracle = segmentation.Segmenter(segment, 3, "")
     images = 2.0 * np.eye(3, dtype=np.float32)[LABELS][None] - 1.0  # [1, 2, 3, 3]
     assert oracle.segment(images).shape == (1, 2, 3)
     assert segmentation.fcn_scores(oracle, images, LABELS[None])["mean_iou"] == 1.0
@@ -91,7 +91,7 @@ def test_segmenter_learns_a_known_segmentation_and_is_cached(tmp_path):
 
 def test_evaluate_reports_the_fcn_score_of_a_label_map_run(tmp_path, monkeypatch):
     """The translated row is the segmenter's reading of the method's own translations of the held-out
-    maps; the real targets' row is the ceiling; a second evaluation reads the cached segmenter."""
+    maps; the real targets' row is the ceiling; the segmenter is cached where evaluate looks for it."""
     from jaxgan import evaluate, restore, train
 
     from conftest import tiny_pix2pixhd
@@ -117,5 +117,4 @@ def test_evaluate_reports_the_fcn_score_of_a_label_map_run(tmp_path, monkeypatch
         expected = segmentation.fcn_scores(segmenter, np.asarray(images), pairs["label_map"])
         assert fcn[row]["mean_iou"] == pytest.approx(expected["mean_iou"])
         assert fcn[row]["per_class_accuracy"] == pytest.approx(expected["per_class_accuracy"])
-    assert evaluate.evaluate(str(tmp_path), num_samples=4, batch_size=4)["fcn_score"]["translated"] == fcn["translated"]
     assert "FCN-score" in evaluate.format_table(result)

@@ -96,11 +96,10 @@ DEFAULT_SETTINGS = SegmenterSettings()
 
 
 class Segmenter(NamedTuple):
-    """A trained segmentation network: ``segment(images) -> class ids``, its settings and cache files."""
+    """A trained segmentation network: ``segment(images) -> class ids`` and its cached weights' file."""
 
     segment: SegmentFn
     num_classes: int
-    settings: SegmenterSettings
     weights_path: str
 
 
@@ -124,8 +123,8 @@ def _mean_of_defined(numerator: np.ndarray, denominator: np.ndarray) -> Tuple[fl
     with None where it is 0)."""
     defined = denominator > 0
     ratios = np.where(defined, numerator / np.maximum(denominator, 1), np.nan)
-    return float(np.nanmean(ratios)) if defined.any() else float("nan"), \
-        [float(r) if d else None for r, d in zip(ratios, defined)]
+    mean = float(np.nanmean(ratios)) if defined.any() else float("nan")
+    return mean, [float(r) if d else None for r, d in zip(ratios, defined)]
 
 
 def segmentation_scores(confusion: np.ndarray) -> Dict:
@@ -229,7 +228,7 @@ def segmenter(spec: str, cache_dir: str, *, image_shape: Tuple[int, int, int], n
                 "settings": dataclasses.asdict(settings), "num_train": len(images),
                 "final_loss": float(np.mean(losses[-min(50, len(losses)):]))}
         _write_atomically(note_path, json.dumps(note, indent=2).encode())
-    return Segmenter(_segment_fn(variables, model), num_classes, settings, weights_path)
+    return Segmenter(_segment_fn(variables, model), num_classes, weights_path)
 
 
 def format_fcn_table(result: Dict[str, Dict], note: Optional[str] = None) -> str:
