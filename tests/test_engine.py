@@ -237,12 +237,18 @@ def test_evaluating_a_cogan_run_reports_pair_agreement(tmp_path):
     assert "pair agreement (negative)" in evaluate_lib.format_table(result)
 
 
-def test_evaluating_a_label_map_run(tmp_path):
+def test_evaluating_a_label_map_run(tmp_path, monkeypatch):
     """jaxgan.evaluate on a pix2pixHD run translates the held-out label maps (and instance maps) to
-    images: the translated row equals the method's translation of the same maps."""
+    images: the translated row equals the method's translation of the same maps. (The FCN-score's
+    segmenter trains for 5 steps here: tests/test_segmentation.py checks its figures.)"""
+    import dataclasses
+
     from jaxgan import evaluate as evaluate_lib
     from jaxgan import restore, train
-    from jaxgan.metrics import translation
+    from jaxgan.metrics import segmentation, translation
+
+    monkeypatch.setattr(segmentation, "DEFAULT_SETTINGS",
+                        dataclasses.replace(segmentation.DEFAULT_SETTINGS, steps=5, train_size=16))
 
     from conftest import tiny_pix2pixhd
 
