@@ -9,6 +9,13 @@ original pylearn2 code (which the paper does not state), that schedule drove the
 losses to NaN within 100 steps here (measured 2026-11-23), so this config uses
 Adam(2e-4, b1=0.5) from DCGAN (Radford et al. 2016). The paper's schedule is
 one override away: configs/cgan_mnist.py:paper_sgd (see get_config's argument).
+
+Known problem (measured 2026-12-01, benchmarks/RESULTS.md "The MLP cGAN ignores its noise"): trained
+so, G takes its randomness from its own dropout, not from z. With dropout off (inference, the
+sample grids) every sample of a class is the same image (within-class MS-SSIM 0.999); with G's
+dropout on they vary (0.55). Without dropout in G, with normal noise, with pylearn2's initialisation
+and input dropout in D, G collapsed further; the paper's SGD diverged. This config is the paper
+reproduction, not the quick start (README: configs/matching_mnist.py).
 """
 
 from jaxgan.config import base_config, optimizer_config
