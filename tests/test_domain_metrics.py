@@ -198,7 +198,7 @@ def test_trained_classifiers_on_plain_and_negative(tmp_path, training_count):
 
 def test_cache_key_follows_spec_and_settings():
     def path(kind="label", spec="builtin:mnist/plain", **changes):
-        return domains._cache_paths("/c", kind, spec, domains.TrainingSettings(**{**TINY, **changes}))
+        return domains.cache_paths("/c", kind, spec, domains.TrainingSettings(**{**TINY, **changes}))
 
     weights, note = path()
     assert (weights, note) == path()

@@ -141,7 +141,7 @@ def _read(source, size: int, seed: int) -> Tuple[np.ndarray, Optional[np.ndarray
     return images, (np.concatenate([chunk["label"] for chunk in chunks]) if "label" in chunks[0] else None)
 
 
-def _domain_specs(spec: str, count: int) -> Tuple[str, ...]:
+def domain_specs(spec: str, count: int) -> Tuple[str, ...]:
     """The spec of each domain of ``domains:S_A|S_B|...`` (S_A, S_B, ...) or ``unpaired:DIR``
     (``unpaired:DIR#A``, ...): a label classifier's cache key."""
     kind, _, arg = spec.partition(":")
@@ -150,7 +150,7 @@ def _domain_specs(spec: str, count: int) -> Tuple[str, ...]:
     return tuple(f"{spec}#{letter.upper()}" for letter in LETTERS[:count])
 
 
-def _cache_paths(cache_dir: str, kind: str, spec: str, settings: TrainingSettings) -> Tuple[str, str]:
+def cache_paths(cache_dir: str, kind: str, spec: str, settings: TrainingSettings) -> Tuple[str, str]:
     """(weights .msgpack, note .json) of the classifier ``kind`` ('label' or 'domain') of ``spec``."""
     key = json.dumps({"version": CACHE_VERSION, "kind": kind, "spec": spec, **dataclasses.asdict(settings)},
                      sort_keys=True)
@@ -160,7 +160,7 @@ def _cache_paths(cache_dir: str, kind: str, spec: str, settings: TrainingSetting
     return stem + ".msgpack", stem + ".json"
 
 
-def _template(channels: int) -> dict:
+def classifier_template(channels: int) -> dict:
     shapes = jax.eval_shape(MNISTClassifier().init, jax.random.PRNGKey(0),
                             jnp.zeros((1, *CLASSIFIER_SIZE, channels), jnp.float32))
     return jax.tree_util.tree_map(lambda s: np.zeros(s.shape, s.dtype), shapes)
@@ -172,7 +172,7 @@ def _load_cached(weights_path: str, note_path: str, channels: int) -> Optional[T
         return None
     try:
         with open(weights_path, "rb") as f:
-            variables = serialization.from_bytes(_template(channels), f.read())
+            variables = serialization.from_bytes(classifier_template(channels), f.read())
         with open(note_path) as f:
             accuracy = float(json.load(f)["test_accuracy"])
     except (ValueError, KeyError, TypeError) as e:
@@ -181,7 +181,7 @@ def _load_cached(weights_path: str, note_path: str, channels: int) -> Optional[T
     return jax.tree_util.tree_map(jnp.asarray, variables), accuracy
 
 
-def _write_atomically(path: str, data: bytes) -> None:
+def write_atomically(path: str, data: bytes) -> None:
     """Writes via a temporary file and a rename, so a reader never sees half a file."""
     temporary = f"{path}.tmp{os.getpid()}"
     with open(temporary, "wb") as f:
@@ -189,12 +189,12 @@ def _write_atomically(path: str, data: bytes) -> None:
     os.replace(temporary, path)
 
 
-def _classifier(kind: str, spec: str, cache_dir: str, settings: TrainingSettings, channels: int,
+def cached_classifier(kind: str, spec: str, cache_dir: str, settings: TrainingSettings, channels: int,
                 train_data: Callable[[], Tuple[np.ndarray, np.ndarray]],
                 test_data: Callable[[], Tuple[np.ndarray, np.ndarray]]) -> Tuple[ClassifierFn, float]:
     """The cached classifier ``kind`` of ``spec``, or one trained on ``train_data() -> (images, targets)``
     and scored on ``test_data()``, then cached. The data are thunks so a cached classifier reads none."""
-    weights_path, note_path = _cache_paths(cache_dir, kind, spec, settings)
+    weights_path, note_path = cache_paths(cache_dir, kind, spec, settings)
     cached = _load_cached(weights_path, note_path, channels)
     if cached is None:
         images, targets = train_data()
@@ -205,10 +205,10 @@ def _classifier(kind: str, spec: str, cache_dir: str, settings: TrainingSettings
         logits, _ = map_in_batches(make_classifier_fn(variables), test_images, 1000)
         accuracy = label_accuracy(logits, test_targets)
         os.makedirs(cache_dir, exist_ok=True)
-        _write_atomically(weights_path, serialization.to_bytes(variables))
+        write_atomically(weights_path, serialization.to_bytes(variables))
         note = {"kind": kind, "spec": spec, "settings": dataclasses.asdict(settings), "channels": channels,
                 "test_accuracy": accuracy, "num_train": len(images), "num_test": len(test_images)}
-        _write_atomically(note_path, json.dumps(note, indent=2).encode())
+        write_atomically(note_path, json.dumps(note, indent=2).encode())
         cached = variables, accuracy
     variables, accuracy = cached
     return make_classifier_fn(variables), accuracy
@@ -252,7 +252,7 @@ def domain_classifiers(spec: str, cache_dir: str, *, steps: int = STEPS, seed: i
                                 test_size=test_size)
     train, test = _open(spec, "train"), _open(spec, "test")
     letters = train.letters
-    specs = _domain_specs(spec, len(letters))
+    specs = domain_specs(spec, len(letters))
     channels = train.image_shape[-1]
     # Each domain's images are read at most once per split, and only when some classifier is not cached.
     read = {}
@@ -268,7 +268,7 @@ def domain_classifiers(spec: str, cache_dir: str, *, steps: int = STEPS, seed: i
         if num_classes[letter] is None:
             label[letter] = None
             continue
-        label[letter], accuracy[f"label_{letter}"] = _classifier(
+        label[letter], accuracy[f"label_{letter}"] = cached_classifier(
             "label", specs[d], cache_dir, settings, channels,
             lambda d=d: data(train, "train", d, settings.train_size),
             lambda d=d: data(test, "test", d, settings.test_size))
@@ -279,7 +279,7 @@ def domain_classifiers(spec: str, cache_dir: str, *, steps: int = STEPS, seed: i
         parts = [data(split_source, split, d, size)[0][:size // len(letters)] for d in range(len(letters))]
         return np.concatenate(parts), np.repeat(np.arange(len(parts), dtype=np.int32), [len(p) for p in parts])
 
-    domain, accuracy["domain"] = _classifier(
+    domain, accuracy["domain"] = cached_classifier(
         "domain", spec, cache_dir, settings, channels,
         lambda: all_domains(train, "train", settings.train_size),
         lambda: all_domains(test, "test", settings.test_size))

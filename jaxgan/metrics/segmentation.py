@@ -51,7 +51,7 @@ import optax
 from flax import serialization
 
 from jaxgan.errors import ConfigError, JaxganError
-from jaxgan.metrics.domains import _cache_paths, _write_atomically, map_in_batches
+from jaxgan.metrics.domains import cache_paths, write_atomically, map_in_batches
 
 SegmentFn = Callable[[np.ndarray], jax.Array]  # Images [N, H, W, C] in [-1, 1] -> class ids int32 [N, H, W].
 
@@ -206,7 +206,7 @@ def segmenter(spec: str, cache_dir: str, *, image_shape: Tuple[int, int, int], n
     image_shape = tuple(int(d) for d in image_shape)
     model = SegmentationFCN(num_classes, tuple(settings.features))
     key = f"{spec}@{'x'.join(map(str, image_shape))}/{num_classes}classes"
-    weights_path, note_path = _cache_paths(cache_dir, "segmenter", key, settings)
+    weights_path, note_path = cache_paths(cache_dir, "segmenter", key, settings)
     if os.path.isfile(weights_path) and os.path.isfile(note_path):
         template = jax.eval_shape(model.init, jax.random.PRNGKey(0), jnp.zeros((1, *image_shape), jnp.float32))
         try:
@@ -223,11 +223,11 @@ def segmenter(spec: str, cache_dir: str, *, image_shape: Tuple[int, int, int], n
                               f"{np.shape(images)[1:]}")
         variables, losses = train_segmenter(images, label_maps, num_classes=num_classes, settings=settings)
         os.makedirs(cache_dir, exist_ok=True)
-        _write_atomically(weights_path, serialization.to_bytes(variables))
+        write_atomically(weights_path, serialization.to_bytes(variables))
         note = {"kind": "segmenter", "spec": spec, "image_shape": list(image_shape), "num_classes": num_classes,
                 "settings": dataclasses.asdict(settings), "num_train": len(images),
                 "final_loss": float(np.mean(losses[-min(50, len(losses)):]))}
-        _write_atomically(note_path, json.dumps(note, indent=2).encode())
+        write_atomically(note_path, json.dumps(note, indent=2).encode())
     return Segmenter(_segment_fn(variables, model), num_classes, weights_path)
 
 
