@@ -237,6 +237,34 @@ def test_evaluating_a_cogan_run_reports_pair_agreement(tmp_path):
     assert "pair agreement (negative)" in evaluate_lib.format_table(result)
 
 
+def test_evaluating_a_one_way_run(tmp_path, monkeypatch):
+    """jaxgan.evaluate on a DTN run (it translates source -> target only): one direction, A -> B, with no
+    cycle error; its domain fidelity is the domain classifier's reading of the method's own translations."""
+    import functools
+
+    from jaxgan import evaluate as evaluate_lib
+    from jaxgan import restore, train
+    from jaxgan.metrics import domains
+
+    from conftest import tiny_dtn
+
+    train.Trainer(tiny_dtn(steps=1), str(tmp_path)).run()
+    monkeypatch.setattr(domains, "domain_classifiers", functools.partial(
+        domains.domain_classifiers, steps=2, batch_size=16, train_size=64, test_size=32))
+    result = evaluate_lib.evaluate(str(tmp_path), num_samples=16, batch_size=16)
+    assert result["family"] == "unpaired" and list(result["directions"]) == ["AtoB"]
+    row = result["directions"]["AtoB"]
+    assert row["cycle_error"] is None
+    run = restore.restore_run(str(tmp_path))
+    a = evaluate_lib._held_out_pairs(run, 16, 16, 0)["image_a"]
+    translated = np.asarray(run.method.translate(run.state.generator_variables(), a, jax.random.PRNGKey(0)))
+    classifiers = domains.domain_classifiers(run.config.data.source, str(tmp_path / "eval" / "classifiers"))
+    logits, _ = domains.map_in_batches(lambda x: classifiers.domain(domains.classifier_input(x)), translated, 16)
+    assert row["domain_fidelity"] == pytest.approx(np.mean(np.argmax(logits[:, :2], axis=1) == 1))
+    translated_row = next(line for line in evaluate_lib.format_table(result).splitlines() if line.startswith("AtoB"))
+    assert translated_row.split()[4] == "-"  # No cycle L1.
+
+
 def test_evaluating_a_label_map_run(tmp_path, monkeypatch):
     """jaxgan.evaluate on a pix2pixHD run translates the held-out label maps (and instance maps) to
     images: the translated row equals the method's translation of the same maps. (The FCN-score's

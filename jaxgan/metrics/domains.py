@@ -325,7 +325,7 @@ def direction_name(source: str, target: str) -> str:
 def unpaired_metrics(translate_fn: TranslateFn, images_by_domain: Mapping[str, np.ndarray],
                      labels_by_domain: Mapping[str, Optional[np.ndarray]], classifiers: DomainClassifiers, *,
                      reference_images_by_domain: Optional[Mapping[str, np.ndarray]] = None,
-                     directions: Optional[Sequence[Tuple[str, str]]] = None,
+                     directions: Optional[Sequence[Tuple[str, str]]] = None, round_trip: bool = True,
                      batch_size: int = 250) -> Dict[str, Dict]:
     """Label preservation, domain fidelity, cycle error and FCD of each direction X -> Y (module
     docstring), with the real-data ceiling of Y, keyed by direction name ('AtoB', 'BtoA', ...).
@@ -336,7 +336,8 @@ def unpaired_metrics(translate_fn: TranslateFn, images_by_domain: Mapping[str, n
     model's resolution; ``labels_by_domain``: letter -> int labels [N] or None. ``reference_images_by_domain``
     (optional): letter -> real TRAIN images, for the real FCD train vs test (use as many as the test images
     of the source direction, FCD depends on the sample size). ``directions``: (source, target) letter pairs,
-    default every ordered pair of the given domains.
+    default every ordered pair of the given domains. ``round_trip=False`` for a method that translates one
+    way only (DTN): no cycle error (None).
 
     Each direction's dict: ``source``, ``target``, ``num_images``, ``label_preservation`` (None unless
     both domains have labels with the same classes), ``domain_fidelity``, ``cycle_error``, ``fcd``,
@@ -373,7 +374,10 @@ def unpaired_metrics(translate_fn: TranslateFn, images_by_domain: Mapping[str, n
     for x, y in directions:
         source = np.asarray(images_by_domain[x], np.float32)
         translated = map_in_batches(lambda b: translate_fn(b, x, y), source, batch_size)
-        cycled = map_in_batches(lambda b: translate_fn(b, y, x), translated, batch_size)
+        cycle_error = None
+        if round_trip:
+            cycled = map_in_batches(lambda b: translate_fn(b, y, x), translated, batch_size)
+            cycle_error = float(np.mean(np.abs(cycled - source)))
         label_logits, features, domain_logits = _read_real(classifiers, y, translated, batch_size)
         labels = labels_by_domain.get(x)
         preserved = (label_logits is not None and labels is not None
@@ -382,7 +386,7 @@ def unpaired_metrics(translate_fn: TranslateFn, images_by_domain: Mapping[str, n
             "source": x, "target": y, "num_images": len(source),
             "label_preservation": label_accuracy(label_logits, labels) if preserved else None,
             "domain_fidelity": float(np.mean(np.argmax(domain_logits, axis=1) == letters.index(y))),
-            "cycle_error": float(np.mean(np.abs(cycled - source))),
+            "cycle_error": cycle_error,
             "fcd": frechet_classifier_distance(features, real[y]["features"]),
             "fcd_features": _fcd_features(classifiers, y),
             "classifier_test_accuracy": {"label": classifiers.test_accuracy.get(f"label_{y}"),
@@ -405,7 +409,7 @@ def format_unpaired_table(result: Mapping[str, Mapping]) -> str:
         real, target = row["real_target"], row["target"].upper()
         features = f"label {target}" if row["fcd_features"] == "label" else "domain"
         lines.append(f"{name:<10}{'translated':<12}{_cell(row['label_preservation'], '.4f', 12)}"
-                     f"{row['domain_fidelity']:>12.4f}{row['cycle_error']:>10.4f}{row['fcd']:>10.2f}"
+                     f"{row['domain_fidelity']:>12.4f}{_cell(row['cycle_error'], '.4f', 10)}{row['fcd']:>10.2f}"
                      f"{features:>10}{row['num_images']:>8}")
         lines.append(f"{'':<10}{'real ' + target:<12}{_cell(real['label_accuracy'], '.4f', 12)}"
                      f"{real['domain_fidelity']:>12.4f}{'-':>10}{_cell(real['fcd_train_vs_test'], '.2f', 10)}"
