@@ -5,7 +5,9 @@
 
 An image-to-image run (its method translates) is scored on its held-out pairs by
 ``translation_result``: PSNR, SSIM, mean L1/L2, and for the built-in digit tasks the classifier's
-accuracy and FCD of the outputs. A label-conditional run: the command generates ``--num_samples`` images with balanced labels and reports, with the shipped MNIST
+accuracy and FCD of the outputs. An attribute-conditioned run (StarGAN, Fader Networks) is scored by
+``attribute_result``: each attribute flipped on held-out images, the fraction read as flipped, the other
+attributes kept and the digit preserved (``jaxgan.metrics.attributes``). A label-conditional run: the command generates ``--num_samples`` images with balanced labels and reports, with the shipped MNIST
 classifier (``jaxgan.metrics``):
 
 - accuracy: the fraction classified as the label they were conditioned on, per class and overall;
@@ -39,7 +41,7 @@ import functools
 import inspect
 import json
 import os
-from typing import Dict, NamedTuple, Tuple
+from typing import Dict, NamedTuple, Optional, Tuple
 
 import jax
 import numpy as np
@@ -51,7 +53,7 @@ from jaxgan.data.pipeline import Pipeline, to_float_image
 from jaxgan.data.sources import build_source
 from jaxgan.data.transforms import ResizeAndCrop
 from jaxgan.errors import ConfigError, DataSourceError
-from jaxgan.metrics import domains, segmentation, translation
+from jaxgan.metrics import attributes, domains, segmentation, translation
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("workdir", None, "Workdir of a trained run.")
@@ -170,6 +172,10 @@ def evaluate(workdir: str, *, step=None, num_samples=10000, batch_size=1000, see
             "num_samples": num_samples, "seed": seed, "ema": use_ema and has_ema, "ema_skipped": has_ema and not use_ema,
             **run.method.evaluate_pairs(run.state.generator_variables(use_ema), num_samples,
                                         jax.random.PRNGKey(seed), batch_size)})
+    keyword = _attribute_keyword(run.method)
+    if keyword is not None:  # Attribute-conditioned (StarGAN, Fader): each attribute flipped, per label set.
+        return _write(workdir, attribute_result(run, workdir, keyword, num_samples=num_samples,
+                                                batch_size=batch_size, seed=seed, use_ema=use_ema))
     if hasattr(run.method, "translate") and run.config.data.source.startswith(("domains:", "unpaired:")):
         # Unpaired image-to-image: per direction, against its domains.
         return _write(workdir, unpaired_result(run, workdir, num_samples=num_samples, batch_size=batch_size,
@@ -253,6 +259,45 @@ def _digit_metrics(classifier, images: np.ndarray, labels: np.ndarray, real_feat
     logits, features = metrics.classify_in_batches(classifier, images, batch_size)
     return {"accuracy": metrics.label_accuracy(logits, labels),
             "fcd": metrics.frechet_classifier_distance(features, real_features)}
+
+
+def _attribute_keyword(method) -> Optional[str]:
+    """How the method's ``translate`` takes attributes: 'target' (StarGAN: a dataset's target attributes,
+    ``dataset=k``), 'attributes' (Fader Networks: slider values, 0 and 1 the classes), or None."""
+    parameters = inspect.signature(method.translate).parameters if hasattr(method, "translate") else {}
+    if "attributes" in parameters:
+        return "attributes"
+    return "target" if {"target", "dataset"} <= set(parameters) else None
+
+
+def attribute_result(run, workdir: str, keyword: str, *, num_samples: int, batch_size: int, seed: int,
+                     use_ema: bool) -> Dict:
+    """The attribute metrics (``jaxgan.metrics.attributes``) of a StarGAN or Fader run on up to
+    ``num_samples`` held-out images of each label set (one, or each dataset of a mask-vector run): per
+    attribute flipped, fidelity, kept and label preservation, with the real images as the ceiling. The
+    classifiers are trained on the real 'train' split with ``attributes.DEFAULT_SETTINGS`` (cached in
+    WORKDIR/eval/classifiers). ``keyword``: ``_attribute_keyword``'s."""
+    classifiers = attributes.attribute_classifiers(run.config.data.source, os.path.join(workdir, "eval", "classifiers"),
+                                                   settings=attributes.DEFAULT_SETTINGS)
+    held_out = _held_out_pairs(run, num_samples, batch_size, seed)
+    # One label set: 'image', 'attributes', 'label'; datasets of a domains: source: 'image_a', 'attributes_a', ...
+    suffixes = [""] if "attributes" in held_out else [f"_{key[len('attributes_'):]}" for key in sorted(held_out)
+                                                      if key.startswith("attributes_")]
+    if len(suffixes) != len(classifiers):
+        raise ConfigError(f"{run.config.data.source}: {len(classifiers)} label set(s) but held-out batches with "
+                          f"attributes {suffixes}")
+    key, variables = jax.random.PRNGKey(seed), run.state.generator_variables(use_ema)
+    translate = jax.jit(lambda v, x, t, dataset: run.method.translate(
+        v, x, key, **{keyword: t}, **({"dataset": dataset} if keyword == "target" else {})), static_argnums=3)
+    datasets = [attributes.attribute_metrics(
+        lambda x, t, k=k: np.asarray(translate(variables, x, t, k)), held_out[f"image{s}"], held_out[f"attributes{s}"],
+        held_out.get(f"label{s}"), set_classifiers, batch_size=batch_size)
+        for k, (s, set_classifiers) in enumerate(zip(suffixes, classifiers))]
+    has_ema = run.state.ema_params is not None
+    return {"workdir": os.path.abspath(workdir), "step": int(run.state.step), "family": "attributes",
+            "num_samples": min(d["num_images"] for d in datasets), "seed": seed, "ema": use_ema and has_ema,
+            "ema_skipped": has_ema and not use_ema, "datasets": datasets,
+            "classifier_settings": dataclasses.asdict(attributes.DEFAULT_SETTINGS)}
 
 
 def translation_result(run, workdir: str, *, num_samples: int, batch_size: int, seed: int, use_ema: bool) -> Dict:
@@ -383,6 +428,9 @@ def format_table(result: Dict) -> str:
     """The summary table (one line per row) and the per-class table (one line per row and metric)."""
     if result.get("family") == "image_to_image":
         return format_translation_table(result)
+    if result.get("family") == "attributes":
+        return (f"step {result['step']}, EMA: {result['ema']}, each attribute flipped on held-out images\n"
+                + attributes.format_attribute_table(result["datasets"]))
     if result.get("family") == "coupled":
         return (f"step {result['step']}, {result['num_pairs']} generated pairs, EMA: {result['ema']}\n"
                 f"pair agreement ({result['pair_relation']}): {result['pair_agreement']:.4f}")
