@@ -234,7 +234,8 @@ def attribute_classifiers(spec: str, cache_dir: str, *, settings: TrainingSettin
         num_attributes = probe["attributes"].shape[-1]
         if num_attributes > NUM_CLASSES:
             raise ConfigError(f"{set_spec}: {num_attributes} attributes; the attribute classifier (MNISTClassifier, "
-                              f"{NUM_CLASSES} outputs) reads at most {NUM_CLASSES}: select some (attrs:DIR:NAME1,NAME2)")
+                              f"{NUM_CLASSES} outputs) reads at most {NUM_CLASSES}: select some "
+                              "(attrs:DIR:NAME1,NAME2)")
         given = tuple(getattr(train, "attribute_names", None) or ())
         names = given if len(given) == num_attributes else tuple(f"attribute_{j}" for j in range(num_attributes))
         channels = train.image_shape[-1]
