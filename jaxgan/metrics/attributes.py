@@ -41,7 +41,6 @@ from typing import Callable, Dict, Mapping, NamedTuple, Optional, Sequence, Tupl
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from flax import serialization
 
 from jaxgan import losses
@@ -50,7 +49,7 @@ from jaxgan.data.pipeline import to_float_image
 from jaxgan.data.sources import build_source
 from jaxgan.errors import ConfigError, DataSourceError, JaxganError
 from jaxgan.metrics import train_classifier
-from jaxgan.metrics.classifier import NUM_CLASSES, ClassifierFn, MNISTClassifier, label_accuracy, make_classifier_fn
+from jaxgan.metrics.classifier import NUM_CLASSES, ClassifierFn, label_accuracy, make_classifier_fn
 from jaxgan.metrics.domains import (
     READ_CHUNK,
     TrainingSettings,
@@ -114,40 +113,19 @@ def flip_scores(read: np.ndarray, targets: np.ndarray, j: int) -> Tuple[float, O
 
 # ----------------------------------------------------------------------------- classifiers
 
-_ADAM = optax.scale_by_adam()
-
-
-@functools.partial(jax.jit, static_argnames="max_shift")
-def _train_step(variables: dict, opt_state: optax.OptState, images: jax.Array, targets: jax.Array, key: jax.Array,
-                learning_rate: jax.Array, max_shift: int) -> Tuple[dict, optax.OptState]:
-    """One Adam step of the sigmoid cross-entropy of the first A logits, the batch randomly shifted, with
-    dropout (``train_classifier``'s step with the multi-label loss)."""
-    shift_key, dropout_key = jax.random.split(key)
-    x = train_classifier.random_shift(shift_key, images, max_shift)
-
-    def loss_fn(v):
-        logits, _ = MNISTClassifier().apply(v, x, train=True, rngs={"dropout": dropout_key})
-        return losses.multilabel_classification_loss(logits=logits[:, :targets.shape[-1]], targets=targets)
-
-    grads = jax.grad(loss_fn)(variables)
-    updates, opt_state = _ADAM.update(grads, opt_state)
-    return jax.tree_util.tree_map(lambda p, u: p - learning_rate * u, variables, updates), opt_state
+def attribute_cross_entropy(logits: jax.Array, attributes: jax.Array) -> jax.Array:
+    """``losses.multilabel_classification_loss`` of the first A logits against attributes [N, A] in {0, 1}."""
+    return losses.multilabel_classification_loss(logits=logits[:, :attributes.shape[-1]], targets=attributes)
 
 
 def train_attribute_classifier(images: np.ndarray, attributes: np.ndarray, settings: TrainingSettings) -> dict:
-    """MNISTClassifier variables trained for ``settings.steps`` Adam steps (rate ``learning_rate`` on a
-    cosine to 0, shifts of up to ``max_shift`` pixels: ``train_classifier``'s recipe) on images [N, 28, 28, C]
-    in [-1, 1] and their attributes [N, A] in {0, 1}, its first A logits as binary logits."""
-    batch_size = min(settings.batch_size, len(images))
-    schedule = optax.cosine_decay_schedule(settings.learning_rate, settings.steps)
-    key, init_key = jax.random.split(jax.random.PRNGKey(settings.seed))
-    variables = MNISTClassifier().init(init_key, jnp.zeros((1, *images.shape[1:]), jnp.float32))
-    opt_state = _ADAM.init(variables)
-    batches = train_classifier._batches(len(images), batch_size, np.random.default_rng(settings.seed))
-    for i in range(settings.steps):
-        rows = next(batches)
-        variables, opt_state = _train_step(variables, opt_state, images[rows], attributes[rows],
-                                           jax.random.fold_in(key, i), jnp.float32(schedule(i)), settings.max_shift)
+    """MNISTClassifier variables trained by ``train_classifier.train`` (its recipe with ``settings``: Adam
+    on a cosine, random shifts) on images [N, 28, 28, C] in [-1, 1] and their attributes [N, A] in {0, 1},
+    its first A logits as binary logits (``attribute_cross_entropy``)."""
+    variables, _ = train_classifier.train(
+        images, np.asarray(attributes, np.float32), steps=settings.steps,
+        batch_size=min(settings.batch_size, len(images)), learning_rate=settings.learning_rate,
+        max_shift=settings.max_shift, seed=settings.seed, loss=attribute_cross_entropy)
     return variables
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import functools
 import time
-from typing import Iterator, Tuple
+from typing import Callable, Iterator, Tuple
 
 import jax
 import jax.numpy as jnp
@@ -56,7 +56,12 @@ def _batches(n: int, batch_size: int, rng: np.random.Generator) -> Iterator[np.n
 _ADAM = optax.scale_by_adam()
 
 
-@functools.partial(jax.jit, static_argnames="max_shift")
+def label_cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
+    """-E_i log softmax(logits_i)[y_i]: the classifier's loss on integer class labels."""
+    return optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
+
+
+@functools.partial(jax.jit, static_argnames=("max_shift", "loss"))
 def _train_step(
     variables: dict,
     opt_state: optax.OptState,
@@ -66,14 +71,15 @@ def _train_step(
     key: jax.Array,
     learning_rate: jax.Array,
     max_shift: int,
+    loss: Callable[[jax.Array, jax.Array], jax.Array],
 ) -> Tuple[dict, optax.OptState, jax.Array]:
-    """One Adam step on the batch ``images[idx]``, randomly shifted, with dropout."""
+    """One Adam step of ``loss`` on the batch ``images[idx]``, randomly shifted, with dropout."""
     shift_key, dropout_key = jax.random.split(key)
     x = random_shift(shift_key, images[idx], max_shift)
 
     def loss_fn(v):
         logits, _ = MNISTClassifier().apply(v, x, train=True, rngs={"dropout": dropout_key})
-        return optax.softmax_cross_entropy_with_integer_labels(logits, labels[idx]).mean()
+        return loss(logits, labels[idx])
 
     loss, grads = jax.value_and_grad(loss_fn)(variables)
     updates, opt_state = _ADAM.update(grads, opt_state)
@@ -91,12 +97,15 @@ def train(
     max_shift: int = 2,
     seed: int = 0,
     log_every: int = 0,
+    loss: Callable[[jax.Array, jax.Array], jax.Array] = label_cross_entropy,
 ) -> Tuple[dict, np.ndarray]:
     """Trains ``MNISTClassifier`` for ``steps`` Adam steps on ``images [N, 28, 28, C]`` in [-1, 1]
     (C = 1 for the shipped weights; ``jaxgan.metrics.domains`` also trains it on RGB domains).
 
-    Minimises the softmax cross-entropy; the learning rate decays from ``learning_rate`` to
-    0 on a cosine. Returns (variables, per-step training losses).
+    Minimises ``loss(logits, targets)`` over ``labels``: by default the softmax cross-entropy of integer
+    class labels [N]; ``jaxgan.metrics.attributes`` passes attribute vectors [N, A] and its multi-label
+    loss. The learning rate decays from ``learning_rate`` to 0 on a cosine. Returns (variables,
+    per-step training losses).
     """
     if len(images) < batch_size:
         raise ValueError(f"batch_size {batch_size} exceeds the {len(images)} training images")
@@ -104,11 +113,12 @@ def train(
     key, init_key = jax.random.split(jax.random.PRNGKey(seed))
     variables = MNISTClassifier().init(init_key, jnp.zeros((1, *images.shape[1:]), jnp.float32))
     opt_state = _ADAM.init(variables)
-    images_dev, labels_dev = jnp.asarray(images, jnp.float32), jnp.asarray(labels, jnp.int32)
+    labels_dev = jnp.asarray(labels, jnp.int32 if np.issubdtype(np.asarray(labels).dtype, np.integer) else jnp.float32)
+    images_dev = jnp.asarray(images, jnp.float32)
     batches = _batches(len(images), batch_size, np.random.default_rng(seed))
     losses = []
     for i in range(steps):
-        variables, opt_state, loss = _train_step(
+        variables, opt_state, step_loss = _train_step(
             variables,
             opt_state,
             images_dev,
@@ -117,8 +127,9 @@ def train(
             jax.random.fold_in(key, i),
             jnp.float32(schedule(i)),
             max_shift,
+            loss,
         )
-        losses.append(loss)
+        losses.append(step_loss)
         if log_every and (i + 1) % log_every == 0:
             recent = np.mean(jax.device_get(losses[-log_every:]))
             print(f"step {i + 1}/{steps}  loss {recent:.4f}", flush=True)
