@@ -245,10 +245,13 @@ def _held_out_pairs(run, num_samples: int, batch_size: int, seed: int, split: st
     except DataSourceError as e:
         raise DataSourceError(f"evaluating an image-to-image run needs held-out examples: {e}") from e
     n = min(num_samples, len(source))
-    pipeline = Pipeline(source, global_batch_size=min(batch_size, n), seed=seed,
-                        transform=ResizeAndCrop.from_config(run.config.data).for_evaluation())
+    pipeline = Pipeline(source, global_batch_size=min(batch_size, n), seed=seed, transform=_evaluation_transform(run))
     batches = [pipeline.local_batch(k) for k in range(-(-n // pipeline.global_batch_size))]
     return {key: np.concatenate([b[key] for b in batches])[:n] for key in batches[0]}
+
+
+def _evaluation_transform(run) -> ResizeAndCrop:
+    return ResizeAndCrop.from_config(run.config.data).for_evaluation()
 
 
 def _digit_metrics(classifier, images: np.ndarray, labels: np.ndarray, real_features: np.ndarray,
@@ -275,10 +278,11 @@ def attribute_result(run, workdir: str, keyword: str, *, num_samples: int, batch
     """The attribute metrics (``jaxgan.metrics.attributes``) of a StarGAN or Fader run on up to
     ``num_samples`` held-out images of each label set (one, or each dataset of a mask-vector run): per
     attribute flipped, fidelity, kept and label preservation, with the real images as the ceiling. The
-    classifiers are trained on the real 'train' split with ``attributes.DEFAULT_SETTINGS`` (cached in
-    WORKDIR/eval/classifiers). ``keyword``: ``_attribute_keyword``'s."""
+    classifiers are trained on the real 'train' split with ``attributes.DEFAULT_SETTINGS``, through the run's
+    evaluation resize (cached in WORKDIR/eval/classifiers). ``keyword``: ``_attribute_keyword``'s."""
+    settings = dataclasses.replace(attributes.DEFAULT_SETTINGS, image_size=_evaluation_transform(run).load_size)
     classifiers = attributes.attribute_classifiers(run.config.data.source, os.path.join(workdir, "eval", "classifiers"),
-                                                   settings=attributes.DEFAULT_SETTINGS)
+                                                   settings=settings)
     held_out = _held_out_pairs(run, num_samples, batch_size, seed)
     # One label set: 'image', 'attributes', 'label'; datasets of a domains: source: 'image_a', 'attributes_a', ...
     suffixes = [""] if "attributes" in held_out else [f"_{key[len('attributes_'):]}" for key in sorted(held_out)
@@ -297,7 +301,7 @@ def attribute_result(run, workdir: str, keyword: str, *, num_samples: int, batch
     return {"workdir": os.path.abspath(workdir), "step": int(run.state.step), "family": "attributes",
             "num_samples": min(d["num_images"] for d in datasets), "seed": seed, "ema": use_ema and has_ema,
             "ema_skipped": has_ema and not use_ema, "datasets": datasets,
-            "classifier_settings": dataclasses.asdict(attributes.DEFAULT_SETTINGS)}
+            "classifier_settings": dataclasses.asdict(settings)}
 
 
 def translation_result(run, workdir: str, *, num_samples: int, batch_size: int, seed: int, use_ema: bool) -> Dict:
@@ -371,7 +375,8 @@ def unpaired_result(run, workdir: str, *, num_samples: int, batch_size: int, see
     ``translate`` takes no direction, DTN): label preservation, domain fidelity, cycle error (where the
     method translates back) and FCD, with real images of the target domain as the ceiling. The label and
     domain classifiers are trained on the run's domains (cached in WORKDIR/eval/classifiers)."""
-    classifiers = domains.domain_classifiers(run.config.data.source, os.path.join(workdir, "eval", "classifiers"))
+    classifiers = domains.domain_classifiers(run.config.data.source, os.path.join(workdir, "eval", "classifiers"),
+                                             image_size=_evaluation_transform(run).load_size)
     images, labels = domains.by_domain(_held_out_pairs(run, num_samples, batch_size, seed))
     reference, _ = domains.by_domain(_held_out_pairs(run, num_samples, batch_size, seed, split="train"))
     parameters = inspect.signature(run.method.translate).parameters

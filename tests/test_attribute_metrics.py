@@ -102,7 +102,8 @@ def test_oracle_translators(batch_size):
 # every later call, evaluate's included, must read them from the cache.
 
 SPEC, MASK_SPEC = "builtin:mnist/attributes", "domains:builtin:mnist/attributes|builtin:mnist/attributes2"
-BRIEF = TrainingSettings(steps=40, batch_size=32, train_size=640, test_size=128)
+# image_size 16: the tiny StarGAN and Fader runs' size, which evaluate trains the classifiers through.
+BRIEF = TrainingSettings(steps=40, batch_size=32, train_size=640, test_size=128, image_size=16)
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +129,7 @@ def test_trained_classifiers_on_mnist_attributes_and_their_cache(trained, cached
     assert 0 <= tested["digit"] <= 1
     # The digit classifier is domains' label classifier of the spec (one cache entry for both).
     assert os.path.isfile(domains.cache_paths(cache, "label", SPEC, BRIEF)[0])
-    test = attributes._read(attributes.label_set_sources(SPEC, "test")[0][1], 128, 1)
+    test = domains.read_examples(attributes.label_set_sources(SPEC, "test")[0][1], 128, 1, BRIEF.image_size)
     # The identity translation: every flip reads as the source, so fidelity = 1 - the ceiling exactly,
     # and kept = its ceiling.
     identity = attributes.attribute_metrics(lambda x, t: x, test["image"], test["attributes"], test["label"],

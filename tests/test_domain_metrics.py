@@ -239,3 +239,22 @@ def test_unpaired_folder_without_labels(tmp_path, training_count):
     os.rename(tmp_path / "testB", tmp_path / "elsewhere")
     with pytest.raises(DataSourceError, match="scored on its 'test' split.*testB"):
         domains.domain_classifiers(spec, str(tmp_path / "cache"), steps=5, batch_size=4, train_size=8, test_size=8)
+
+
+def test_classifier_examples_go_through_the_runs_resize():
+    """With image_size, the classifiers' images are the stored ones resized as the run's evaluation pipeline
+    resizes its held-out images (Pillow bicubic to image_size), then to 28x28: what evaluate's classifiers read."""
+    from PIL import Image
+
+    source = build_source("builtin:mnist/plain", "test")
+    stored = domains.read_examples(source, 3, 0)
+    through_16 = domains.read_examples(source, 3, 0, image_size=16)
+    indices = np.random.default_rng(0).choice(len(source), 3, replace=False)
+    raw = source.get(indices)
+    np.testing.assert_array_equal(stored["label"], raw["label"])
+    np.testing.assert_array_equal(through_16["label"], raw["label"])
+    np.testing.assert_allclose(stored["image"], to_float_image(raw["image"]))  # 28x28 already: as stored.
+    small = np.stack([np.asarray(Image.fromarray(x[..., 0]).resize((16, 16), Image.Resampling.BICUBIC))[..., None]
+                      for x in raw["image"]])
+    np.testing.assert_allclose(through_16["image"], domains.classifier_input(to_float_image(small)), atol=1e-6)
+    assert np.abs(through_16["image"] - stored["image"]).max() > 0.1

@@ -45,13 +45,11 @@ from flax import serialization
 
 from jaxgan import losses
 from jaxgan.data.domains import DomainsSource
-from jaxgan.data.pipeline import to_float_image
 from jaxgan.data.sources import build_source
 from jaxgan.errors import ConfigError, DataSourceError, JaxganError
 from jaxgan.metrics import train_classifier
 from jaxgan.metrics.classifier import NUM_CLASSES, ClassifierFn, label_accuracy, make_classifier_fn
 from jaxgan.metrics.domains import (
-    READ_CHUNK,
     TrainingSettings,
     cache_paths,
     cached_classifier,
@@ -59,6 +57,7 @@ from jaxgan.metrics.domains import (
     classifier_template,
     domain_specs,
     map_in_batches,
+    read_examples,
     write_atomically,
 )
 
@@ -160,20 +159,6 @@ def _attribute_classifier(spec: str, cache_dir: str, settings: TrainingSettings,
     return make_classifier_fn(variables), accuracy
 
 
-def _read(source, size: int, seed: int) -> Dict[str, np.ndarray]:
-    """Up to ``size`` examples of ``source`` (the seeded subset ``domains`` draws, so the digit classifier
-    sees the images a ``domains:`` run's label classifier of the spec sees): 'image' as classifier input,
-    'attributes', and 'label' when the source has it."""
-    n = min(size, len(source))
-    indices = np.random.default_rng(seed).choice(len(source), n, replace=False)
-    chunks = [source.get(indices[start:start + READ_CHUNK]) for start in range(0, n, READ_CHUNK)]
-    out = {"image": np.concatenate([classifier_input(to_float_image(chunk["image"])) for chunk in chunks]),
-           "attributes": np.concatenate([chunk["attributes"] for chunk in chunks]).astype(np.float32)}
-    if "label" in chunks[0]:
-        out["label"] = np.concatenate([chunk["label"] for chunk in chunks])
-    return out
-
-
 def label_set_sources(spec: str, split: str) -> Tuple[Tuple[str, object], ...]:
     """(spec, source) of each label set of ``spec``: the source itself, or each dataset of ``domains:S_1|S_2``."""
     try:
@@ -218,8 +203,10 @@ def attribute_classifiers(spec: str, cache_dir: str, *, settings: TrainingSettin
         names = given if len(given) == num_attributes else tuple(f"attribute_{j}" for j in range(num_attributes))
         channels = train.image_shape[-1]
         read = {
-            "train": functools.cache(lambda train=train, k=k: _read(train, settings.train_size, settings.seed + k)),
-            "test": functools.cache(lambda test=test, k=k: _read(test, settings.test_size, settings.seed + k))}
+            "train": functools.cache(lambda train=train, k=k: read_examples(
+                train, settings.train_size, settings.seed + k, settings.image_size)),
+            "test": functools.cache(lambda test=test, k=k: read_examples(
+                test, settings.test_size, settings.seed + k, settings.image_size))}
         attribute, accuracy = _attribute_classifier(
             set_spec, cache_dir, settings, channels, num_attributes,
             *(lambda split=split: (read[split]()["image"], read[split]()["attributes"]) for split in ("train", "test")))

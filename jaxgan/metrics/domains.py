@@ -11,8 +11,9 @@ Two kinds of classifier, trained by the project on the run's own domains (``doma
 Both are ``jaxgan.metrics.classifier.MNISTClassifier`` (its architecture, its 10 outputs, any channel
 count) trained by ``jaxgan.metrics.train_classifier.train`` for a fixed number of steps with a fixed seed
 on a seeded random subset of ``train_size`` images of each domain's 'train' split (the domain classifier:
-``train_size / K`` of each of the K domains), resized to 28x28 (linear, antialiased, as ``jaxgan.evaluate``
-resizes digits); the domain classifier's class d is the d-th domain and its other outputs are unused (so at
+``train_size / K`` of each of the K domains), passed through the run's evaluation resize (``image_size``:
+the held-out images the classifiers read at evaluation went through it, e.g. 28 -> 32 for the MNIST
+configs) and resized to 28x28 (linear, antialiased, as ``jaxgan.evaluate`` resizes digits); the domain classifier's class d is the d-th domain and its other outputs are unused (so at
 most 10 domains). Their accuracy on ``test_size`` images of the 'test' split (likewise) is reported.
 Weights are cached as msgpack (with a JSON note of the spec, settings and test accuracy) under
 ``cache_dir``, named by the spec and a hash of spec and training settings; a later evaluation with the
@@ -52,6 +53,7 @@ from flax import serialization
 
 from jaxgan.data.domains import LETTERS, DomainsSource
 from jaxgan.data.pipeline import to_float_image
+from jaxgan.data.transforms import ResizeAndCrop
 from jaxgan.data.sources import build_source
 from jaxgan.errors import ConfigError, DataSourceError, JaxganError
 from jaxgan.metrics import train_classifier
@@ -59,7 +61,7 @@ from jaxgan.metrics.classifier import NUM_CLASSES, ClassifierFn, MNISTClassifier
 from jaxgan.metrics.frechet import frechet_classifier_distance
 
 CLASSIFIER_SIZE = (28, 28)  # Every classifier reads images resized to MNISTClassifier's input size.
-CACHE_VERSION = 1  # Part of the cache key: bump when what a cached classifier means changes.
+CACHE_VERSION = 2  # Part of the cache key: bump when what a cached classifier means changes.
 
 # Default training settings. The shipped classifier trains 2 epochs of MNIST (937 steps of 128); these
 # classifiers tell 10 digits (or a few domains) apart on 28x28 images and read ~98% after a few hundred.
@@ -86,6 +88,9 @@ class TrainingSettings:
     max_shift: int = 2
     train_size: int = TRAIN_SIZE
     test_size: int = TEST_SIZE
+    # The run's image size (its evaluation resize, ``ResizeAndCrop.for_evaluation``): the classifiers train
+    # on images resized to it and back to 28x28, as they read the run's held-out images; 0: as stored.
+    image_size: int = 0
 
 
 class DomainClassifiers(NamedTuple):
@@ -130,15 +135,22 @@ def map_in_batches(fn: Callable, images: np.ndarray, batch_size: int):
     return jax.tree_util.tree_map(lambda *parts: np.concatenate(parts)[:n], *outputs)
 
 
-def _read(source, size: int, seed: int) -> Tuple[np.ndarray, Optional[np.ndarray]]:
-    """Up to ``size`` examples of a single-domain source (a seeded random subset, in random order) as
-    classifier input, with their labels (None without)."""
+def read_examples(source, size: int, seed: int, image_size: int = 0) -> Dict[str, np.ndarray]:
+    """Up to ``size`` examples of a single-domain source (a seeded random subset, in random order): 'image'
+    as the run's evaluation pipeline gives it (resized to ``image_size`` x ``image_size`` by the data
+    pipeline's ``ResizeAndCrop``, bicubic, when ``image_size`` > 0; the held-out images jaxgan.evaluate
+    reads went through the same resize), then as classifier input; and every other key of the source as it
+    is ('label', 'attributes')."""
     n = min(size, len(source))
     indices = np.random.default_rng(seed).choice(len(source), n, replace=False)
+    resize = ResizeAndCrop(load_size=image_size)
     # In chunks, each resized at once: 20,000 full-size images (256x256 RGB) would not fit in memory.
-    chunks = [source.get(indices[start:start + READ_CHUNK]) for start in range(0, n, READ_CHUNK)]
-    images = np.concatenate([classifier_input(to_float_image(chunk["image"])) for chunk in chunks])
-    return images, (np.concatenate([chunk["label"] for chunk in chunks]) if "label" in chunks[0] else None)
+    chunks = []
+    for start in range(0, n, READ_CHUNK):
+        chunk = source.get(indices[start:start + READ_CHUNK])
+        chunk = resize(chunk, seed=0, step=0, positions=range(len(chunk["image"])))  # No crop or flip: no draw.
+        chunks.append({**chunk, "image": classifier_input(to_float_image(chunk["image"]))})
+    return {key: np.concatenate([chunk[key] for chunk in chunks]) for key in chunks[0]}
 
 
 def domain_specs(spec: str, count: int) -> Tuple[str, ...]:
@@ -244,12 +256,13 @@ def _num_classes(domain, letter: str, spec: str) -> Optional[int]:
 
 
 def domain_classifiers(spec: str, cache_dir: str, *, steps: int = STEPS, seed: int = 0, batch_size: int = BATCH_SIZE,
-                       train_size: int = TRAIN_SIZE, test_size: int = TEST_SIZE) -> DomainClassifiers:
+                       train_size: int = TRAIN_SIZE, test_size: int = TEST_SIZE, image_size: int = 0
+                       ) -> DomainClassifiers:
     """The label classifier of each labelled domain of the unpaired source ``spec`` and its domain
     classifier, trained (or read from ``cache_dir``, e.g. ``WORKDIR/eval/classifiers``) as the module
     docstring says, with their test accuracies."""
     settings = TrainingSettings(steps=steps, seed=seed, batch_size=batch_size, train_size=train_size,
-                                test_size=test_size)
+                                test_size=test_size, image_size=image_size)
     train, test = _open(spec, "train"), _open(spec, "test")
     letters = train.letters
     specs = domain_specs(spec, len(letters))
@@ -259,7 +272,8 @@ def domain_classifiers(spec: str, cache_dir: str, *, steps: int = STEPS, seed: i
 
     def data(split_source, split: str, d: int, size: int) -> Tuple[np.ndarray, Optional[np.ndarray]]:
         if (split, d) not in read:
-            read[split, d] = _read(split_source.domains[d], size, settings.seed + d)
+            examples = read_examples(split_source.domains[d], size, settings.seed + d, settings.image_size)
+            read[split, d] = examples["image"], examples.get("label")
         return read[split, d]
 
     label, accuracy, num_classes = {}, {}, {}
