@@ -37,7 +37,7 @@ def get_config():
     config.loss.lambda_cycle = 10.0  # --lambda_cycle 10.
     for side in ("generator", "discriminator"):
         config.optimizer[side].update(dict(learning_rate=2e-4, b1=0.5, b2=0.999,  # --lr 0.0002, --beta1 0.5.
-                                           linear_decay=True, decay_start=STEPS // 2))  # --niter = --niter_decay.
+                                           linear_decay=True, decay_start=config.train.get_ref("steps") // 2))  # --niter = --niter_decay.
     config.train.batch_size = 8
     config.train.steps = STEPS
     config.train.log_every = 100

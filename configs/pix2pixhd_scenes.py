@@ -32,7 +32,7 @@ def get_config():
     config.loss.vgg_weights = ""
     for side in ("generator", "discriminator"):
         config.optimizer[side].update(dict(learning_rate=2e-4, b1=0.5, b2=0.999, linear_decay=True,
-                                           decay_start=STEPS // 2))  # niter = niter_decay, as the paper.
+                                           decay_start=config.train.get_ref("steps") // 2))  # niter = niter_decay, as the paper.
     config.train.batch_size = 8
     config.train.steps = STEPS
     config.train.log_every = 100

@@ -37,7 +37,7 @@ def get_config(variant: str = ""):
     config.loss.kl_weight = 0.05  # The code's --lambda_kld.
     for side, lr in (("generator", 1e-4), ("discriminator", 4e-4)):  # TTUR.
         config.optimizer[side].update(dict(learning_rate=lr, b1=0.0, b2=0.9, linear_decay=True,
-                                           decay_start=STEPS // 2))
+                                           decay_start=config.train.get_ref("steps") // 2))
     config.train.batch_size = 8
     config.train.steps = STEPS
     config.train.log_every = 100
