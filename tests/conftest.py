@@ -295,6 +295,12 @@ def tiny_cogan(*, steps: int = 3, batch_size: int = 4, variant: str = "negative"
 def module_calls(trainer, module_class, method_name: str = "__call__", update_generator: bool = True) -> int:
     """How many times one traced train step of ``trainer``'s method calls ``module_class.method_name``
     (SGD states on both sides; nothing is computed): 1 for a generator run once per step."""
+    return len(called_modules(trainer, module_class, method_name, update_generator))
+
+
+def called_modules(trainer, module_class, method_name: str = "__call__", update_generator: bool = True) -> list:
+    """The names of the ``module_class`` instances (a class or a tuple of classes) whose ``method_name`` one
+    traced train step of ``trainer``'s method calls, once per call (``module_calls``' trace)."""
     import flax.linen as nn
     import jax
     import jax.numpy as jnp
@@ -306,7 +312,7 @@ def module_calls(trainer, module_class, method_name: str = "__call__", update_ge
 
     def count(next_fun, args, kwargs, context):
         if isinstance(context.module, module_class) and context.method_name == method_name:
-            calls.append(1)
+            calls.append(context.module.name)
         return next_fun(*args, **kwargs)
 
     batch = {k: jnp.asarray(v) for k, v in trainer.pipeline.local_batch(0).items()}
@@ -316,7 +322,7 @@ def module_calls(trainer, module_class, method_name: str = "__call__", update_ge
                                   discriminator=d.replace(opt_state=optax.sgd(0.1).init(d.params)))
     with nn.intercept_methods(count):
         jax.eval_shape(lambda s, b: step(s, b, update_generator), state, batch)
-    return len(calls)
+    return calls
 
 
 def one_device_mesh():
