@@ -15,7 +15,8 @@ stored copies of the paper gave its abstract and introduction, not its appendix)
 omega_rec = omega_dann = omega_sem = omega_gan = 1, the layer widths (DCGAN's 64-128-256-512 with the
 last two encoder and first two decoder convolutions shared), the 1024-d embedding, the PatchGAN Ds,
 c_dann's 512 hidden units, Adam(2e-4, b1 0.5) and batch 32. Set them from the paper with
---config.loss.omega_sem=... etc.
+--config.loss.omega_sem=... etc. On the MNIST task these unit weights with the reversal collapse;
+configs/xgan_mnist.py says what trains there (omega_rec 10, swapped-label encoder loss).
 """
 
 from jaxgan.config import base_config

@@ -175,6 +175,10 @@ def test_discriminator_side_loss_by_hand(trainer):
     np.testing.assert_allclose([metrics["d_a"], metrics["d_b"], metrics["dann"]], [d_a, d_b, dann], rtol=1e-5)
     np.testing.assert_allclose(loss, 0.7 * (d_a + d_b) + 0.5 * dann, rtol=1e-5)
     np.testing.assert_allclose(metrics["dann_accuracy"], 1.0)  # e_a's logit 0.4 > 0, e_b's -0.6 < 0.
+    for e_a, e_b, accuracy in ((-0.2, 0.3, 0.0), (0.0, 0.0, 0.5), (0.0, -0.1, 0.75)):  # Ties score 1/2.
+        tied = {**generated, "embedding_a": jnp.full((2, 8), e_a), "embedding_b": jnp.full((2, 8), e_b)}
+        _, (metrics, _) = method.discriminator_loss({}, probe_state(), batch, tied, jax.random.PRNGKey(1))
+        np.testing.assert_allclose(metrics["dann_accuracy"], accuracy, err_msg=(e_a, e_b))
 
 
 @pytest.mark.parametrize("dann_encoder", ["gradient_reversal", "swapped_labels"])
@@ -249,7 +253,7 @@ def test_mnist_config_and_its_checks():
     config_lib.validate(config)
     method = methods.build(config, DATA)
     assert (method.omega_rec, method.omega_dann, method.omega_sem, method.omega_gan, method.dann_encoder_loss,
-            method.update_order) == (1.0, 1.0, 1.0, 1.0, "gradient_reversal", "discriminator_first")
+            method.update_order) == (10.0, 1.0, 1.0, 1.0, "swapped_labels", "discriminator_first")
     for key, value, match in (("dann_encoder", "reverse", "dann_encoder='reverse' is not one of"),
                               ("distance", "cosine", "distance='cosine'"),
                               ("omega_sem", -1.0, "omega_sem=-1.0: method 'xgan' needs a weight >= 0")):

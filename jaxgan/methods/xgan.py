@@ -200,7 +200,8 @@ class XGAN:
         d_a = losses.discriminator_loss(self.adversarial_loss, real_logits=real_a, fake_logits=fake_a)
         d_b = losses.discriminator_loss(self.adversarial_loss, real_logits=real_b, fake_logits=fake_b)
         dann = self._dann(logits_a, logits_b)
-        accuracy = 0.5 * (jnp.mean(logits_a > 0) + jnp.mean(logits_b < 0))
+        # A logit of exactly 0 is a coin toss: it scores 1/2, not wrong on both sides.
+        accuracy = 0.5 * (jnp.mean(jnp.heaviside(logits_a, 0.5)) + jnp.mean(jnp.heaviside(-logits_b, 0.5)))
         metrics = {"d_a": d_a, "d_b": d_b, "dann": dann, "dann_accuracy": accuracy,
                    "da_real_logit": real_a.mean(), "da_fake_logit": fake_a.mean(),
                    "db_real_logit": real_b.mean(), "db_fake_logit": fake_b.mean()}
