@@ -144,6 +144,9 @@ def test_unusable_domains_are_named(tmp_path, layout, message):
     ("domains:builtin:mnist", r"1 domain\(s\); write at least 2 sources separated by '\|'"),
     ("domains:builtin:mnist|idx:/no/such/dir", r"t10k-images-idx3-ubyte.*not found; tried /no/such/dir"),
     ("unpaired:/no/such/dir", r"unpaired:/no/such/dir: no such folder"),
+    ("domains:builtin:mnist/plain|builtin:mnist/coloured",
+     r"28x28x1; B \(builtin:mnist/coloured\): 28x28x3\); convert every domain to RGB .*; for the built-in grey "
+     r"digits \(builtin:mnist/plain\) write builtin:mnist/plain_rgb"),
 ])
 def test_bad_domain_specs(spec, message):
     with pytest.raises(DataSourceError, match=message):

@@ -65,6 +65,11 @@ class DomainsSource:
             fix = ("convert every domain to RGB (or every one to grayscale)" if len(channels) > 1 else
                    "resize the images of every domain to one size (data.load_size resizes only after "
                    "the source is opened)")
+            grey_digits = [getattr(d, "name", "") for d in domains
+                           if getattr(d, "name", "").startswith("builtin:mnist") and d.image_shape[-1] == 1]
+            if len(channels) > 1 and grey_digits:
+                fix += (f"; for the built-in grey digits ({', '.join(grey_digits)}) write builtin:mnist/plain_rgb, "
+                        "the plain digit in three channels")
             raise DataSourceError(f"{name}: the domains' images differ in size or channels (H x W x C: {listing}); "
                                   f"{fix}")
         return cls(name, tuple(domains))
