@@ -145,6 +145,29 @@ class SharedForward(Protocol):
 UPDATE_ORDERS = ("discriminator_first", "generator_first")
 
 
+class SharedSpaceTranslation:
+    """``translate`` and ``panel_columns`` of a two-domain method whose ``generators`` module maps both domains
+    through one shared space (UNIT, XGAN): ``generators.translate(x, direction)`` decodes x's code into the
+    other domain, ``generators.from_domain(x, domain)`` into both, as (into a, into b); evaluation mode."""
+
+    directions = ("AtoB", "BtoA")
+
+    def translate(self, variables: Variables, x: jax.Array, rng: jax.Array, direction: str = "AtoB") -> jax.Array:
+        """x from domain a in domain b for direction 'AtoB', from b in a for 'BtoA' (``rng`` is unused: test
+        time draws no noise)."""
+        if direction not in self.directions:
+            raise ConfigError(f"direction={direction!r} is not one of {self.directions}")
+        return self.generators.apply(variables, x, direction, method=type(self.generators).translate)
+
+    def panel_columns(self, variables: Variables, batch: Batch) -> Tuple[jax.Array, ...]:
+        """a | a's reconstruction | a in b | b | b's reconstruction | b in a."""
+        a, b = batch["image_a"], batch["image_b"]
+        from_domain = type(self.generators).from_domain
+        rec_a, fake_b = self.generators.apply(variables, a, "a", method=from_domain)
+        fake_a, rec_b = self.generators.apply(variables, b, "b", method=from_domain)
+        return a, rec_a, fake_b, b, rec_b, fake_a
+
+
 def loss_weight(config: Any, key: str, paper: str) -> float:
     """``config.loss.<key>``, a weight >= 0; a ConfigError naming the key, the method and the paper's value
     (``paper``) otherwise."""

@@ -47,7 +47,7 @@ unpaired source (``domains:``, ``unpaired:``) of one height and width.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict, Sequence, Tuple
+from typing import Any, Dict, Tuple
 
 import flax.linen as nn
 import jax
@@ -56,10 +56,9 @@ import ml_collections
 
 from jaxgan import losses, networks
 from jaxgan.errors import ConfigError
-from jaxgan.methods.base import Batch, DataInfo, Variables, apply_train, loss_weight
+from jaxgan.methods.base import Batch, DataInfo, SharedSpaceTranslation, Variables, apply_train, loss_weight
 
 DOMAIN_A, DOMAIN_B = "image_a", "image_b"
-DIRECTIONS = ("AtoB", "BtoA")
 
 
 def kl(mu: jax.Array) -> jax.Array:
@@ -112,7 +111,7 @@ class Discriminators(nn.Module):
 
 
 @dataclasses.dataclass(frozen=True)
-class UNIT:
+class UNIT(SharedSpaceTranslation):
     generators: Generators
     discriminators: Discriminators
     adversarial_loss: str = "least_squares"
@@ -122,7 +121,6 @@ class UNIT:
     lambda_cycle: float = 10.0
     lambda_cycle_kl: float = 0.01
     update_order: str = "discriminator_first"
-    directions: Tuple[str, ...] = DIRECTIONS
     panel_column_names: Tuple[str, ...] = ("a", "G_a(E_a(a))", "G_b(E_a(a))", "b", "G_b(E_b(b))", "G_a(E_b(b))")
 
     @classmethod
@@ -156,20 +154,6 @@ class UNIT:
         g_vars = self.generators.init(g_rng, a, b, g_rng, train=False)
         d_vars = self.discriminators.init(d_rng, a, b, train=False)
         return dict(g_vars), dict(d_vars), {}
-
-    def translate(self, variables: Variables, x: jax.Array, rng: jax.Array, direction: str = "AtoB") -> jax.Array:
-        """G_b(E_a(x)) for direction 'AtoB' (x from domain a), G_a(E_b(x)) for 'BtoA', at the latent mean
-        (``rng`` is unused: test time draws no noise)."""
-        if direction not in DIRECTIONS:
-            raise ConfigError(f"direction={direction!r} is not one of {DIRECTIONS}")
-        return self.generators.apply(variables, x, direction, method=Generators.translate)
-
-    def panel_columns(self, variables: Variables, batch: Batch) -> Sequence[jax.Array]:
-        """a | G_a(E_a(a)) | G_b(E_a(a)) | b | G_b(E_b(b)) | G_a(E_b(b)) (the code's ``sample``)."""
-        a, b = batch[DOMAIN_A], batch[DOMAIN_B]
-        rec_a, fake_b = self.generators.apply(variables, a, "a", method=Generators.from_domain)
-        fake_a, rec_b = self.generators.apply(variables, b, "b", method=Generators.from_domain)
-        return a, rec_a, fake_b, b, rec_b, fake_a
 
     def generator_forward(self, params, state, batch: Batch, rng: jax.Array):
         """Every encoding and decoding of the step, in training mode, with the VAE noise from ``rng``."""

@@ -51,10 +51,9 @@ import ml_collections
 
 from jaxgan import losses, networks
 from jaxgan.errors import ConfigError
-from jaxgan.methods.base import Batch, DataInfo, Variables, apply_train, loss_weight
+from jaxgan.methods.base import Batch, DataInfo, SharedSpaceTranslation, Variables, apply_train, loss_weight
 
 DOMAIN_A, DOMAIN_B = "image_a", "image_b"
-DIRECTIONS = ("AtoB", "BtoA")
 DANN_ENCODER_LOSSES = ("gradient_reversal", "swapped_labels")
 DISTANCES = {"l1": losses.l1_loss, "l2": losses.l2_loss}
 
@@ -107,7 +106,7 @@ def _choice(config: ml_collections.ConfigDict, key: str, allowed: Sequence[str])
 
 
 @dataclasses.dataclass(frozen=True)
-class XGAN:
+class XGAN(SharedSpaceTranslation):
     generators: Generators
     discriminators: Discriminators
     adversarial_loss: str = "non_saturating"
@@ -119,7 +118,6 @@ class XGAN:
     omega_sem: float = 1.0
     omega_gan: float = 1.0
     update_order: str = "discriminator_first"
-    directions: Tuple[str, ...] = DIRECTIONS
     panel_column_names: Tuple[str, ...] = ("a", "d_a(e_a(a))", "d_b(e_a(a))", "b", "d_b(e_b(b))", "d_a(e_b(b))")
 
     @classmethod
@@ -160,19 +158,6 @@ class XGAN:
         d_vars = self.discriminators.init(d_rng, a, b, z, method=lambda module, a, b, z: (
             module("images", a, b, train=False), module("embeddings", z, z, train=False)))
         return dict(g_vars), dict(d_vars), {}
-
-    def translate(self, variables: Variables, x: jax.Array, rng: jax.Array, direction: str = "AtoB") -> jax.Array:
-        """d_b(e_a(x)) for direction 'AtoB' (x from domain a), d_a(e_b(x)) for 'BtoA' (``rng`` unused)."""
-        if direction not in DIRECTIONS:
-            raise ConfigError(f"direction={direction!r} is not one of {DIRECTIONS}")
-        return self.generators.apply(variables, x, direction, method=Generators.translate)
-
-    def panel_columns(self, variables: Variables, batch: Batch) -> Sequence[jax.Array]:
-        """a | d_a(e_a(a)) | d_b(e_a(a)) | b | d_b(e_b(b)) | d_a(e_b(b))."""
-        a, b = batch[DOMAIN_A], batch[DOMAIN_B]
-        rec_a, fake_b = self.generators.apply(variables, a, "a", method=Generators.from_domain)
-        fake_a, rec_b = self.generators.apply(variables, b, "b", method=Generators.from_domain)
-        return a, rec_a, fake_b, b, rec_b, fake_a
 
     def generator_forward(self, params, state, batch: Batch, rng: jax.Array):
         """Every encoding and decoding of the step, in training mode (module docstring)."""
