@@ -1,15 +1,16 @@
 """SPADE (Park et al. 2019) on the built-in label-map scenes (``builtin:mnist/scenes``: 64x64, 11
 classes, instance maps), small enough for a CPU.
 
-The code's method with its networks shrunk: ngf 8 (code 64: widths 128, 64, 32, 16, 8 from the 2x2
-start of 5 up-samplings; at ngf 8 a step costs about what configs/pix2pixhd_scenes.py's does, 202
-against 165 ms on 2 idle CPU cores, the budget of the comparison in benchmarks/RESULTS.md), SPADE
-hidden width 16 (code 128); two PatchGANs of ndf 16 (code 64) with n_layers 2 (code 3 here, its
-n_layers_D 4: a 34x34 receptive field on 64x64 scenes); batch 8 (code 16 on Cityscapes). The rest is the code's: synchronised batch norm in SPADE, spectral norm in G's blocks
-and D, hinge loss, feature matching lambda 10, TTUR Adam (G 1e-4, D 4e-4, betas 0 and 0.9), constant
-then linear decay over the second half. VGG is off: it needs ImageNet VGG19 weights, which do not ship
-with jaxgan (``--config.loss.vgg_weight=10 --config.loss.vgg_weights=vgg19.npz``: on). Variant
-``:vae``: the style encoder (4 stride-2 layers on the 64x64 image, z_dim 32; code 256), KL weight 0.05.
+The code's method with its networks shrunk: ngf 8 (code 64: widths 128, 64, 32, 16, 8 from the 2x2 start
+of 5 up-samplings; at ngf 8 a step costs about what configs/pix2pixhd_scenes.py's does, 202 against 165
+ms on 2 idle CPU cores, the budget of the comparison in benchmarks/RESULTS.md), SPADE hidden width 16
+(code 128); two PatchGANs of ndf 16 (code 64) with n_layers 2 (code 3 here, its n_layers_D 4: a 34x34
+receptive field on 64x64 scenes); batch 8 (code 16 on Cityscapes). The rest is the code's: synchronised
+batch norm in SPADE, spectral norm in G's blocks and D, hinge loss, feature matching lambda 10, TTUR
+Adam (G 1e-4, D 4e-4, betas 0 and 0.9), constant then linear decay over the second half. VGG is off: it
+needs ImageNet VGG19 weights, which do not ship with jaxgan (``--config.loss.vgg_weight=10
+--config.loss.vgg_weights=vgg19.npz``: on). Variant ``:vae``: the style encoder (4 stride-2 layers on
+the 64x64 image, z_dim 32; code 256), KL weight 0.05.
 """
 
 from jaxgan.config import base_config
