@@ -13,8 +13,8 @@ count) trained by ``jaxgan.metrics.train_classifier.train`` for a fixed number o
 on a seeded random subset of ``train_size`` images of each domain's 'train' split (the domain classifier:
 ``train_size / K`` of each of the K domains), passed through the run's evaluation resize (``image_size``:
 the held-out images the classifiers read at evaluation went through it, e.g. 28 -> 32 for the MNIST
-configs) and resized to 28x28 (linear, antialiased, as ``jaxgan.evaluate`` resizes digits); the domain classifier's class d is the d-th domain and its other outputs are unused (so at
-most 10 domains). Their accuracy on ``test_size`` images of the 'test' split (likewise) is reported.
+configs) and resized to 28x28 (linear, antialiased, as ``jaxgan.evaluate`` resizes digits); the domain
+classifier's class d is the d-th domain and its other outputs are unused (so at most 10 domains). Their accuracy on ``test_size`` images of the 'test' split (likewise) is reported.
 Weights are cached as msgpack (with a JSON note of the spec, settings and test accuracy) under
 ``cache_dir``, named by the spec and a hash of spec and training settings; a later evaluation with the
 same settings reads them instead of training (the key is the spec, not the files: retrain after changing
