@@ -146,22 +146,20 @@ class ConvTranspose(nn.ConvTranspose):
             kernel *= self.mask
         bias = self.param("bias", self.bias_init, (self.features,), self.param_dtype) if self.use_bias else None
         inputs, kernel, bias = self.promote_dtype(inputs, kernel, bias, dtype=self.dtype)
-        if self.transpose_kernel:  # W' of the docstring: flip the spatial axes, swap the channel axes.
-            kernel = jnp.flip(kernel, axis=tuple(range(n))).swapaxes(n, n + 1)
 
         axes = [_Axis.of(k, s, pad, size) for k, s, pad, size in
                 zip(kernel_size, strides, [padding] * n if isinstance(padding, str) else padding,
                     inputs.shape[1:-1])]
         spec = "".join("HWDEFG"[:n])
 
-        def correlate(x: jax.Array, v: jax.Array, pads: Sequence[Tuple[int, int]]) -> jax.Array:
+        def correlate(x: jax.Array, v: jax.Array, pads: Sequence[Tuple[int, int]], kernel_spec: str) -> jax.Array:
             # Negative padding is applied as a crop: XLA:CPU (jax 0.10.2) returned wrong values for a
             # negative low padding (seen on the second spatial axis, 2x2 kernel, 2 input channels).
             x = x[(slice(None),) + tuple(slice(max(0, -lo), x.shape[1 + a] + min(0, hi))
                                          for a, (lo, hi) in enumerate(pads))]
             pads = [(max(0, lo), max(0, hi)) for lo, hi in pads]
             return lax.conv_general_dilated(x, v, (1,) * n, pads,
-                                            dimension_numbers=(f"N{spec}C", f"{spec}IO", f"N{spec}C"),
+                                            dimension_numbers=(f"N{spec}C", spec + kernel_spec, f"N{spec}C"),
                                             precision=self.precision,
                                             preferred_element_type=self.preferred_element_type)
 
@@ -177,14 +175,14 @@ class ConvTranspose(nn.ConvTranspose):
         else:
             # V[t_1, r_1, ..., t_n, r_n, C_in, C_out], gathered one spatial axis at a time from W' with
             # a zero slot appended at index K (exact: no arithmetic on the weights).
-            v = kernel
+            v = jnp.flip(kernel, axis=tuple(range(n))).swapaxes(n, n + 1) if self.transpose_kernel else kernel
             for i, axis in enumerate(axes):
                 v = jnp.pad(v, [(0, 1) if a == 2 * i else (0, 0) for a in range(v.ndim)])
                 v = jnp.take(v, jnp.asarray(axis.idx), axis=2 * i)
             taps = tuple(axis.idx.shape[0] for axis in axes)
             order = tuple(range(0, 2 * n, 2)) + (2 * n,) + tuple(range(1, 2 * n, 2)) + (2 * n + 1,)
             v = v.transpose(order).reshape(taps + (in_features, math.prod(strides) * self.features))
-            z = correlate(inputs, v, [(-a.e_min, a.q + a.e_min + a.idx.shape[0] - 1 - a.size) for a in axes])
+            z = correlate(inputs, v, [(-a.e_min, a.q + a.e_min + a.idx.shape[0] - 1 - a.size) for a in axes], "IO")
         z = z.reshape(z_shape)
         # Depth-to-space: z[b, q_1, ..., q_n, r_1, ..., r_n, c] -> y[b, s q_1 + r_1, ..., c].
         z = z.transpose((0,) + tuple(i for a in range(n) for i in (1 + a, 1 + n + a)) + (2 * n + 1,))
@@ -197,13 +195,23 @@ class ConvTranspose(nn.ConvTranspose):
     def _phase(self, correlate, inputs: jax.Array, kernel: jax.Array, axes: Sequence["_Axis"],
                phase: Tuple[int, ...]) -> jax.Array:
         """z[b, q_1, ..., q_n, c] of one output phase (r_1, ..., r_n): the correlation of x with only
-        the taps of W' that phase uses (a contiguous range t_0..t_1 of t on each axis)."""
-        pads, v = [], kernel
-        for i, (axis, r) in enumerate(zip(axes, phase)):
+        the taps of W' that phase uses (a contiguous range t_0..t_1 of t on each axis).
+
+        Those taps, idx[t_0..t_1, r], step by s through W', so each axis takes a strided slice of the
+        stored kernel (W'[k] = W[K - 1 - k], a negative step, with ``transpose_kernel``), and the
+        channel swap of W' is left to the convolution's dimension numbers: no gather (whose gradient
+        is a scatter) and no transposed copy of the whole kernel, both slow on XLA:CPU."""
+        pads, index = [], []
+        for axis, r in zip(axes, phase):
             t = np.flatnonzero(axis.idx[:, r] < axis.kernel)
             if t.size == 0:  # Kernel smaller than the stride: no tap reaches this phase.
                 return jnp.zeros(inputs.shape[:1] + tuple(a.q for a in axes) + (self.features,),
                                  jnp.result_type(inputs, kernel))
-            v = jnp.take(v, jnp.asarray(axis.idx[t, r]), axis=i)
+            first, last = int(axis.idx[t[0], r]), int(axis.idx[t[-1], r])
+            stride = (last - first) // max(t.size - 1, 1) or 1
+            if self.transpose_kernel:
+                first, last, stride = axis.kernel - 1 - first, axis.kernel - 1 - last, -stride
+            stop = last + (1 if stride > 0 else -1)
+            index.append(slice(first, None if stop < 0 else stop, stride))
             pads.append((-(axis.e_min + t[0]), axis.q + axis.e_min + t[-1] - axis.size))
-        return correlate(inputs, v, pads)
+        return correlate(inputs, kernel[tuple(index)], pads, "OI" if self.transpose_kernel else "IO")
