@@ -142,7 +142,8 @@ def count_flops(fn: Callable, *args) -> float:
     counted from the shapes in its jaxpr, inside jit, vjp, cond (the larger branch) and scan (x length).
     Elementwise work is left out, and so are the zeros of input-dilated convolutions (``_conv_flops``);
     padding taps are counted, as PyTorch's FlopCounterMode counts them (PERF-NOTES' figures)."""
-    return _jaxpr_flops(jax.make_jaxpr(fn)(*args).jaxpr)
+    traced = fn.trace(*args) if hasattr(fn, "trace") else None  # A jit with compiler options cannot nest.
+    return _jaxpr_flops(traced.jaxpr.jaxpr if traced is not None else jax.make_jaxpr(fn)(*args).jaxpr)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -265,7 +266,7 @@ def benchmark(config: ml_collections.ConfigDict, *, name: str, steps: int = 20, 
         local = trainer.pipeline.local_batch(0)
         batch = sharding.global_batch(local, trainer.mesh)
         state = trainer.state
-        gflop = count_flops(lambda s, b: trainer.step_fn(s, b, True), state, batch) / 1e9
+        gflop = count_flops(trainer.step_fn, state, batch, True) / 1e9
         start = time.perf_counter()
         compiled = trainer.step_fn.lower(state, batch, True).compile()
         compile_s = time.perf_counter() - start

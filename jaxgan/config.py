@@ -80,6 +80,10 @@ def base_config() -> ml_collections.ConfigDict:
         # kept, the batch is summarised in the workdir); 'skip' leaves that side's weights unchanged
         # and counts the step in the state (TensorBoard: train/nonfinite_steps).
         on_nonfinite="stop",
+        # XLA:CPU only: True runs dots and convolutions in YNNPACK (XLA's default), False in XLA's own
+        # Eigen kernels. The faster depends on the shapes (benchmarks/RESULTS.md, "YNNPACK or Eigen"):
+        # CycleGAN's 256x256 ResNet generators step 1.8x faster with False. Ignored on GPU/TPU.
+        cpu_ynnpack=True,
     ))
     # per_class: columns of a label-conditional grid; examples: rows (held-out inputs) of an
     # image-to-image panel.
@@ -140,6 +144,7 @@ RULES = {
                                              "checkpoint_every", "keep_checkpoints")},
     "train.ema_decay": (FRACTION[0], "must be in [0, 1) (0 disables the EMA)"),
     "train.on_nonfinite": one_of("stop", "skip"),
+    "train.cpu_ynnpack": BOOL,
     **_optimizer_rules("generator"),
     **_optimizer_rules("discriminator"),
     "model.latent_dim": POSITIVE_INT,

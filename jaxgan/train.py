@@ -50,7 +50,7 @@ from jaxgan.data.transforms import ResizeAndCrop
 from jaxgan.errors import Interrupted, NonFiniteError, WorkdirError
 from jaxgan.methods.base import DataInfo, split_variables
 from jaxgan.state import GANState, Side
-from jaxgan.train_step import compile_train_step, make_train_step, updates_generator
+from jaxgan.train_step import compile_train_step, compiler_options, make_train_step, updates_generator
 
 NONFINITE_FLAGS = ("d/nonfinite", "g/nonfinite")
 
@@ -156,7 +156,8 @@ class Trainer:
                              out_shardings=sharding.replicated(self.mesh))(example)
         self.step_fn = compile_train_step(make_train_step(
             self.method, discriminator_tx=d_tx, generator_tx=g_tx,
-            ema_decay=config.train.ema_decay, skip_nonfinite=config.train.on_nonfinite == "skip"), self.mesh)
+            ema_decay=config.train.ema_decay, skip_nonfinite=config.train.on_nonfinite == "skip"), self.mesh,
+            compiler_options(config.train.cpu_ynnpack))
         self.checkpointer = checkpoint.Checkpointer(
             workdir, config=config.to_dict(), keep=config.train.keep_checkpoints,
             data_info={**self.data.to_json(), "skipped_images": skipped_images})

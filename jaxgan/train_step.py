@@ -39,7 +39,7 @@ training loop decides (see ``jaxgan.train``).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Mapping, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 import jax
 import jax.numpy as jnp
@@ -174,10 +174,23 @@ def updates_generator(step: int, n_critic: int) -> bool:
     return (step + 1) % n_critic == 0
 
 
-def compile_train_step(step: StepFn, mesh: Mesh) -> StepFn:
+# The XLA:CPU option (jaxlib 0.10) naming the ops it hands to YNNPACK; empty: none.
+YNN_FUSION_OPTION = "xla_cpu_experimental_ynn_fusion_type"
+
+
+def compiler_options(cpu_ynnpack: bool) -> Optional[Dict[str, str]]:
+    """XLA options of the train step (``train.cpu_ynnpack``): on the CPU backend with
+    ``cpu_ynnpack=False``, dots and convolutions run in XLA's own Eigen kernels instead of YNNPACK;
+    None (XLA's defaults) otherwise and on every other backend."""
+    if cpu_ynnpack or jax.default_backend() != "cpu":
+        return None
+    return {YNN_FUSION_OPTION: ""}
+
+
+def compile_train_step(step: StepFn, mesh: Mesh, options: Optional[Dict[str, str]] = None) -> StepFn:
     """jit over the mesh: state replicated and donated, batch sharded on its leading axis,
-    ``update_generator`` static."""
+    ``update_generator`` static; ``options``: XLA compiler options (:func:`compiler_options`)."""
     replicated = sharding.replicated(mesh)
     return jax.jit(step, in_shardings=(replicated, sharding.batch_sharded(mesh)),
                    out_shardings=(replicated, replicated), donate_argnums=(0,),
-                   static_argnums=(2,))
+                   static_argnums=(2,), compiler_options=options)

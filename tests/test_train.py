@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from jax.sharding import Mesh
 
+from jaxgan import sharding
 from jaxgan import train as train_lib
 from jaxgan.sharding import DATA_AXIS
 
@@ -38,9 +39,26 @@ def test_few_real_steps_move_losses_and_stay_finite(kind, tmp_path):
 def test_step_compiles_once(tmp_path, monkeypatch):
     compile_step = train_lib.compile_train_step
     monkeypatch.setattr(train_lib, "compile_train_step",
-                        lambda step, mesh: compile_step(chex.assert_max_traces(step, n=1), mesh))
+                        lambda step, mesh, options: compile_step(chex.assert_max_traces(step, n=1), mesh, options))
     trainer = train_lib.Trainer(tiny_cgan("dcgan"), str(tmp_path))
     trainer.train_steps(4)  # A retrace (new shapes, weak types, python scalars) would raise here.
+
+
+def test_cpu_ynnpack_chooses_the_kernels_xla_cpu_runs(tmp_path):
+    """``train.cpu_ynnpack`` reaches XLA:CPU: the compiled step has YNNPACK fusions with True (XLA's
+    default) and none with False, and both compute the same step."""
+    assert jax.default_backend() == "cpu"
+    results = {}
+    for ynnpack in (True, False):
+        config = tiny_cgan("dcgan")
+        config.train.cpu_ynnpack = ynnpack
+        trainer = train_lib.Trainer(config, str(tmp_path / str(ynnpack)))
+        batch = sharding.global_batch(trainer.pipeline.local_batch(0), trainer.mesh)
+        hlo = trainer.step_fn.lower(trainer.state, batch, True).compile().as_text()
+        results[ynnpack] = ("ynn_fusion" in hlo, jax.device_get(trainer.train_steps(2)))
+    assert results[True][0] and not results[False][0]
+    for k, v in results[True][1].items():
+        np.testing.assert_allclose(v, results[False][1][k], rtol=1e-4, atol=1e-5, err_msg=k)
 
 
 def test_n_critic_updates_generator_on_every_nth_step_only(tmp_path):
