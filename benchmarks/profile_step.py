@@ -1,0 +1,96 @@
+"""Where a config's compiled train step spends its time: per XLA op, from a profiler trace (issue 14).
+
+    XLA_FLAGS=--xla_cpu_enable_xprof_traceme=true python benchmarks/profile_step.py \
+        --config configs/pix2pix_facades.py --synthetic_data --steps 3 [--set train.cpu_ynnpack=False] [--top 30]
+
+Builds the Trainer as ``speed.py`` does, runs ``--steps`` compiled steps untraced (the ms/step printed)
+and then under ``jax.profiler.trace``, and sums the trace's op durations per step: by kind (the op name
+without its number: ``ynn_fusion`` for YNNPACK's dots and convolutions, ``convolution`` for Eigen's,
+``transpose_copy_fusion``, ...) and, with ``--top``, the single slowest ops. Op times overlap where XLA
+runs ops concurrently, so their sum can exceed the wall time. ``--hlo FILE`` writes the compiled step's
+HLO, to look an op up by name. On XLA:CPU the per-op events need the XLA flag above.
+"""
+
+import collections
+import glob
+import gzip
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+
+import jax
+from absl import app, flags
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import speed  # noqa: E402
+
+from jaxgan import sharding  # noqa: E402
+from jaxgan.train import Trainer  # noqa: E402
+
+# --set, --steps (timed, then traced) and --synthetic_data are speed.py's flags.
+flags.DEFINE_string("config", "configs/pix2pix_facades.py", "Config file (path[:variant]).")
+flags.DEFINE_integer("top", 0, "Also list the N slowest single ops.")
+flags.DEFINE_string("hlo", "", "Write the compiled step's HLO text here.")
+FLAGS = flags.FLAGS
+RUNTIME_EVENTS = ("Thunk", "Slinky", "PjitFunction")  # The executor's own spans, not ops.
+
+
+def op_times(trace_dir: str) -> collections.Counter:
+    """Total microseconds per event name of the (one) perfetto trace under ``trace_dir``."""
+    path = glob.glob(os.path.join(trace_dir, "**", "*.trace.json.gz"), recursive=True)[0]
+    with gzip.open(path) as f:
+        events = json.load(f)["traceEvents"]
+    totals = collections.Counter()
+    for event in events:
+        name = event.get("name", "")
+        if event.get("ph") == "X" and not name.startswith("$") and not any(r in name for r in RUNTIME_EVENTS):
+            totals[name] += event["dur"]
+    return totals
+
+
+def main(argv):
+    del argv
+    config = speed.load_config(FLAGS.config)
+    speed.apply_overrides(config, FLAGS.set)
+    with tempfile.TemporaryDirectory() as data_root, tempfile.TemporaryDirectory() as workdir:
+        if FLAGS.synthetic_data:
+            speed.synthetic_source(config, data_root, count=max(8, 2 * config.train.batch_size))
+        trainer = Trainer(config, workdir)
+        batch = sharding.global_batch(trainer.pipeline.local_batch(0), trainer.mesh)
+        compiled = trainer.step_fn.lower(trainer.state, batch, True).compile()
+        if FLAGS.hlo:
+            with open(FLAGS.hlo, "w") as f:
+                f.write(compiled.as_text())
+        state = trainer.state
+
+        def run(n: int) -> float:
+            nonlocal state
+            start = time.perf_counter()
+            for _ in range(n):
+                state, metrics = compiled(state, batch)
+                jax.block_until_ready((state, metrics))
+            return (time.perf_counter() - start) / n
+
+        run(1)
+        print(f"{FLAGS.config}: {1000 * run(FLAGS.steps):.1f} ms/step untraced")
+        with tempfile.TemporaryDirectory() as trace_dir:
+            with jax.profiler.trace(trace_dir, create_perfetto_trace=True):
+                run(FLAGS.steps)
+            totals = op_times(trace_dir)
+    if not totals:
+        raise SystemExit("the trace has no op events; on CPU set XLA_FLAGS=--xla_cpu_enable_xprof_traceme=true")
+    kinds = collections.Counter()
+    for name, micros in totals.items():
+        kinds[re.sub(r"\.\d+$", "", name)] += micros
+    print(f"op time per step: {sum(kinds.values()) / 1000 / FLAGS.steps:.1f} ms")
+    for name, micros in kinds.most_common(25):
+        print(f"{micros / 1000 / FLAGS.steps:9.1f} ms  {name}")
+    for name, micros in totals.most_common(FLAGS.top):
+        print(f"{micros / 1000 / FLAGS.steps:9.1f} ms  {name}")
+
+
+if __name__ == "__main__":
+    app.run(main)
