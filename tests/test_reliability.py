@@ -53,20 +53,21 @@ def test_every_method_has_a_tiny_config():
 
 @pytest.mark.parametrize("name", sorted(TINY_CONFIGS))
 def test_resume_is_exact(name, tmp_path):
-    """A 4-step run stopped after 2 steps (a checkpoint, as a preemption writes), then resumed in a new
-    Trainer == 4 straight: params, optimizer and schedule state, batch statistics, spectral-norm vectors,
-    EMA, rng and data order (a different batch would change the params). train.steps stays 4: a linear
-    decay spans train.steps, so a run extended from 2 to 4 steps has another schedule."""
+    """A 4-step run checkpointed after 2 steps (as a preemption writes), and a new Trainer resumed from
+    that checkpoint to step 4, end in the same state: params, optimizer and schedule state, batch
+    statistics, spectral-norm vectors, EMA, rng and data order (a different batch would change the
+    params). train.steps stays 4: a linear decay spans train.steps, so a run extended from 2 to 4 steps
+    has another schedule. The straight run goes on from the arrays it saved: a save that changed or
+    consumed them would show as a difference too."""
     config = TINY_CONFIGS[name]()
     config.train.steps = 4
-    straight = train_lib.Trainer(config, str(tmp_path / "straight"))
-    straight.train_steps(4)
+    straight = train_lib.Trainer(config, str(tmp_path))
+    straight.train_steps(2)
+    straight.checkpointer.save(straight.state)
+    straight.checkpointer.close()
+    straight.train_steps(2)
 
-    stopped = train_lib.Trainer(config, str(tmp_path / "resumed"))
-    stopped.train_steps(2)
-    stopped.checkpointer.save(stopped.state)
-    stopped.checkpointer.close()
-    resumed = train_lib.Trainer(config, str(tmp_path / "resumed"))
+    resumed = train_lib.Trainer(config, str(tmp_path))
     assert resumed.step == 2
     resumed.run()
     _assert_same_tree(_state(straight), _state(resumed))
