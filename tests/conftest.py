@@ -11,12 +11,12 @@ import tempfile
 # compile the same tiny programs; a hit returns the same executable, so no result changes. One folder
 # per test run under the system's temporary folder, named after the process that imports this file
 # first: pytest's main process, whose environment its pytest-xdist workers inherit, so they share it
-# (a tiny config's programs compile once, in whichever worker needs them first). A size limit turns
-# on JAX's file lock around the folder's reads and writes, so a worker never reads an entry the other
-# is still writing (filelock, a test dependency); 8 GiB is far above what a run writes.
+# (a tiny config's programs compile once, in whichever worker needs them first). No size limit: a
+# limit turns on JAX's LRU eviction, which locks the folder and lists it on every write (a run writes
+# ~5,000 entries; the suite ran minutes slower with it). An entry read while the other worker still
+# writes it fails to deserialise, and JAX then warns and compiles instead.
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR",
                       os.path.join(tempfile.gettempdir(), f"jaxgan-tests-compilation-cache-{os.getpid()}"))
-os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", str(8 << 30))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
