@@ -79,9 +79,14 @@ def main(argv):
         ref = nn.ConvTranspose(c_out, (4, 4), (2, 2), use_bias=use_bias, **options)
         params = ref.init(jax.random.PRNGKey(0), x)["params"]
         g = jnp.asarray(rng.standard_normal(ref.apply({"params": params}, x).shape), jnp.float32)
+        # jaxgan's layer holds W' (conv.correlation_kernel) where Flax's holds a transposed kernel W:
+        # each variant takes Flax's parameters, so that the gradients compare as they are.
+        as_held = conv.correlation_kernel if options["transpose_kernel"] else (lambda kernel: kernel)
+        name_held = "correlation_kernel" if options["transpose_kernel"] else "kernel"
         variants = [grad_fn(lambda p, x: ref.apply({"params": p}, x))] + [
             grad_fn(lambda p, x, d=d: conv.ConvTranspose(c_out, (4, 4), (2, 2), use_bias=use_bias, decomposition=d,
-                                                         **options).apply({"params": p}, x))
+                                                         **options).apply(
+                {"params": {**{k: v for k, v in p.items() if k != "kernel"}, name_held: as_held(p["kernel"])}}, x))
             for d in ("one_convolution", "phase_convolutions")]
         outputs = [fn(params, x, g) for fn in variants]  # Compile + warm-up; check they agree.
         for out in outputs[1:]:

@@ -43,6 +43,15 @@ def _random_params(ref, x):
     return jax.tree.map(lambda p: jnp.asarray(_normal(*p.shape, seed=p.size)), shapes)
 
 
+def _as_stored(params, layout):
+    """Flax's parameters as :class:`conv.ConvTranspose` holds them: with ``transpose_kernel=True``,
+    the kernel as W' (``conv.correlation_kernel``) under the name 'correlation_kernel'."""
+    if not LAYOUTS[layout][1]["transpose_kernel"]:
+        return dict(params)
+    return {("correlation_kernel" if k == "kernel" else k): (conv.correlation_kernel(v) if k == "kernel" else v)
+            for k, v in params.items()}
+
+
 @pytest.mark.parametrize("decomposition", DECOMPOSITIONS)
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("shape", SHAPES)
@@ -53,7 +62,7 @@ def test_outputs_and_gradients_equal_flax(shape, layout, decomposition):
     params = _random_params(ref, x)
     cotangent = _inputs(batch, 2 * height, 2 * width, c_out, seed=2)
 
-    def output_and_grads(layer):
+    def output_and_grads(layer, params):
         """y = layer(x) and the gradients of sum(y * cotangent) w.r.t. params and x."""
         def loss(p, x):
             y = layer.apply({"params": p}, x)
@@ -62,11 +71,13 @@ def test_outputs_and_gradients_equal_flax(shape, layout, decomposition):
         (_, y), grads = jax.jit(jax.value_and_grad(loss, argnums=(0, 1), has_aux=True))(params, x)
         return y, grads
 
-    (expected, (ref_params, ref_x)), (output, (new_params, new_x)) = output_and_grads(ref), output_and_grads(new)
+    (expected, (ref_params, ref_x)) = output_and_grads(ref, params)
+    (output, (new_params, new_x)) = output_and_grads(new, _as_stored(params, layout))
     assert expected.shape == (batch, 2 * height, 2 * width, c_out)
     np.testing.assert_allclose(output, expected, atol=1e-5, rtol=1e-5)
-    assert set(new_params) == ({"kernel", "bias"} if use_bias else {"kernel"})
     np.testing.assert_allclose(new_x, ref_x, atol=1e-5, rtol=1e-5)
+    ref_params = _as_stored(ref_params, layout)  # W' is a permutation of W: its gradient is permuted alike.
+    assert set(new_params) == set(ref_params)
     for name in ref_params:
         np.testing.assert_allclose(new_params[name], ref_params[name], atol=1e-4, rtol=1e-5)
 
@@ -75,7 +86,8 @@ def test_outputs_and_gradients_equal_flax(shape, layout, decomposition):
 @pytest.mark.parametrize("layout", ["torch_k4_p1", "torch_k3_p1_op1"])
 def test_torch_layouts_are_the_scatter_definition(layout, decomposition):
     """PyTorch's ConvTranspose2d(k, s=2, p=1[, output_padding=1]): each input pixel i scatters x[i] W[k] to
-    output s i + k - p, output size 2 N. With ``transpose_kernel=True`` the kernel is [k_h, k_w, C_out, C_in]."""
+    output s i + k - p, output size 2 N. With ``transpose_kernel=True``, W is Flax's kernel [k_h, k_w, C_out, C_in]
+    and the layer holds W' = ``conv.correlation_kernel(W)``."""
     _, new = _layers(2, False, layout, decomposition)
     size = LAYOUTS[layout][0]
     x = _inputs(1, 3, 4, 3)
@@ -89,7 +101,8 @@ def test_torch_layouts_are_the_scatter_definition(layout, decomposition):
                     oh, ow = 2 * i + kh - 1, 2 * j + kw - 1
                     if 0 <= oh < 6 and 0 <= ow < 8:
                         expected[0, oh, ow] += kernel[kh, kw] @ xs[0, i, j]
-    np.testing.assert_allclose(new.apply({"params": {"kernel": kernel}}, x), expected, atol=1e-5)
+    stored = {"correlation_kernel": conv.correlation_kernel(jnp.asarray(kernel))}
+    np.testing.assert_allclose(new.apply({"params": stored}, x), expected, atol=1e-5)
 
 
 class _TwoLayers(nn.Module):
@@ -103,15 +116,20 @@ class _TwoLayers(nn.Module):
         return self.layer(3, (4, 4), (2, 2), padding=((2, 2), (2, 2)), transpose_kernel=True)(nn.relu(x))
 
 
-def test_same_parameter_tree_from_the_same_rng():
+def test_same_initialisation_from_the_same_rng():
+    """Flax's kernels from the same rng, the transposed one held as W': the same draws (and so Flax's
+    fan-in, [C_out, C_in]'s for PyTorch's layout) and the same outputs."""
     x = _inputs(2, 3, 5, 4)
     ref_net, new_net = _TwoLayers(nn.ConvTranspose), _TwoLayers(conv.ConvTranspose)
     ref = jax.jit(ref_net.init)(jax.random.PRNGKey(7), x)
     new = jax.jit(new_net.init)(jax.random.PRNGKey(7), x)
     assert jax.tree.map(jnp.shape, new) == {"params": {"ConvTranspose_0": {"kernel": (4, 4, 4, 6)},
-                                                       "ConvTranspose_1": {"kernel": (4, 4, 3, 6), "bias": (3,)}}}
-    jax.tree.map(np.testing.assert_array_equal, new, ref)
-    np.testing.assert_allclose(jax.jit(new_net.apply)(ref, x), jax.jit(ref_net.apply)(ref, x), atol=1e-5)
+                                                       "ConvTranspose_1": {"correlation_kernel": (4, 4, 6, 3),
+                                                                           "bias": (3,)}}}
+    ref_as_stored = {"params": {"ConvTranspose_0": ref["params"]["ConvTranspose_0"],
+                                "ConvTranspose_1": _as_stored(ref["params"]["ConvTranspose_1"], "torch_k4_p1")}}
+    jax.tree.map(np.testing.assert_array_equal, new, ref_as_stored)
+    np.testing.assert_allclose(jax.jit(new_net.apply)(new, x), jax.jit(ref_net.apply)(ref, x), atol=1e-5)
 
 
 @pytest.mark.parametrize("features, convolutions", [(4, 1), (16, 4)])

@@ -19,7 +19,7 @@ from jaxgan.errors import ConfigError
 from jaxgan.methods import image_pool
 from jaxgan.methods.base import ArraySpec, DataInfo, apply_train
 from jaxgan.methods.cyclegan import Discriminators
-from jaxgan.networks.conv import ConvTranspose
+from jaxgan.networks.conv import ConvTranspose, correlation_kernel
 from jaxgan.networks.resnet_translator import UP_PADDING, ResNetTranslator
 from jaxgan.state import GANState, Side
 from jaxgan.train_step import make_train_step
@@ -62,12 +62,13 @@ def trainer(tmp_path_factory):
 
 def test_transposed_convolution_is_pytorchs_k3_s2_p1_output_padding_1():
     """y[i s - p + k] += x[i] W[k] (PyTorch's ConvTranspose2d(3, stride 2, padding 1, output_padding 1),
-    weight [in, out, kh, kw] = our kernel [kh, kw, out, in]), cropped to 2H x 2W."""
+    weight [in, out, kh, kw] = Flax's kernel [kh, kw, out, in] = correlation_kernel(W') of the layer's W'),
+    cropped to 2H x 2W."""
     rng = np.random.default_rng(0)
     x = rng.normal(size=(1, 3, 4, 2)).astype(np.float32)
     layer = ConvTranspose(5, (3, 3), strides=(2, 2), padding=UP_PADDING, transpose_kernel=True, use_bias=False)
     variables = layer.init(jax.random.PRNGKey(0), jnp.asarray(x))
-    kernel = np.asarray(variables["params"]["kernel"])  # [kh, kw, out, in]
+    kernel = np.asarray(correlation_kernel(variables["params"]["correlation_kernel"]))  # [kh, kw, out, in]
     y = np.asarray(layer.apply(variables, jnp.asarray(x)))
     h, w = x.shape[1:3]
     full = np.zeros((2 * h + 2, 2 * w + 2, 5))  # Uncropped: (N - 1) s + k, then padding 1 off the front.

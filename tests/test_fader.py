@@ -74,10 +74,11 @@ def test_the_slider_moves_the_output_in_its_attributes_direction():
     ae = FaderAutoEncoder(1, features=2, layers=1, norm="none")
     x = jnp.linspace(-1, 1, 2 * 4 * 4).reshape(2, 4, 4, 1)
     variables = ae.init(jax.random.PRNGKey(0), x, jnp.zeros((2, 4)), train=False)
-    kernel = np.zeros(variables["params"]["decoder"]["ConvTranspose_0"]["kernel"].shape)  # [4, 4, out 1, in 2 + 4]
-    kernel[:, :, 0, 2 + 3] = 0.1
+    layer = variables["params"]["decoder"]["ConvTranspose_0"]
+    kernel = np.zeros(layer["correlation_kernel"].shape)  # W' [4, 4, in 2 + 4, out 1]
+    kernel[:, :, 2 + 3, 0] = 0.1
     variables = jax.tree.map(lambda v: v, variables)
-    variables["params"]["decoder"]["ConvTranspose_0"]["kernel"] = jnp.asarray(kernel)
+    variables["params"]["decoder"]["ConvTranspose_0"]["correlation_kernel"] = jnp.asarray(kernel)
     method = dataclasses.replace(methods.build(tiny_fader(), _data(4, 16)), autoencoder=ae, attribute_names=("a0", "a1"))
     translate = jax.jit(lambda a: method.translate(variables, x, None, attributes=a))
     outputs = [float(translate(jnp.asarray([0.3, a])).mean()) for a in (0.0, 0.25, 0.5, 0.75, 1.0)]

@@ -9,7 +9,7 @@ import pytest
 
 from jaxgan import networks
 from jaxgan.errors import ConfigError
-from jaxgan.networks.conv import ConvTranspose
+from jaxgan.networks.conv import ConvTranspose, correlation_kernel
 from jaxgan.networks.patchgan import MultiScaleDiscriminator, PatchGANDiscriminator, receptive_field
 from jaxgan.networks.unet import UP_PADDING, UNetGenerator, normalize
 
@@ -52,8 +52,8 @@ def test_unet_shapes_skips_and_count():
     params = variables["params"]
     # Encoder 3 -> 4 -> 8 -> 16 -> 32 -> 32; each decoder layer but the innermost sees [skip, up] channels.
     assert [params[f"Conv_{i}"]["kernel"].shape[2:] for i in range(5)] == [(3, 4), (4, 8), (8, 16), (16, 32), (32, 32)]
-    assert [params[f"ConvTranspose_{i}"]["kernel"].shape[2:] for i in range(5)] == [
-        (32, 32), (16, 64), (8, 32), (4, 16), (2, 8)]  # (out, in) with transpose_kernel.
+    assert [params[f"ConvTranspose_{i}"]["correlation_kernel"].shape[2:] for i in range(5)] == [
+        (32, 32), (64, 16), (32, 8), (16, 4), (8, 2)]  # (in, out): W' of transpose_kernel.
     assert _count(variables) == unet_count(3, 2, 5, 4)
     assert set(variables["batch_stats"]) == {f"BatchNorm_{i}" for i in range(7)}  # 3 encoder + 4 decoder norms.
 
@@ -89,14 +89,16 @@ def test_unet_skip_connections_carry_the_input(small_unet):
     grad = jax.grad(lambda inputs: run(cut, inputs)[0, 16, 16, 0])(x)
     assert float(jnp.abs(grad).max()) > 1e-3 * float(jnp.abs(jax.grad(lambda i: run(params, i)[0, 16, 16, 0])(x)).max())
     # The outermost skip (the first ngf input channels of the output layer) is used.
-    kernel = params["ConvTranspose_4"]["kernel"]
-    no_skip = {**params, "ConvTranspose_4": {**params["ConvTranspose_4"], "kernel": kernel.at[..., :4].set(0)}}
+    kernel = params["ConvTranspose_4"]["correlation_kernel"]  # [4, 4, C_in, C_out].
+    no_skip = {**params, "ConvTranspose_4": {**params["ConvTranspose_4"],
+                                             "correlation_kernel": kernel.at[:, :, :4].set(0)}}
     assert changed(run(no_skip, x), run(params, x))
 
 
 def test_transposed_conv_is_aligned_as_pytorch():
     """ConvTranspose2d(k=4, s=2, p=1) by its definition: input pixel (y, x) adds W[i, o, ky, kx]
-    to output pixel (2y - 1 + ky, 2x - 1 + kx); Flax's kernel is W transposed to [ky, kx, o, i]."""
+    to output pixel (2y - 1 + ky, 2x - 1 + kx); Flax's kernel is W transposed to [ky, kx, o, i], and
+    jaxgan's holds that as W' (``correlation_kernel``)."""
     rng = np.random.default_rng(0)
     x = rng.normal(size=(3, 3, 2)).astype(np.float32)
     w = rng.normal(size=(2, 5, 4, 4)).astype(np.float32)  # PyTorch layout [in, out, kh, kw].
@@ -108,9 +110,11 @@ def test_transposed_conv_is_aligned_as_pytorch():
                     oy, ox = 2 * y - 1 + ky, 2 * xx - 1 + kx
                     if 0 <= oy < 6 and 0 <= ox < 6:
                         expected[oy, ox] += x[y, xx] @ w[:, :, ky, kx]
-    for layer_class in (nn.ConvTranspose, ConvTranspose):  # Flax's and the sub-pixel one the U-Net uses.
+    flax_kernel = jnp.asarray(w.transpose(2, 3, 1, 0))
+    for layer_class, params in ((nn.ConvTranspose, {"kernel": flax_kernel}),  # Flax's and the U-Net's.
+                                (ConvTranspose, {"correlation_kernel": correlation_kernel(flax_kernel)})):
         layer = layer_class(5, (4, 4), strides=(2, 2), padding=UP_PADDING, transpose_kernel=True, use_bias=False)
-        out = layer.apply({"params": {"kernel": jnp.asarray(w.transpose(2, 3, 1, 0))}}, x[None])
+        out = layer.apply({"params": params}, x[None])
         np.testing.assert_allclose(out[0], expected, rtol=1e-5, atol=1e-5)
 
 

@@ -71,20 +71,37 @@ class _Axis:
                    np.where((idx >= 0) & (idx < kernel), idx, kernel))
 
 
+def correlation_kernel(kernel: jax.Array) -> jax.Array:
+    """W' = W flipped on its spatial axes with its two channel axes swapped: from the kernel
+    ``flax.linen.ConvTranspose(transpose_kernel=True)`` holds ([*K, C_out, C_in]; PyTorch's
+    ``ConvTranspose`` weight [C_in, C_out, *K] with its channel axes moved last) to the one
+    :class:`ConvTranspose` holds ([*K, C_in, C_out]), and back (it is its own inverse)."""
+    n = kernel.ndim - 2
+    return jnp.flip(kernel, axis=tuple(range(n))).swapaxes(n, n + 1)
+
+
 class ConvTranspose(nn.ConvTranspose):
-    """``flax.linen.ConvTranspose`` (same fields, same parameter tree ``kernel``, ``bias`` with the
-    same shapes and initialisation, same outputs up to float rounding) computed as stride-1
-    convolutions followed by depth-to-space. The class keeps Flax's name so that a parent module
-    names it ``ConvTranspose_<i>`` as before and checkpoints stay valid.
+    """``flax.linen.ConvTranspose`` (same fields, same initialisation, same outputs up to float
+    rounding) computed as stride-1 convolutions followed by depth-to-space. The class keeps Flax's
+    name, so a parent module names it ``ConvTranspose_<i>`` as Flax's would.
+
+    Parameters: ``bias`` as Flax's; ``kernel`` as Flax's ([*K, C_in, C_out]) when ``transpose_kernel``
+    is False; with ``transpose_kernel=True`` (PyTorch's transposed convolutions) the layer holds W',
+    the correlation kernel below, as ``correlation_kernel`` [*K, C_in, C_out] instead of Flax's
+    ``kernel`` W [*K, C_out, C_in]. W' is drawn as Flax draws W (same rng, shape and fan-in) and
+    stored through :func:`correlation_kernel`. Holding W' makes each phase's kernel a plain strided
+    slice in the layout XLA's convolutions take: with W, XLA:CPU transposed every phase's kernel and
+    its gradient on every step (RESULTS.md, "CPU step time"). The new name keeps a checkpoint written
+    with W from being read as W' (a square kernel would fit): it fails to restore, saying so.
 
     Derivation, per spatial axis (the axes are independent). ``lax.conv_transpose`` computes
 
         y[o] = sum_k u[o + k - p] W'[k],   u[s i] = x[i], u = 0 elsewhere,
 
     the correlation of the input x dilated by the stride s with the kernel W' (= W, or W flipped
-    with input and output channels swapped if ``transpose_kernel``), p the low padding ('SAME' /
-    'VALID' as lax derives it, pairs as given). Only taps with o + k - p = 0 (mod s) meet an input
-    sample. Writing o = s q + r with the phase r in [0, s) and k = s e + p - r:
+    with input and output channels swapped if ``transpose_kernel``: :func:`correlation_kernel`), p
+    the low padding ('SAME' / 'VALID' as lax derives it, pairs as given). Only taps with
+    o + k - p = 0 (mod s) meet an input sample. Writing o = s q + r with the phase r in [0, s) and k = s e + p - r:
 
         y[s q + r] = sum_{t=0}^{T-1} x[q + e_min + t] V[t, r],
         V[t, r] = W'[s (t + e_min) + p - r]  if 0 <= s (t + e_min) + p - r < K,  else 0,
@@ -134,14 +151,18 @@ class ConvTranspose(nn.ConvTranspose):
         batch_shape = inputs.shape[:inputs.ndim - n - 1]
         inputs = inputs.reshape((-1,) + inputs.shape[len(batch_shape):])
         in_features = inputs.shape[-1]
-        if self.transpose_kernel:
-            kernel_shape = kernel_size + (self.features, in_features)
-        else:
-            kernel_shape = kernel_size + (in_features, self.features)
+        kernel_shape = kernel_size + (in_features, self.features)
         if self.mask is not None and self.mask.shape != kernel_shape:
             raise ValueError(f"Mask needs to have the same shape as weights. Shapes are: "
                              f"{self.mask.shape}, {kernel_shape}")
-        kernel = self.param("kernel", self.kernel_init, kernel_shape, self.param_dtype)
+        if self.transpose_kernel:  # Drawn as Flax's kernel (its shape and fan-in), stored as W'.
+            kernel = self.param(
+                "correlation_kernel",
+                lambda rng, shape, dtype: correlation_kernel(
+                    self.kernel_init(rng, kernel_size + (self.features, in_features), dtype)),
+                kernel_shape, self.param_dtype)
+        else:
+            kernel = self.param("kernel", self.kernel_init, kernel_shape, self.param_dtype)
         if self.mask is not None:
             kernel *= self.mask
         bias = self.param("bias", self.bias_init, (self.features,), self.param_dtype) if self.use_bias else None
@@ -175,7 +196,7 @@ class ConvTranspose(nn.ConvTranspose):
         else:
             # V[t_1, r_1, ..., t_n, r_n, C_in, C_out], gathered one spatial axis at a time from W' with
             # a zero slot appended at index K (exact: no arithmetic on the weights).
-            v = jnp.flip(kernel, axis=tuple(range(n))).swapaxes(n, n + 1) if self.transpose_kernel else kernel
+            v = kernel  # W'.
             for i, axis in enumerate(axes):
                 v = jnp.pad(v, [(0, 1) if a == 2 * i else (0, 0) for a in range(v.ndim)])
                 v = jnp.take(v, jnp.asarray(axis.idx), axis=2 * i)
@@ -198,9 +219,8 @@ class ConvTranspose(nn.ConvTranspose):
         the taps of W' that phase uses (a contiguous range t_0..t_1 of t on each axis).
 
         Those taps, idx[t_0..t_1, r], step by s through W', so each axis takes a strided slice of the
-        stored kernel (W'[k] = W[K - 1 - k], a negative step, with ``transpose_kernel``), and the
-        channel swap of W' is left to the convolution's dimension numbers: no gather (whose gradient
-        is a scatter) and no transposed copy of the whole kernel, both slow on XLA:CPU."""
+        stored W' [*K, C_in, C_out]: no gather (whose gradient is a scatter) and no transposed copy of
+        the kernel, both slow on XLA:CPU."""
         pads, index = [], []
         for axis, r in zip(axes, phase):
             t = np.flatnonzero(axis.idx[:, r] < axis.kernel)
@@ -208,10 +228,6 @@ class ConvTranspose(nn.ConvTranspose):
                 return jnp.zeros(inputs.shape[:1] + tuple(a.q for a in axes) + (self.features,),
                                  jnp.result_type(inputs, kernel))
             first, last = int(axis.idx[t[0], r]), int(axis.idx[t[-1], r])
-            stride = (last - first) // max(t.size - 1, 1) or 1
-            if self.transpose_kernel:
-                first, last, stride = axis.kernel - 1 - first, axis.kernel - 1 - last, -stride
-            stop = last + (1 if stride > 0 else -1)
-            index.append(slice(first, None if stop < 0 else stop, stride))
+            index.append(slice(first, last + 1, (last - first) // max(t.size - 1, 1) or 1))
             pads.append((-(axis.e_min + t[0]), axis.q + axis.e_min + t[-1] - axis.size))
-        return correlate(inputs, kernel[tuple(index)], pads, "OI" if self.transpose_kernel else "IO")
+        return correlate(inputs, kernel[tuple(index)], pads, "IO")
