@@ -58,7 +58,9 @@ def test_resume_is_exact(name, tmp_path):
     statistics, spectral-norm vectors, EMA, rng and data order (a different batch would change the
     params). train.steps stays 4: a linear decay spans train.steps, so a run extended from 2 to 4 steps
     has another schedule. The straight run goes on from the arrays it saved: a save that changed or
-    consumed them would show as a difference too."""
+    consumed them would show as a difference too. Both sides step with ``train_steps`` (the loop's own
+    restart, signals and reruns of the command are tested below, on one method: here each method's
+    sample panel would compile for nothing)."""
     config = TINY_CONFIGS[name]()
     config.train.steps = 4
     straight = train_lib.Trainer(config, str(tmp_path))
@@ -69,7 +71,7 @@ def test_resume_is_exact(name, tmp_path):
 
     resumed = train_lib.Trainer(config, str(tmp_path))
     assert resumed.step == 2
-    resumed.run()
+    resumed.train_steps(2)
     _assert_same_tree(_state(straight), _state(resumed))
 
 
@@ -140,9 +142,12 @@ def test_nonfinite_skip_keeps_that_sides_weights_and_counts(monkeypatch, tmp_pat
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_signal_checkpoints_current_step_and_rerun_resumes(signum, tmp_path):
+    """A signal during step 3 saves checkpoint 3 and stops; the loop, run again, resumes there and ends
+    where 8 uninterrupted steps end."""
     config = tiny_cgan("mlp")
     config.train.update(steps=8, checkpoint_every=8)
-    trainer = train_lib.Trainer(config, str(tmp_path))
+    workdir = tmp_path / "run"
+    trainer = train_lib.Trainer(config, str(workdir))
     calls, step_fn = itertools.count(1), trainer.step_fn
 
     def signalled_during_third_step(state, batch, update_generator):
@@ -154,12 +159,15 @@ def test_signal_checkpoints_current_step_and_rerun_resumes(signum, tmp_path):
     handler = signal.getsignal(signum)
     with pytest.raises(Interrupted, match=f"Stopped by {signum.name} after step 3; saved checkpoint .*3") as info:
         trainer.run()
-    assert info.value.signum == signum and _steps(tmp_path) == [3]
+    assert info.value.signum == signum and _steps(workdir) == [3]
     assert signal.getsignal(signum) == handler  # Restored.
-    resumed = train_lib.Trainer(config, str(tmp_path))
+    resumed = train_lib.Trainer(config, str(workdir))
     assert resumed.step == 3
     resumed.run()
     assert resumed.step == 8
+    straight = train_lib.Trainer(config, str(tmp_path / "straight"))
+    straight.train_steps(8)
+    _assert_same_tree(_state(straight), _state(resumed))
 
 
 def _start(workdir, *overrides):
