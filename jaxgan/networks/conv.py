@@ -92,7 +92,8 @@ class ConvTranspose(nn.ConvTranspose):
     stored through :func:`correlation_kernel`. Holding W' makes each phase's kernel a plain strided
     slice in the layout XLA's convolutions take: with W, XLA:CPU transposed every phase's kernel and
     its gradient on every step (RESULTS.md, "CPU step time"). The new name keeps a checkpoint written
-    with W from being read as W' (a square kernel would fit): it fails to restore, saying so.
+    with W from being read as W' (a square kernel would fit): it fails to restore, saying so. A
+    ``mask`` applies to the kernel as held, so with ``transpose_kernel=True`` it is in W''s layout.
 
     Derivation, per spatial axis (the axes are independent). ``lax.conv_transpose`` computes
 
@@ -101,7 +102,8 @@ class ConvTranspose(nn.ConvTranspose):
     the correlation of the input x dilated by the stride s with the kernel W' (= W, or W flipped
     with input and output channels swapped if ``transpose_kernel``: :func:`correlation_kernel`), p
     the low padding ('SAME' / 'VALID' as lax derives it, pairs as given). Only taps with
-    o + k - p = 0 (mod s) meet an input sample. Writing o = s q + r with the phase r in [0, s) and k = s e + p - r:
+    o + k - p = 0 (mod s) meet an input sample. Writing o = s q + r with the phase r in [0, s) and
+    k = s e + p - r:
 
         y[s q + r] = sum_{t=0}^{T-1} x[q + e_min + t] V[t, r],
         V[t, r] = W'[s (t + e_min) + p - r]  if 0 <= s (t + e_min) + p - r < K,  else 0,
