@@ -20,6 +20,17 @@ os.environ.setdefault("JAX_COMPILATION_CACHE_DIR",
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
+# XLA:CPU's LLVM backend at -O0 for every program the tests compile, here and in the commands they start
+# (`subprocess_xla_flags`). The suite compiles thousands of programs and runs most for a few steps, so
+# compiling is most of its time: at -O0 SPADE's tiny initialisation compiles in 14 s instead of 24 s, and
+# test_reliability + test_pix2pix + test_examples ran in 291 s instead of 394 s (2026-12-02, benchmarks/
+# RESULTS.md). XLA's own passes (fusion, layouts, the convolution library calls) are unchanged, so the
+# programs do the same operations; only LLVM's code for the fused loops is unoptimised, which may change
+# floating-point results in their last bits. Users' runs keep XLA's default level.
+TEST_XLA_FLAGS = "--xla_backend_optimization_level=0"
+if TEST_XLA_FLAGS not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {TEST_XLA_FLAGS}".strip()
+
 import chex  # noqa: E402
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
@@ -32,6 +43,13 @@ import pathlib  # noqa: E402
 import pytest  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def subprocess_env(devices: int = 1, **extra) -> dict:
+    """The environment of a command a test starts: CPU with ``devices`` devices (one, like a laptop, unless
+    the test needs more) and the tests' compiler flags."""
+    device_flag = f" --xla_force_host_platform_device_count={devices}" if devices > 1 else ""
+    return {**os.environ, "JAX_PLATFORMS": "cpu", "XLA_FLAGS": TEST_XLA_FLAGS + device_flag, **extra}
 
 
 def load_config(name: str, variant: str = ""):

@@ -9,7 +9,7 @@ import pytest
 
 from jaxgan import images
 
-from conftest import ROOT
+from conftest import ROOT, subprocess_env
 
 # Tiny MLP cGAN: the real config file, shrunk from the command line.
 TINY = ["--config.train.steps=2", "--config.train.batch_size=8", "--config.train.log_every=1",
@@ -21,8 +21,7 @@ TINY = ["--config.train.steps=2", "--config.train.batch_size=8", "--config.train
 
 
 def _run(module, *args):
-    env = {**os.environ, "XLA_FLAGS": "", "JAX_PLATFORMS": "cpu"}  # One device, like a laptop.
-    return subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, env=subprocess_env(),
                           capture_output=True, text=True, timeout=300)
 
 

@@ -21,7 +21,7 @@ from jaxgan.data.pipeline import Pipeline
 from jaxgan.data.sources import build_source
 from jaxgan.sharding import DATA_AXIS
 
-from conftest import ROOT, tiny_cgan
+from conftest import ROOT, subprocess_env, tiny_cgan
 
 STEPS = 3
 
@@ -50,9 +50,8 @@ def _start_two_processes(config, workdir, tmp_path):
         [sys.executable, str(ROOT / "tests" / "multihost_worker.py"), str(tmp_path / "config.json"), str(workdir),
          str(tmp_path / f"worker{i}.json")],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "JAX_PLATFORMS": "cpu", "XLA_FLAGS": "--xla_force_host_platform_device_count=4",
-             "PYTHONPATH": str(ROOT), "JAX_COORDINATOR_ADDRESS": f"127.0.0.1:{port}", "JAX_NUM_PROCESSES": "2",
-             "JAX_PROCESS_ID": str(i)})
+        env=subprocess_env(4, PYTHONPATH=str(ROOT), JAX_COORDINATOR_ADDRESS=f"127.0.0.1:{port}",
+                           JAX_NUM_PROCESSES="2", JAX_PROCESS_ID=str(i)))
         for i in range(2)]
 
 

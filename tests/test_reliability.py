@@ -24,7 +24,7 @@ from jaxgan.data.sources import ArraySource
 from jaxgan.errors import ConfigError, DataSourceError, IncompatibleCheckpointError, Interrupted, NonFiniteError
 from jaxgan.methods.cgan import ConditionalGAN
 
-from conftest import ROOT, TINY_CONFIGS, tiny_cgan
+from conftest import ROOT, TINY_CONFIGS, subprocess_env, tiny_cgan
 from test_cli import TINY, _run
 
 CGAN_MNIST = ["--config", "configs/cgan_mnist.py"]
@@ -172,11 +172,10 @@ def test_signal_checkpoints_current_step_and_rerun_resumes(signum, tmp_path):
 
 def _start(workdir, *overrides):
     """The training command in the background, on one CPU device."""
-    env = {**os.environ, "XLA_FLAGS": "", "JAX_PLATFORMS": "cpu"}
     return subprocess.Popen([sys.executable, "-m", "jaxgan.main", *CGAN_MNIST, "--workdir", str(workdir), *TINY,
                              "--config.train.steps=100000", "--config.train.log_every=100000",
                              "--config.train.sample_every=100000", *overrides],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=ROOT, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _wait_for(condition, process, timeout=180):
