@@ -136,6 +136,23 @@ def test_a_skipped_nonfinite_update_drops_the_method_state_it_wrote():
     assert int(state.method_state["count"]) == 1  # Not 2: the count the bad update wrote was rolled back.
 
 
+@pytest.mark.parametrize("loss, bad, nonfinite", [
+    (1.0, None, 0.0), (jnp.nan, None, 1.0), (1.0, jnp.inf, 1.0), (1.0, -jnp.inf, 1.0), (1.0, jnp.nan, 1.0),
+    (1.0, 1e20, 1.0),  # Finite, but its square passes float32's range: counted as non-finite (documented).
+    (1.0, 1e18, 0.0)])
+def test_an_update_is_nonfinite_when_its_loss_or_any_gradient_element_is(loss, bad, nonfinite):
+    from jaxgan.train_step import _apply
+
+    params = {"a": jnp.ones((3,)), "b": jnp.ones((2, 2))}
+    grads = {"a": jnp.array([0.5, -1.0, 2.0]), "b": jnp.full((2, 2), 0.25)}
+    if bad is not None:
+        grads["b"] = grads["b"].at[1, 0].set(bad)
+    tx = optax.sgd(0.1)
+    _, metrics = jax.jit(_apply, static_argnums=1)(Side(params, {}, tx.init(params)), tx, jnp.float32(loss), grads,
+                                                   {}, {})
+    assert float(metrics["nonfinite"]) == nonfinite
+
+
 def test_evaluating_an_inpainting_run_scores_the_hole(tmp_path):
     """jaxgan.evaluate on a Context Encoders run: translations use the hole's mask, and the
     ``input_resized`` row (the input with its hole filled with 128) has the hole metrics computed by
