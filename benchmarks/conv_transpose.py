@@ -1,13 +1,15 @@
 """Times one transposed-convolution layer, forward + gradient (input and parameters), as
-``flax.linen.ConvTranspose`` and as ``jaxgan.networks.conv.ConvTranspose`` in its two exact
+``flax.linen.ConvTranspose`` and as ``jaxgan.networks.conv.ConvTranspose`` in its three exact
 sub-pixel forms: one stride-1 convolution with s^2 * C_out outputs + depth-to-space
-('one_convolution'), and s^2 stride-1 convolutions, one per output phase with only the taps that
-phase uses ('phase_convolutions'); the column 'auto' names the one the layer's default picks.
+('one_convolution'), s^2 stride-1 convolutions, one per output phase with only the taps that
+phase uses ('phase_convolutions'), and one batched matrix product over the kernel's taps
+('tap_products'); the column 'auto' names the one the layer's default picks on this backend.
 
-    python benchmarks/conv_transpose.py [--repeats 7] [--layers pix2pix,dcgan]
+    python benchmarks/conv_transpose.py [--repeats 7] [--layers pix2pix,pix2pix_deep,dcgan]
 
 Layers: the pix2pix U-Net decoder's (batch 1, 4x4 stride 2, PyTorch's padding 1 =
-``((2, 2), (2, 2))`` with ``transpose_kernel=True``) and the DCGAN generator's (batch 64, 4x4
+``((2, 2), (2, 2))`` with ``transpose_kernel=True``; 'pix2pix_deep': its innermost ones, from
+1x1 to 4x4 inputs) and the DCGAN generator's (batch 64, 4x4
 stride 2 'SAME'), at DCGAN's widths (256, 128) and the reduced ones of configs/cgan_dcgan_mnist.py.
 Each repeat runs the variants of a layer back to back (interleaved), so load from other jobs on
 the cores affects them alike; the table gives the median of the repeats after one warm-up call.
@@ -31,12 +33,15 @@ from jaxgan.networks import conv
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("repeats", 7, "Timed calls per variant (interleaved); the median is reported.")
-flags.DEFINE_list("layers", ["pix2pix", "dcgan"], "Layer groups to time.")
+flags.DEFINE_list("layers", ["pix2pix", "pix2pix_deep", "dcgan"], "Layer groups to time.")
 
 PIX2PIX = dict(padding=((2, 2), (2, 2)), transpose_kernel=True)  # PyTorch ConvTranspose2d(4, 2, 1).
 DCGAN = dict(padding="SAME", transpose_kernel=False)
 # (group, description, batch, H, W, C_in, C_out, use_bias, layer options)
 LAYERS = [
+    ("pix2pix_deep", "pix2pix 1x1x512 -> 2x2x512", 1, 1, 1, 512, 512, False, PIX2PIX),
+    ("pix2pix_deep", "pix2pix 2x2x1024 -> 4x4x512", 1, 2, 2, 1024, 512, False, PIX2PIX),
+    ("pix2pix_deep", "pix2pix 4x4x1024 -> 8x8x512", 1, 4, 4, 1024, 512, False, PIX2PIX),
     ("pix2pix", "pix2pix 128x128x128 -> 256x256x3", 1, 128, 128, 128, 3, True, PIX2PIX),
     ("pix2pix", "pix2pix 64x64x256 -> 128x128x64", 1, 64, 64, 256, 64, False, PIX2PIX),
     ("pix2pix", "pix2pix 32x32x512 -> 64x64x128", 1, 32, 32, 512, 128, False, PIX2PIX),
@@ -70,8 +75,8 @@ def main(argv):
           f"{jax.devices()[0].device_kind}; jax {jax.__version__}, flax {flax.__version__}; "
           f"median of {FLAGS.repeats} interleaved repeats after 1 warm-up, forward + grad (input and params)\n")
     print("| layer | batch | nn.ConvTranspose ms | one_convolution ms | speed-up | phase_convolutions ms | speed-up "
-          "| auto |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+          "| tap_products ms | speed-up | auto |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for group, name, batch, h, w, c_in, c_out, use_bias, options in LAYERS:
         if group not in FLAGS.layers:
             continue
@@ -87,7 +92,7 @@ def main(argv):
             grad_fn(lambda p, x, d=d: conv.ConvTranspose(c_out, (4, 4), (2, 2), use_bias=use_bias, decomposition=d,
                                                          **options).apply(
                 {"params": {**{k: v for k, v in p.items() if k != "kernel"}, name_held: as_held(p["kernel"])}}, x))
-            for d in ("one_convolution", "phase_convolutions")]
+            for d in ("one_convolution", "phase_convolutions", "tap_products")]
         outputs = [fn(params, x, g) for fn in variants]  # Compile + warm-up; check they agree.
         for out in outputs[1:]:
             for a, b in zip(jax.tree.leaves(outputs[0]), jax.tree.leaves(out)):
@@ -96,10 +101,11 @@ def main(argv):
         for _ in range(FLAGS.repeats):
             for fn, t in zip(variants, times):
                 t.append(timed(fn, params, x, g))
-        ref_ms, one_ms, phase_ms = (1e3 * statistics.median(t) for t in times)
-        auto = "phase" if c_out >= conv.PHASE_CONVOLUTIONS_MIN_FEATURES else "one"
+        ref_ms, one_ms, phase_ms, tap_ms = (1e3 * statistics.median(t) for t in times)
+        auto = ("tap" if conv.few_output_positions(batch * h * w, c_out)
+                else "phase" if c_out >= conv.PHASE_CONVOLUTIONS_MIN_FEATURES else "one")
         print(f"| {name} | {batch} | {ref_ms:.1f} | {one_ms:.1f} | {ref_ms / one_ms:.2f}x | {phase_ms:.1f} | "
-              f"{ref_ms / phase_ms:.2f}x | {auto} |", flush=True)
+              f"{ref_ms / phase_ms:.2f}x | {tap_ms:.1f} | {ref_ms / tap_ms:.2f}x | {auto} |", flush=True)
 
 
 def _cpu_model() -> str:

@@ -18,7 +18,7 @@ LAYOUTS = {"dcgan_same": (4, dict(padding="SAME", transpose_kernel=False)),
 # (batch, height, width, C_in, C_out, use_bias): odd and even sizes, C_out on both sides of the
 # 'auto' threshold, bias on and off.
 SHAPES = [(2, 5, 7, 3, 1, True), (1, 4, 6, 5, 16, False), (3, 3, 4, 8, 4, False), (1, 6, 5, 2, 20, True)]
-DECOMPOSITIONS = ("one_convolution", "phase_convolutions")
+DECOMPOSITIONS = ("one_convolution", "phase_convolutions", "tap_products")
 
 
 def _layers(c_out, use_bias, layout, decomposition):
@@ -132,13 +132,79 @@ def test_same_initialisation_from_the_same_rng():
     np.testing.assert_allclose(jax.jit(new_net.apply)(new, x), jax.jit(ref_net.apply)(ref, x), atol=1e-5)
 
 
-@pytest.mark.parametrize("features, convolutions", [(4, 1), (16, 4)])
-def test_auto_picks_phase_convolutions_for_wide_outputs(features, convolutions):
+@pytest.mark.parametrize("features, size, convolutions, products", [
+    (4, 5, 1, 0),    # 25 positions > 4 features (and > 16 outputs of the one convolution): one convolution.
+    (16, 8, 4, 0),   # 64 positions > 16 features: a convolution per phase.
+    (16, 4, 0, 1),   # 16 positions <= 16 features: one batched product over the 16 taps.
+])
+def test_auto_picks_the_decomposition_by_features_and_positions(features, size, convolutions, products):
     layer = conv.ConvTranspose(features, (4, 4), (2, 2))
-    x = _inputs(1, 4, 4, 2)
+    x = _inputs(1, size, size, 2)
     variables = layer.init(jax.random.PRNGKey(0), x)
-    jaxpr = jax.make_jaxpr(lambda v: layer.apply(v, x))(variables)
-    assert str(jaxpr).count("conv_general_dilated") == convolutions
+    jaxpr = str(jax.make_jaxpr(lambda v: layer.apply(v, x))(variables))
+    assert (jaxpr.count("conv_general_dilated"), jaxpr.count("dot_general")) == (convolutions, products)
+
+
+def test_auto_keeps_convolutions_off_cpu(monkeypatch):
+    """The matrix-product forms are chosen for XLA:CPU only (measured there)."""
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    x = _inputs(1, 2, 2, 8)
+    layer = conv.ConvTranspose(16, (4, 4), (2, 2))
+    jaxpr = str(jax.make_jaxpr(lambda v: layer.apply(v, x))(layer.init(jax.random.PRNGKey(0), x)))
+    assert jaxpr.count("conv_general_dilated") == 4 and "dot_general" not in jaxpr
+    jaxpr = str(jax.make_jaxpr(lambda x, k: conv.conv_general_dilated(
+        x, k, (2, 2), ((1, 1), (1, 1)), dimension_numbers=("NHWC", "HWIO", "NHWC")))(x, jnp.ones((4, 4, 8, 16))))
+    assert "conv_general_dilated" in jaxpr and "dot_general" not in jaxpr
+
+
+# (input shape, kernel shape, strides, padding, lhs dimension spec): 1-, 2- and 3-d, string and explicit
+# (also negative) padding, a batch, and a channels-first layout that must go to lax unchanged.
+CONVOLUTIONS = [
+    ((1, 4, 4, 8), (4, 4, 8, 64), (2, 2), ((1, 1), (1, 1)), "NHWC"),
+    ((2, 5, 6, 3), (3, 3, 3, 64), (1, 2), "SAME", "NHWC"),
+    ((1, 7, 7, 4), (3, 2, 4, 64), (2, 1), "VALID", "NHWC"),
+    ((1, 7, 6, 4), (3, 3, 4, 64), (2, 2), ((-1, 2), (0, -1)), "NHWC"),
+    ((1, 6, 4), (5, 4, 32), (1,), "SAME", "NHC"),
+    ((1, 3, 3, 2, 4), (2, 2, 2, 4, 64), (1, 1, 1), "SAME", "NHWDC"),
+    ((1, 8, 4, 4), (3, 3, 8, 64), (2, 2), "SAME", "NCHW"),
+]
+
+
+@pytest.mark.parametrize("shape, kernel_shape, strides, padding, spec", CONVOLUTIONS)
+def test_small_output_convolutions_equal_lax(shape, kernel_shape, strides, padding, spec):
+    """conv.conv_general_dilated: outputs and gradients equal lax's; the matrix-product form is taken
+    exactly where the output positions are no more than the output features and the layout is
+    channels-last (checked in the jaxpr)."""
+    x, kernel = jnp.asarray(_normal(*shape)), jnp.asarray(_normal(*kernel_shape, seed=1))
+    n = len(shape) - 2
+    numbers = (spec, "HWD"[:n] + "IO", spec)
+    cotangent = None
+
+    def loss(fn, x, kernel):
+        y = fn(x, kernel, strides, padding, dimension_numbers=numbers)
+        return jnp.sum(y * cotangent), y
+
+    expected = jax.lax.conv_general_dilated(x, kernel, strides, padding, dimension_numbers=numbers)
+    cotangent = jnp.asarray(_normal(*expected.shape, seed=2))
+    (_, y), grads = jax.value_and_grad(lambda x, k: loss(conv.conv_general_dilated, x, k), (0, 1), has_aux=True)(x, kernel)
+    (_, _), ref_grads = jax.value_and_grad(lambda x, k: loss(jax.lax.conv_general_dilated, x, k), (0, 1), has_aux=True)(x, kernel)
+    np.testing.assert_allclose(y, expected, atol=1e-4, rtol=1e-5)
+    for g, ref in zip(grads, ref_grads):
+        np.testing.assert_allclose(g, ref, atol=1e-4, rtol=1e-5)
+    jaxpr = str(jax.make_jaxpr(lambda x, k: conv.conv_general_dilated(x, k, strides, padding,
+                                                                      dimension_numbers=numbers))(x, kernel))
+    positions = expected.shape[0] * int(np.prod(expected.shape[2:] if spec.index("C") == 1 else expected.shape[1:-1]))
+    as_product = spec.endswith("C") and positions <= kernel_shape[-1]
+    assert ("dot_general" in jaxpr, "conv_general_dilated" in jaxpr) == (as_product, not as_product)
+
+
+def test_conv_is_flax_conv_with_the_same_parameters_and_outputs():
+    x = _inputs(1, 4, 4, 16)
+    ref, new = nn.Conv(64, (4, 4), (2, 2), padding=((1, 1), (1, 1))), conv.Conv(64, (4, 4), (2, 2), padding=((1, 1), (1, 1)))
+    params = ref.init(jax.random.PRNGKey(0), x)
+    jax.tree.map(np.testing.assert_array_equal, params, new.init(jax.random.PRNGKey(0), x))
+    assert "dot_general" in str(jax.make_jaxpr(new.apply)(params, x))
+    np.testing.assert_allclose(new.apply(params, x), ref.apply(params, x), atol=1e-5)
 
 
 @pytest.mark.parametrize("options, message", [

@@ -37,7 +37,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
-from jaxgan.networks.conv import ConvTranspose
+from jaxgan.networks.conv import Conv, ConvTranspose
 
 IMAGE_SIZE = 28  # The digit networks' output and input side.
 WEIGHT_INIT = nn.initializers.variance_scaling(2.0, "fan_avg", "uniform")  # xavier_uniform(gain=sqrt(2)).
@@ -81,7 +81,7 @@ class DiscriminatorLayers(nn.Module):
     def __call__(self, h: jax.Array) -> jax.Array:
         for i in range(self.start, self.stop):
             if i < 2:
-                h = nn.Conv(self.features[i], (5, 5), padding="VALID", kernel_init=WEIGHT_INIT,
+                h = Conv(self.features[i], (5, 5), padding="VALID", kernel_init=WEIGHT_INIT,
                             bias_init=BIAS_INIT)(h)
                 h = nn.max_pool(h, (2, 2), strides=(2, 2))
             elif i == 2:

@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
-from jaxgan.networks.conv import ConvTranspose
+from jaxgan.networks.conv import Conv, ConvTranspose
 from jaxgan.networks.resnet_translator import UP_PADDING, reflect_pad
 from jaxgan.networks.unet import CONV_INIT, check_norm, normalize
 
@@ -34,7 +34,7 @@ class _Layers(nn.Module):
     def _conv(self, features: int, kernel: int, h: jax.Array, stride: int = 1, use_bias=None) -> jax.Array:
         pad = ((1, 1), (1, 1)) if stride == 2 else "VALID"  # Stride 2: zero padding 1; else reflect-padded.
         bias = self.norm != "batch" if use_bias is None else use_bias
-        return nn.Conv(features, (kernel, kernel), strides=(stride, stride), padding=pad, use_bias=bias,
+        return Conv(features, (kernel, kernel), strides=(stride, stride), padding=pad, use_bias=bias,
                        kernel_init=CONV_INIT)(h)
 
     def _norm_relu(self, h: jax.Array, train: bool) -> jax.Array:

@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
-from jaxgan.networks.conv import ConvTranspose
+from jaxgan.networks.conv import Conv, ConvTranspose
 from jaxgan.networks.unet import CONV_INIT, DOWN_PADDING, UP_PADDING, normalize
 
 
@@ -90,11 +90,11 @@ class ContextEncoderGenerator(nn.Module):
         use_bias = self.norm != "batch"
         h = x
         for i, f in enumerate(self.encoder_features):
-            h = nn.Conv(f, (4, 4), strides=(2, 2), padding=DOWN_PADDING, use_bias=use_bias or i == 0,
+            h = Conv(f, (4, 4), strides=(2, 2), padding=DOWN_PADDING, use_bias=use_bias or i == 0,
                         kernel_init=CONV_INIT)(h)
             h = nn.leaky_relu(normalize(h, self.norm, train=train) if i > 0 else h, 0.2)
         h = ChannelwiseFullyConnected(name="channelwise_fc")(h)
-        h = nn.Conv(h.shape[-1], (1, 1), use_bias=use_bias, kernel_init=CONV_INIT, name="channel_mixing")(h)
+        h = Conv(h.shape[-1], (1, 1), use_bias=use_bias, kernel_init=CONV_INIT, name="channel_mixing")(h)
         h = nn.leaky_relu(normalize(h, self.norm, train=train), 0.2)
         for f in self.decoder_features:
             h = ConvTranspose(f, (4, 4), strides=(2, 2), padding=UP_PADDING, transpose_kernel=True,

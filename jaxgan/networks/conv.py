@@ -13,8 +13,10 @@ convolutions (XLA:CPU)".
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import math
+import operator
 from typing import Sequence, Tuple
 
 import flax.linen as nn
@@ -26,10 +28,19 @@ from jax import lax
 
 from jaxgan.errors import ConfigError
 
-DECOMPOSITIONS = ("auto", "one_convolution", "phase_convolutions")
+DECOMPOSITIONS = ("auto", "one_convolution", "phase_convolutions", "tap_products")
 # 'auto' runs s^n phase convolutions from this many output features up, one convolution below:
 # the faster of the two on XLA:CPU in benchmarks/conv_transpose.py (RESULTS.md, 2026-12-01).
 PHASE_CONVOLUTIONS_MIN_FEATURES = 16
+
+
+def few_output_positions(positions: int, features: int) -> bool:
+    """Whether a layer computing ``features`` outputs at ``positions`` positions (batch x space) runs as
+    matrix products instead of convolutions: on CPU, when the positions are no more than the features
+    (the patch matrix is no larger than the kernel). There XLA:CPU's convolutions spend most of their
+    time copying the kernel into the layouts of the forward pass and of the input gradient, where a
+    matrix product reads both in place (RESULTS.md, "Small-map convolutions as matrix products")."""
+    return positions <= features and jax.default_backend() == "cpu"
 
 
 def _low_high_padding(padding, kernel: int, stride: int) -> Tuple[int, int]:
@@ -69,6 +80,54 @@ class _Axis:
         length = (size - 1) * stride + low + high - kernel + 2
         return cls(kernel, size, length, -(-length // stride), e_min,
                    np.where((idx >= 0) & (idx < kernel), idx, kernel))
+
+
+def conv_general_dilated(lhs: jax.Array, rhs: jax.Array, window_strides: Sequence[int], padding,
+                         lhs_dilation=None, rhs_dilation=None, dimension_numbers=None, feature_group_count: int = 1,
+                         batch_group_count: int = 1, precision=None, preferred_element_type=None) -> jax.Array:
+    """``lax.conv_general_dilated``, except that on CPU a convolution with few output positions is one
+    matrix product of its im2col patches with the kernel:
+
+        y[b, o, :] = P[b, o, :] @ W.reshape(K_1 ... K_n C_in, C_out),
+        P[b, o, (k, c)] = x_padded[b, s o + k, c]   (k over the kernel's taps in row-major order),
+
+    exactly the correlation lax computes (the products and sums are the same; only their order may
+    differ). Used where :func:`few_output_positions` holds for the batch's output positions
+    B * O_1 ... O_n and C_out: deep encoder layers (4x4x512x512 at 4x4 -> 2x2: 28 ms for the forward
+    and backward pass as a convolution, 2 ms as patches). Other cases (more output positions, another
+    backend, dilation, groups, a layout other than channels-last) go to ``lax.conv_general_dilated``
+    unchanged. Pass it to ``flax.linen.Conv`` as ``conv_general_dilated`` (:data:`Conv` does)."""
+    n = lhs.ndim - 2
+    numbers = lax.conv_dimension_numbers(lhs.shape, rhs.shape, dimension_numbers)
+    channels_last = lax.ConvDimensionNumbers((0, n + 1) + tuple(range(1, n + 1)),
+                                             (n + 1, n) + tuple(range(n)),
+                                             (0, n + 1) + tuple(range(1, n + 1)))
+    plain = (numbers == channels_last and feature_group_count == 1 and batch_group_count == 1
+             and all(d == 1 for d in (lhs_dilation or ())) and all(d == 1 for d in (rhs_dilation or ())))
+    if plain:
+        kernel_size = rhs.shape[:n]
+        pads = (lax.padtype_to_pads(lhs.shape[1:-1], kernel_size, window_strides, padding)
+                if isinstance(padding, str) else [tuple(p) for p in padding])
+        out_size = [(size + lo + hi - k) // s + 1
+                    for size, (lo, hi), k, s in zip(lhs.shape[1:-1], pads, kernel_size, window_strides)]
+        plain = few_output_positions(lhs.shape[0] * math.prod(out_size), rhs.shape[-1])
+    if not plain:
+        return lax.conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation,
+                                        dimension_numbers, feature_group_count, batch_group_count,
+                                        precision=precision, preferred_element_type=preferred_element_type)
+    x = lax.pad(lhs, jnp.zeros((), lhs.dtype), [(0, 0, 0)] + [(lo, hi, 0) for lo, hi in pads] + [(0, 0, 0)])
+    patches = jnp.concatenate([
+        lax.slice(x, (0,) + tap + (0,),
+                  (x.shape[0],) + tuple(t + s * (o - 1) + 1 for t, s, o in zip(tap, window_strides, out_size))
+                  + (x.shape[-1],),
+                  (1,) + tuple(window_strides) + (1,))
+        for tap in itertools.product(*(range(k) for k in kernel_size))], axis=-1)
+    return lax.dot_general(patches, rhs.reshape(-1, rhs.shape[-1]), (((n + 1,), (0,)), ((), ())),
+                           precision=precision, preferred_element_type=preferred_element_type)
+
+
+# ``flax.linen.Conv`` computed by :func:`conv_general_dilated`: same fields, parameters, names and outputs.
+Conv = functools.partial(nn.Conv, conv_general_dilated=conv_general_dilated)
 
 
 def correlation_kernel(kernel: jax.Array) -> jax.Array:
@@ -119,9 +178,15 @@ class ConvTranspose(nn.ConvTranspose):
       2.25x the useful multiply-adds, against 4x for the zero-dilated input ConvTranspose runs).
     * 'phase_convolutions': s^n stride-1 correlations, one per phase, each with only the taps V[t, r]
       that phase uses (2x2 for K = 4, s = 2: no wasted multiply-add), interleaved the same way.
-    * 'auto' (default): phase convolutions from PHASE_CONVOLUTIONS_MIN_FEATURES output features up,
-      one convolution below, the faster of the two on XLA:CPU (few outputs per phase make thin
-      matrix products; measured in benchmarks/RESULTS.md).
+    * 'tap_products': one batched matrix product over the K_1 ... K_n taps, Z[k] = X_k @ W'[k] with
+      X_k [B q_1 ... q_n, C_in] the input window tap k reads (each tap belongs to one phase r(k) and one
+      offset t(k) per axis), then each phase sums its taps' products: z_r = sum_{k: r(k) = r} Z[k].
+      The products read W' [*K, C_in, C_out] as it is held, in the forward pass and in both gradients
+      (no kernel slices or copies): the fastest form on XLA:CPU for small input maps.
+    * 'auto' (default): on CPU, tap products where :func:`few_output_positions` holds for the B q_1 ...
+      q_n positions of a phase; otherwise phase convolutions from PHASE_CONVOLUTIONS_MIN_FEATURES output
+      features up and one convolution below, the faster of the two on XLA:CPU (few outputs per phase
+      make thin matrix products; measured in benchmarks/RESULTS.md).
 
     ``transpose_kernel=True`` with 4x4 kernels, stride 2 and padding ((2, 2), (2, 2)) is PyTorch's
     ``ConvTranspose2d(kernel_size=4, stride=2, padding=1)`` (pix2pix's U-Net, DCGAN).
@@ -181,7 +246,7 @@ class ConvTranspose(nn.ConvTranspose):
             x = x[(slice(None),) + tuple(slice(max(0, -lo), x.shape[1 + a] + min(0, hi))
                                          for a, (lo, hi) in enumerate(pads))]
             pads = [(max(0, lo), max(0, hi)) for lo, hi in pads]
-            return lax.conv_general_dilated(x, v, (1,) * n, pads,
+            return conv_general_dilated(x, v, (1,) * n, pads,
                                             dimension_numbers=(f"N{spec}C", spec + kernel_spec, f"N{spec}C"),
                                             precision=self.precision,
                                             preferred_element_type=self.preferred_element_type)
@@ -191,8 +256,14 @@ class ConvTranspose(nn.ConvTranspose):
         if self.decomposition not in DECOMPOSITIONS:
             raise ConfigError(f"jaxgan.networks.conv.ConvTranspose: decomposition={self.decomposition!r} "
                               f"is not one of {DECOMPOSITIONS}")
-        if self.decomposition == "phase_convolutions" or (
-                self.decomposition == "auto" and self.features >= PHASE_CONVOLUTIONS_MIN_FEATURES):
+        decomposition = self.decomposition
+        if decomposition == "auto":
+            decomposition = ("tap_products" if few_output_positions(batch * math.prod(a.q for a in axes), self.features)
+                             else "phase_convolutions" if self.features >= PHASE_CONVOLUTIONS_MIN_FEATURES
+                             else "one_convolution")
+        if decomposition == "tap_products":
+            z = self._tap_products(inputs, kernel, axes, strides)
+        elif decomposition == "phase_convolutions":
             z = jnp.stack([self._phase(correlate, inputs, kernel, axes, phase)
                            for phase in itertools.product(*(range(s) for s in strides))], axis=-2)
         else:
@@ -214,6 +285,29 @@ class ConvTranspose(nn.ConvTranspose):
         if bias is not None:
             y += bias
         return y.reshape(batch_shape + y.shape[1:]) if len(batch_shape) != 1 else y
+
+    def _tap_products(self, inputs: jax.Array, kernel: jax.Array, axes: Sequence["_Axis"],
+                      strides: Tuple[int, ...]) -> jax.Array:
+        """z[b, q_1, ..., q_n, (r_1, ..., r_n), c] by 'tap_products' (class docstring): tap k = idx[t, r]
+        of each axis multiplies x[q + e_min + t] into phase r."""
+        c_in = inputs.shape[-1]
+        low = [max(0, -a.e_min) for a in axes]
+        high = [max(0, a.q + a.e_min + a.idx.shape[0] - 1 - a.size) for a in axes]
+        x = jnp.pad(inputs, [(0, 0)] + list(zip(low, high)) + [(0, 0)])
+        windows, phase_taps = [], {}
+        for k, tap in enumerate(itertools.product(*(range(a.kernel) for a in axes))):
+            (t, r) = zip(*(map(int, np.argwhere(a.idx == i)[0]) for a, i in zip(axes, tap)))
+            start = [ti + a.e_min + lo for ti, a, lo in zip(t, axes, low)]
+            windows.append(x[(slice(None),) + tuple(slice(b, b + a.q) for b, a in zip(start, axes))].reshape(-1, c_in))
+            phase_taps.setdefault(r, []).append(k)
+        products = lax.dot_general(jnp.stack(windows), kernel.reshape(len(windows), c_in, self.features),
+                                   (((2,), (1,)), ((0,), (0,))), precision=self.precision,
+                                   preferred_element_type=self.preferred_element_type)
+        phases = [functools.reduce(operator.add, (products[k] for k in phase_taps[r])) if r in phase_taps
+                  else jnp.zeros(products.shape[1:], products.dtype)  # Kernel smaller than the stride.
+                  for r in itertools.product(*(range(s) for s in strides))]
+        return jnp.stack(phases, axis=-2).reshape((inputs.shape[0],) + tuple(a.q for a in axes)
+                                                  + (len(phases), self.features))
 
     def _phase(self, correlate, inputs: jax.Array, kernel: jax.Array, axes: Sequence["_Axis"],
                phase: Tuple[int, ...]) -> jax.Array:

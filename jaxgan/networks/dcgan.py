@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
-from jaxgan.networks.conv import ConvTranspose
+from jaxgan.networks.conv import Conv, ConvTranspose
 from jaxgan.networks.layers import ConditionalBatchNorm, apply_layer
 
 GENERATOR_CONDITIONING = ("concat", "cbn")
@@ -125,7 +125,7 @@ class DCGANDiscriminator(nn.Module):
         for i, f in enumerate(self.features):
             # DCGAN: no batch norm on the discriminator's input layer; a bias only where no BN follows.
             with_bn = self.batch_norm and i > 0
-            h = layer(nn.Conv(f, (4, 4), strides=(2, 2), padding="SAME", use_bias=not with_bn), h)
+            h = layer(Conv(f, (4, 4), strides=(2, 2), padding="SAME", use_bias=not with_bn), h)
             if with_bn:
                 h = nn.BatchNorm(use_running_average=not train)(h)
             h = nn.leaky_relu(h, 0.2)

@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
-from jaxgan.networks.conv import ConvTranspose
+from jaxgan.networks.conv import Conv, ConvTranspose
 from jaxgan.networks.unet import CONV_INIT, DOWN_PADDING, UP_PADDING, normalize
 
 
@@ -56,6 +56,6 @@ class TernaryDiscriminator(nn.Module):
     def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
         h = x
         for i, c in enumerate(self.features):
-            h = nn.Conv(c, (4, 4), strides=(2, 2), padding=DOWN_PADDING, kernel_init=CONV_INIT)(h)
+            h = Conv(c, (4, 4), strides=(2, 2), padding=DOWN_PADDING, kernel_init=CONV_INIT)(h)
             h = nn.relu(normalize(h, "batch", train=train) if i else h)
         return nn.Dense(3)(h.reshape(h.shape[0], -1))

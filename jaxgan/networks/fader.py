@@ -33,7 +33,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
-from jaxgan.networks.conv import ConvTranspose
+from jaxgan.networks.conv import Conv, ConvTranspose
 from jaxgan.networks.unet import CONV_INIT, DOWN_PADDING, UP_PADDING, check_norm, normalize
 
 
@@ -42,7 +42,7 @@ def _leaky(h: jax.Array) -> jax.Array:
 
 
 def _down(features: int, h: jax.Array) -> jax.Array:
-    return nn.Conv(features, (4, 4), strides=(2, 2), padding=DOWN_PADDING, kernel_init=CONV_INIT)(h)
+    return Conv(features, (4, 4), strides=(2, 2), padding=DOWN_PADDING, kernel_init=CONV_INIT)(h)
 
 
 def attribute_code(attributes: jax.Array) -> jax.Array:

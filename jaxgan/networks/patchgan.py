@@ -38,6 +38,7 @@ import flax.linen as nn
 import jax
 
 from jaxgan.errors import ConfigError
+from jaxgan.networks.conv import Conv
 from jaxgan.networks.layers import apply_layer
 from jaxgan.networks.unet import CONV_INIT, check_norm, normalize
 
@@ -91,7 +92,7 @@ class PatchGANDiscriminator(nn.Module):
         activations = []
         h = x
         for j, (kernel, stride, pad) in enumerate(layers[:-1]):
-            conv = nn.Conv(self.features * min(2 ** j, 8), (kernel, kernel), strides=(stride, stride),
+            conv = Conv(self.features * min(2 ** j, 8), (kernel, kernel), strides=(stride, stride),
                            padding=((pad, pad), (pad, pad)), use_bias=not (j > 0 and self.norm == "batch"),
                            kernel_init=CONV_INIT)
             h = apply_layer(conv, h, spectral_norm=self.spectral_norm, train=train)
@@ -100,7 +101,7 @@ class PatchGANDiscriminator(nn.Module):
             h = nn.leaky_relu(h, 0.2)
             activations.append(h)
         kernel, stride, pad = layers[-1]
-        logit_conv = nn.Conv(1, (kernel, kernel), strides=(stride, stride), padding=((pad, pad), (pad, pad)),
+        logit_conv = Conv(1, (kernel, kernel), strides=(stride, stride), padding=((pad, pad), (pad, pad)),
                              kernel_init=CONV_INIT)
         logits = apply_layer(logit_conv, h, spectral_norm=self.spectral_norm, train=train)
         return (logits, activations) if return_features else logits

@@ -29,7 +29,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
-from jaxgan.networks.conv import ConvTranspose
+from jaxgan.networks.conv import Conv, ConvTranspose
 from jaxgan.networks.unet import CONV_INIT
 
 LOCAL_PREFIX = "local_"  # Top-level parameter names of the local enhancers.
@@ -54,7 +54,7 @@ def downsample_input(x: jax.Array) -> jax.Array:
 
 
 def _conv(features: int, kernel: int, stride: int = 1, padding=((0, 0), (0, 0))) -> nn.Conv:
-    return nn.Conv(features, (kernel, kernel), strides=(stride, stride), padding=padding, kernel_init=CONV_INIT)
+    return Conv(features, (kernel, kernel), strides=(stride, stride), padding=padding, kernel_init=CONV_INIT)
 
 
 class ResidualBlock(nn.Module):

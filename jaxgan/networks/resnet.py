@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
+from jaxgan.networks.conv import Conv
 from jaxgan.networks.layers import ConditionalBatchNorm, upsample_2x
 
 
@@ -34,9 +35,9 @@ class UpBlock(nn.Module):
         def cbn(x: jax.Array) -> jax.Array:
             return ConditionalBatchNorm(self.num_classes)(x, labels, use_running_average=not train)
 
-        x = nn.Conv(self.features, (3, 3), padding="SAME")(upsample_2x(nn.relu(cbn(h))))
-        x = nn.Conv(self.features, (3, 3), padding="SAME")(nn.relu(cbn(x)))
-        return x + nn.Conv(self.features, (1, 1))(upsample_2x(h))
+        x = Conv(self.features, (3, 3), padding="SAME")(upsample_2x(nn.relu(cbn(h))))
+        x = Conv(self.features, (3, 3), padding="SAME")(nn.relu(cbn(x)))
+        return x + Conv(self.features, (1, 1))(upsample_2x(h))
 
 
 class ResNetGenerator(nn.Module):
@@ -59,4 +60,4 @@ class ResNetGenerator(nn.Module):
         for f in self.features:
             h = UpBlock(f, self.num_classes)(h, labels, train=train)
         h = nn.relu(nn.BatchNorm(use_running_average=not train)(h))
-        return jnp.tanh(nn.Conv(channels, (3, 3), padding="SAME")(h))
+        return jnp.tanh(Conv(channels, (3, 3), padding="SAME")(h))

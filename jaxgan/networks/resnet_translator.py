@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
-from jaxgan.networks.conv import ConvTranspose
+from jaxgan.networks.conv import Conv, ConvTranspose
 from jaxgan.networks.unet import CONV_INIT, check_norm, normalize
 
 UP_PADDING = ((1, 2), (1, 2))  # PyTorch ConvTranspose2d(k=3, s=2, p=1, output_padding=1): H -> 2H.
@@ -68,7 +68,7 @@ class ResNetTranslator(nn.Module):
 
         def conv(features: int, kernel: int, h: jax.Array, stride: int = 1, use_bias: bool = bias) -> jax.Array:
             pad = ((1, 1), (1, 1)) if stride == 2 else "VALID"  # Stride 2: zero padding 1; else reflect-padded.
-            return nn.Conv(features, (kernel, kernel), strides=(stride, stride), padding=pad, use_bias=use_bias,
+            return Conv(features, (kernel, kernel), strides=(stride, stride), padding=pad, use_bias=use_bias,
                            kernel_init=CONV_INIT)(h)
 
         def norm_relu(h: jax.Array) -> jax.Array:

@@ -52,6 +52,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
+from jaxgan.networks.conv import Conv
 from jaxgan.networks.layers import apply_layer, upsample_2x
 
 UPSAMPLINGS = {"normal": 5, "more": 6, "most": 7}  # The code's --num_upsampling_layers.
@@ -88,9 +89,9 @@ class SPADE(nn.Module):
             raise ConfigError(f"SPADE: norm={self.norm!r} is not one of {NORMS}")
         normalized = param_free_norm(h, self.norm, train=train)
         k, pad = (self.kernel, self.kernel), ((self.kernel // 2,) * 2,) * 2
-        a = nn.relu(nn.Conv(self.hidden, k, padding=pad, name="shared")(resize_nearest(m, *h.shape[1:3])))
-        gamma = nn.Conv(h.shape[-1], k, padding=pad, name="gamma")(a)
-        beta = nn.Conv(h.shape[-1], k, padding=pad, name="beta")(a)
+        a = nn.relu(Conv(self.hidden, k, padding=pad, name="shared")(resize_nearest(m, *h.shape[1:3])))
+        gamma = Conv(h.shape[-1], k, padding=pad, name="gamma")(a)
+        beta = Conv(h.shape[-1], k, padding=pad, name="beta")(a)
         return normalized * (1.0 + gamma) + beta
 
 
@@ -111,7 +112,7 @@ class SPADEResBlock(nn.Module):
             return SPADE(self.hidden, norm=self.norm, name=name)(h, m, train=train)
 
         def conv(h: jax.Array, f: int, kernel: int, name: str, bias: bool = True) -> jax.Array:
-            layer = nn.Conv(f, (kernel, kernel), padding=((kernel // 2,) * 2,) * 2, use_bias=bias, name=name)
+            layer = Conv(f, (kernel, kernel), padding=((kernel // 2,) * 2,) * 2, use_bias=bias, name=name)
             return apply_layer(layer, h, spectral_norm=self.spectral_norm, train=train)
 
         dx = conv(nn.leaky_relu(spade(x, "norm_0"), 0.2), f_mid, 3, "conv_0")
@@ -149,7 +150,7 @@ class SPADEGenerator(nn.Module):
                 raise ValueError("spade_generator with use_vae needs z")
             x = nn.Dense(16 * nf * sh * sw, name="fc")(z).reshape(-1, sh, sw, 16 * nf)
         else:
-            x = nn.Conv(16 * nf, (3, 3), padding=((1, 1), (1, 1)), name="fc")(resize_nearest(m, sh, sw))
+            x = Conv(16 * nf, (3, 3), padding=((1, 1), (1, 1)), name="fc")(resize_nearest(m, sh, sw))
 
         def block(h: jax.Array, f: int, name: str) -> jax.Array:
             return SPADEResBlock(f, self.hidden, self.norm, self.spectral_norm, name=name)(h, m, train=train)
@@ -163,7 +164,7 @@ class SPADEGenerator(nn.Module):
             x = block(upsample_2x(x), f, f"up_{i}")
         if n == 7:
             x = block(upsample_2x(x), nf // 2, "up_4")
-        x = nn.Conv(self.output_channels, (3, 3), padding=((1, 1), (1, 1)), name="conv_img")(nn.leaky_relu(x, 0.2))
+        x = Conv(self.output_channels, (3, 3), padding=((1, 1), (1, 1)), name="conv_img")(nn.leaky_relu(x, 0.2))
         return jnp.tanh(x)
 
 
@@ -188,7 +189,7 @@ class StyleEncoder(nn.Module):
         for j in range(self.n_layers):
             if j:
                 h = nn.leaky_relu(h, 0.2)
-            conv = nn.Conv(self.features * min(2 ** j, 8), (3, 3), strides=(2, 2), padding=((1, 1), (1, 1)),
+            conv = Conv(self.features * min(2 ** j, 8), (3, 3), strides=(2, 2), padding=((1, 1), (1, 1)),
                            use_bias=False)  # The norm follows: the code removes the bias.
             h = nn.InstanceNorm(epsilon=1e-5, use_scale=False, use_bias=False)(
                 apply_layer(conv, h, spectral_norm=self.spectral_norm, train=train))

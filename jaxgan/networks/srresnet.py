@@ -35,6 +35,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
+from jaxgan.networks.conv import Conv
 
 
 def depth_to_space(x: jax.Array, block: int) -> jax.Array:
@@ -77,15 +78,15 @@ class SRResNetGenerator(nn.Module):
         if self.upsample_features % 4:
             raise ConfigError(f"srresnet_generator: upsample_features={self.upsample_features} must be divisible "
                               "by 4 (a 2x2 depth_to_space)")
-        h0 = PReLU()(nn.Conv(self.features, (9, 9))(x))
+        h0 = PReLU()(Conv(self.features, (9, 9))(x))
         h = h0
         for _ in range(self.residual_blocks):
-            r = PReLU()(_batch_norm(nn.Conv(self.features, (3, 3))(h), train))
-            h = h + _batch_norm(nn.Conv(self.features, (3, 3))(r), train)
-        h = h0 + _batch_norm(nn.Conv(self.features, (3, 3))(h), train)
+            r = PReLU()(_batch_norm(Conv(self.features, (3, 3))(h), train))
+            h = h + _batch_norm(Conv(self.features, (3, 3))(r), train)
+        h = h0 + _batch_norm(Conv(self.features, (3, 3))(h), train)
         for _ in range(int(math.log2(self.scale))):
-            h = PReLU()(depth_to_space(nn.Conv(self.upsample_features, (3, 3))(h), 2))
-        return nn.Conv(self.output_channels, (9, 9))(h)
+            h = PReLU()(depth_to_space(Conv(self.upsample_features, (3, 3))(h), 2))
+        return Conv(self.output_channels, (9, 9))(h)
 
 
 class SRGANDiscriminator(nn.Module):
@@ -104,7 +105,7 @@ class SRGANDiscriminator(nn.Module):
         h = x
         for j in range(self.stages):
             for stride in (1, 2):
-                h = nn.Conv(self.features * 2 ** j, (3, 3), strides=(stride, stride))(h)
+                h = Conv(self.features * 2 ** j, (3, 3), strides=(stride, stride))(h)
                 if j or stride == 2:  # No batch norm on the first convolution (fig. 4).
                     h = _batch_norm(h, train)
                 h = nn.leaky_relu(h, 0.2)

@@ -30,17 +30,18 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
+from jaxgan.networks.conv import Conv
 from jaxgan.networks.layers import apply_layer, upsample_2x
 
 
 def _up_block(h: jax.Array, features: int, train: bool) -> jax.Array:
     """Nearest-neighbour 2x up-sampling, 3x3 convolution, batch norm, ReLU."""
-    h = nn.Conv(features, (3, 3), padding="SAME", use_bias=False)(upsample_2x(h))
+    h = Conv(features, (3, 3), padding="SAME", use_bias=False)(upsample_2x(h))
     return nn.relu(nn.BatchNorm(use_running_average=not train)(h))
 
 
 def _conv_bn(h: jax.Array, features: int, train: bool) -> jax.Array:
-    h = nn.Conv(features, (3, 3), padding="SAME", use_bias=False)(h)
+    h = Conv(features, (3, 3), padding="SAME", use_bias=False)(h)
     return nn.BatchNorm(use_running_average=not train)(h)
 
 
@@ -93,20 +94,20 @@ class StackGANGenerator(nn.Module):
         h = nn.relu(nn.BatchNorm(use_running_average=not train)(
             h.reshape(-1, height // 4, width // 4, self.stage1_features[0])))
         h = _up_block(h, self.stage1_features[1], train)
-        s_0 = jnp.tanh(nn.Conv(channels, (3, 3), padding="SAME")(h))
+        s_0 = jnp.tanh(Conv(channels, (3, 3), padding="SAME")(h))
 
         f = self.stage2_features
         c_1, mu_1, logvar_1 = ConditioningAugmentation(self.condition_dim, name="ca_1")(phi, eps_1)
         # Stage II does not train stage I: in the paper stage I is fixed while stage II trains.
-        h = nn.relu(nn.Conv(f, (3, 3), padding="SAME")(jax.lax.stop_gradient(s_0)))
+        h = nn.relu(Conv(f, (3, 3), padding="SAME")(jax.lax.stop_gradient(s_0)))
         h = nn.relu(nn.BatchNorm(use_running_average=not train)(
-            nn.Conv(2 * f, (4, 4), strides=(2, 2), padding="SAME", use_bias=False)(h)))
+            Conv(2 * f, (4, 4), strides=(2, 2), padding="SAME", use_bias=False)(h)))
         h = jnp.concatenate([h, _replicate(c_1, h.shape[1], h.shape[2])], axis=-1)
         h = nn.relu(_conv_bn(h, 2 * f, train))
         for _ in range(self.residual_blocks):
             h = nn.relu(h + _conv_bn(nn.relu(_conv_bn(h, 2 * f, train)), 2 * f, train))
         h = _up_block(_up_block(h, f, train), max(f // 2, 1), train)
-        s_1 = jnp.tanh(nn.Conv(channels, (3, 3), padding="SAME")(h))
+        s_1 = jnp.tanh(Conv(channels, (3, 3), padding="SAME")(h))
         return s_0, s_1, ((mu_0, logvar_0), (mu_1, logvar_1))
 
 
@@ -125,10 +126,10 @@ class StageDiscriminator(nn.Module):
 
         h = x
         for f in self.features:
-            h = nn.leaky_relu(layer(nn.Conv(f, (4, 4), strides=(2, 2), padding="SAME"), h), 0.2)
+            h = nn.leaky_relu(layer(Conv(f, (4, 4), strides=(2, 2), padding="SAME"), h), 0.2)
         c = nn.leaky_relu(layer(nn.Dense(self.condition_dim), jax.nn.one_hot(labels, self.num_classes)), 0.2)
         h = jnp.concatenate([h, _replicate(c, h.shape[1], h.shape[2])], axis=-1)
-        h = nn.leaky_relu(layer(nn.Conv(self.features[-1], (1, 1)), h), 0.2)
+        h = nn.leaky_relu(layer(Conv(self.features[-1], (1, 1)), h), 0.2)
         return layer(nn.Dense(1), h.reshape(h.shape[0], -1))[:, 0]
 
 

@@ -45,7 +45,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
-from jaxgan.networks.conv import ConvTranspose
+from jaxgan.networks.conv import Conv, ConvTranspose
 
 # PyTorch's default Conv2d initialisation (kaiming_uniform(a=sqrt(5))): U(+-1/sqrt(fan_in)).
 TORCH_INIT = nn.initializers.variance_scaling(1.0 / 3.0, "fan_in", "uniform")
@@ -84,7 +84,7 @@ class StarGANGenerator(nn.Module):
 
         def conv(features: int, kernel: int, h: jax.Array, stride: int = 1) -> jax.Array:
             pad = (kernel - 1) // 2 if stride == 1 else 1
-            return nn.Conv(features, (kernel, kernel), strides=(stride, stride), padding=((pad, pad), (pad, pad)),
+            return Conv(features, (kernel, kernel), strides=(stride, stride), padding=((pad, pad), (pad, pad)),
                            use_bias=False, kernel_init=TORCH_INIT)(h)
 
         tiled = jnp.broadcast_to(c[:, None, None, :].astype(x.dtype), x.shape[:3] + (c.shape[-1],))
@@ -123,9 +123,9 @@ class StarGANDiscriminator(nn.Module):
                               f"log2 of the image size (6 for 128x128, 5 for 32x32) or resize the images")
         h = x
         for i in range(self.layers):
-            h = nn.leaky_relu(nn.Conv(self.features * 2 ** i, (4, 4), strides=(2, 2), padding=DOWN_PADDING,
+            h = nn.leaky_relu(Conv(self.features * 2 ** i, (4, 4), strides=(2, 2), padding=DOWN_PADDING,
                                       kernel_init=TORCH_INIT)(h), 0.01)
-        src = nn.Conv(1, (3, 3), padding=((1, 1), (1, 1)), use_bias=False, kernel_init=TORCH_INIT, name="src")(h)
-        cls = nn.Conv(self.num_labels, h.shape[1:3], padding="VALID", use_bias=False, kernel_init=TORCH_INIT,
+        src = Conv(1, (3, 3), padding=((1, 1), (1, 1)), use_bias=False, kernel_init=TORCH_INIT, name="src")(h)
+        cls = Conv(self.num_labels, h.shape[1:3], padding="VALID", use_bias=False, kernel_init=TORCH_INIT,
                       name="cls")(h)
         return src, cls.reshape(cls.shape[0], self.num_labels)

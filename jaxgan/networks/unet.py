@@ -43,7 +43,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
-from jaxgan.networks.conv import ConvTranspose
+from jaxgan.networks.conv import Conv, ConvTranspose
 
 NORMS = ("batch", "instance", "none")
 CONV_INIT = nn.initializers.normal(0.02)  # init_weights('normal', gain=0.02) of the reference.
@@ -103,7 +103,7 @@ class UNetGenerator(nn.Module):
         n = self.num_downs
 
         def down(f: int, h: jax.Array) -> jax.Array:
-            return nn.Conv(f, (4, 4), strides=(2, 2), padding=DOWN_PADDING, use_bias=use_bias,
+            return Conv(f, (4, 4), strides=(2, 2), padding=DOWN_PADDING, use_bias=use_bias,
                            kernel_init=CONV_INIT)(h)
 
         def up(f: int, h: jax.Array, bias: bool) -> jax.Array:

@@ -42,6 +42,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
+from jaxgan.networks.conv import Conv
 from jaxgan.networks.resnet_translator import reflect_pad
 
 DOMAINS = ("a", "b")
@@ -52,7 +53,7 @@ def _conv(features: int, kernel: int, h: jax.Array, stride: int = 1) -> jax.Arra
     """The code's Conv2dBlock convolution: reflection padding 3 for 7x7, 2 for 5x5, 1 for 3x3 and for
     the 4x4 stride-2 downsampling (H -> H / 2)."""
     pad = {7: 3, 5: 2, 4: 1, 3: 1}[kernel]
-    return nn.Conv(features, (kernel, kernel), strides=(stride, stride), padding="VALID",
+    return Conv(features, (kernel, kernel), strides=(stride, stride), padding="VALID",
                    kernel_init=KAIMING_INIT)(reflect_pad(h, pad))
 
 

@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
-from jaxgan.networks.conv import ConvTranspose
+from jaxgan.networks.conv import Conv, ConvTranspose
 from jaxgan.networks.unet import CONV_INIT, DOWN_PADDING, UP_PADDING, check_norm, normalize
 
 DOMAINS = ("a", "b")
@@ -52,7 +52,7 @@ class EncoderLayers(nn.Module):
         for i in range(self.start, self.stop):
             if i == n:
                 return nn.Dense(self.embedding_dim)(h.reshape(h.shape[0], -1))
-            h = nn.Conv(self.features[i], (4, 4), strides=(2, 2), padding=DOWN_PADDING, kernel_init=CONV_INIT)(h)
+            h = Conv(self.features[i], (4, 4), strides=(2, 2), padding=DOWN_PADDING, kernel_init=CONV_INIT)(h)
             h = nn.leaky_relu(normalize(h, self.norm, train=train) if i else h, 0.2)
         return h
 
