@@ -84,23 +84,26 @@ def main(argv):
         ref = nn.ConvTranspose(c_out, (4, 4), (2, 2), use_bias=use_bias, **options)
         params = ref.init(jax.random.PRNGKey(0), x)["params"]
         g = jnp.asarray(rng.standard_normal(ref.apply({"params": params}, x).shape), jnp.float32)
-        # jaxgan's layer holds W' (conv.correlation_kernel) where Flax's holds a transposed kernel W:
-        # each variant takes Flax's parameters, so that the gradients compare as they are.
+        # jaxgan's layer holds W' (conv.correlation_kernel) where Flax's holds a transposed kernel W: each
+        # variant gets its parameters as held (converted outside the timed function), and the gradients of
+        # W' are converted back to compare with Flax's.
         as_held = conv.correlation_kernel if options["transpose_kernel"] else (lambda kernel: kernel)
         name_held = "correlation_kernel" if options["transpose_kernel"] else "kernel"
+        held = {**{k: v for k, v in params.items() if k != "kernel"}, name_held: as_held(params["kernel"])}
         variants = [grad_fn(lambda p, x: ref.apply({"params": p}, x))] + [
             grad_fn(lambda p, x, d=d: conv.ConvTranspose(c_out, (4, 4), (2, 2), use_bias=use_bias, decomposition=d,
-                                                         **options).apply(
-                {"params": {**{k: v for k, v in p.items() if k != "kernel"}, name_held: as_held(p["kernel"])}}, x))
+                                                         **options).apply({"params": p}, x))
             for d in ("one_convolution", "phase_convolutions", "tap_products")]
-        outputs = [fn(params, x, g) for fn in variants]  # Compile + warm-up; check they agree.
-        for out in outputs[1:]:
-            for a, b in zip(jax.tree.leaves(outputs[0]), jax.tree.leaves(out)):
+        arguments = [params] + [held] * 3
+        outputs = [fn(p, x, g) for fn, p in zip(variants, arguments)]  # Compile + warm-up; check they agree.
+        for grads, x_grad in outputs[1:]:
+            grads = {("kernel" if k == name_held else k): (as_held(v) if k == name_held else v) for k, v in grads.items()}
+            for a, b in zip(jax.tree.leaves(outputs[0]), jax.tree.leaves((grads, x_grad))):
                 np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-3 * float(jnp.abs(a).max()))
         times = [[] for _ in variants]
         for _ in range(FLAGS.repeats):
-            for fn, t in zip(variants, times):
-                t.append(timed(fn, params, x, g))
+            for fn, p, t in zip(variants, arguments, times):
+                t.append(timed(fn, p, x, g))
         ref_ms, one_ms, phase_ms, tap_ms = (1e3 * statistics.median(t) for t in times)
         auto = ("tap" if conv.few_output_positions(batch * h * w, c_out)
                 else "phase" if c_out >= conv.PHASE_CONVOLUTIONS_MIN_FEATURES else "one")
