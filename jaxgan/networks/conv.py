@@ -102,16 +102,16 @@ def conv_general_dilated(lhs: jax.Array, rhs: jax.Array, window_strides: Sequenc
     channels_last = lax.ConvDimensionNumbers((0, n + 1) + tuple(range(1, n + 1)),
                                              (n + 1, n) + tuple(range(n)),
                                              (0, n + 1) + tuple(range(1, n + 1)))
-    plain = (numbers == channels_last and feature_group_count == 1 and batch_group_count == 1
-             and all(d == 1 for d in (lhs_dilation or ())) and all(d == 1 for d in (rhs_dilation or ())))
-    if plain:
+    as_product = (numbers == channels_last and feature_group_count == 1 and batch_group_count == 1
+                  and all(d == 1 for d in (lhs_dilation or ())) and all(d == 1 for d in (rhs_dilation or ())))
+    if as_product:
         kernel_size = rhs.shape[:n]
         pads = (lax.padtype_to_pads(lhs.shape[1:-1], kernel_size, window_strides, padding)
                 if isinstance(padding, str) else [tuple(p) for p in padding])
-        out_size = [(size + lo + hi - k) // s + 1
+        out_size = [max(0, (size + lo + hi - k) // s + 1)
                     for size, (lo, hi), k, s in zip(lhs.shape[1:-1], pads, kernel_size, window_strides)]
-        plain = few_output_positions(lhs.shape[0] * math.prod(out_size), rhs.shape[-1])
-    if not plain:
+        as_product = few_output_positions(lhs.shape[0] * math.prod(out_size), rhs.shape[-1])
+    if not as_product:
         return lax.conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation,
                                         dimension_numbers, feature_group_count, batch_group_count,
                                         precision=precision, preferred_element_type=preferred_element_type)
