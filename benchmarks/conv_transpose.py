@@ -10,7 +10,7 @@ phase uses ('phase_convolutions'), and one batched matrix product over the kerne
 Layers: the pix2pix U-Net decoder's (batch 1, 4x4 stride 2, PyTorch's padding 1 =
 ``((2, 2), (2, 2))`` with ``transpose_kernel=True``; 'pix2pix_deep': its innermost ones, from
 1x1 to 4x4 inputs) and the DCGAN generator's (batch 64, 4x4
-stride 2 'SAME'), at DCGAN's widths (256, 128) and the reduced ones of configs/cgan_dcgan_mnist.py.
+stride 2 'SAME'), at DCGAN's widths (256, 128) (configs/cgan_dcgan_mnist.py) and the reduced (64, 32).
 Each repeat runs the variants of a layer back to back (interleaved), so load from other jobs on
 the cores affects them alike; the table gives the median of the repeats after one warm-up call.
 Prints a markdown table with the machine, versions and date, for benchmarks/RESULTS.md.
