@@ -56,15 +56,20 @@ from jaxgan.errors import ConfigError, DataSourceError
 from jaxgan.metrics import attributes, domains, segmentation, translation
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("workdir", None, "Workdir of a trained run.")
-flags.DEFINE_integer("step", None, "Checkpoint step (default: latest).")
-flags.DEFINE_integer("num_samples", 10000, "Generated samples (balanced over classes); at least 2 per class.")
-flags.DEFINE_integer("batch_size", 1000, "Generation and classification batch size.")
-flags.DEFINE_integer("seed", 0, "Seed of the noise.")
-flags.DEFINE_bool("ema", True, "Use the EMA generator when the run has one.")
-flags.DEFINE_bool("parzen", False, "Also the Parzen-window log-likelihood (a few CPU minutes).")
-flags.DEFINE_bool("reference", False, "Also the real-data reference row.")
-flags.mark_flag_as_required("workdir")
+
+
+def define_flags() -> None:
+    """The flags of ``python -m jaxgan.evaluate``, defined when it runs as a command rather than on import,
+    so that the commands' modules (whose flags share names) can be imported together."""
+    flags.DEFINE_string("workdir", None, "Workdir of a trained run.")
+    flags.DEFINE_integer("step", None, "Checkpoint step (default: latest).")
+    flags.DEFINE_integer("num_samples", 10000, "Generated samples (balanced over classes); at least 2 per class.")
+    flags.DEFINE_integer("batch_size", 1000, "Generation and classification batch size.")
+    flags.DEFINE_integer("seed", 0, "Seed of the noise.")
+    flags.DEFINE_bool("ema", True, "Use the EMA generator when the run has one.")
+    flags.DEFINE_bool("parzen", False, "Also the Parzen-window log-likelihood (a few CPU minutes).")
+    flags.DEFINE_bool("reference", False, "Also the real-data reference row.")
+    flags.mark_flag_as_required("workdir")
 
 # The Parzen-window protocol of Goodfellow et al. (2014), which Mirza & Osindero (2014) follow: sigma
 # is chosen on a validation set the model did not train on, MNIST's last 10,000 training images; a
@@ -483,4 +488,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    define_flags()
     app.run(main, flags_parser=errors.parse_flags)

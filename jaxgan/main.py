@@ -19,12 +19,17 @@ from ml_collections import config_flags
 from jaxgan import errors, sharding, train
 
 FLAGS = flags.FLAGS
-config_flags.DEFINE_config_file("config", None, "Path to a config file (configs/*.py).", lock_config=True)
-flags.DEFINE_string("workdir", None, "Directory for checkpoints, samples and TensorBoard logs.")
-flags.DEFINE_bool("distributed", False, "Join a multi-process run with jax.distributed.initialize() "
-                  "(TPU pods, SLURM and Open MPI are detected; otherwise set JAX_COORDINATOR_ADDRESS, "
-                  "JAX_NUM_PROCESSES and JAX_PROCESS_ID).")
-flags.mark_flags_as_required(["config", "workdir"])
+
+
+def define_flags() -> None:
+    """The flags of ``python -m jaxgan.main``, defined when it runs as a command rather than on import,
+    so that the commands' modules (whose flags share names) can be imported together."""
+    config_flags.DEFINE_config_file("config", None, "Path to a config file (configs/*.py).", lock_config=True)
+    flags.DEFINE_string("workdir", None, "Directory for checkpoints, samples and TensorBoard logs.")
+    flags.DEFINE_bool("distributed", False, "Join a multi-process run with jax.distributed.initialize() "
+                      "(TPU pods, SLURM and Open MPI are detected; otherwise set JAX_COORDINATOR_ADDRESS, "
+                      "JAX_NUM_PROCESSES and JAX_PROCESS_ID).")
+    flags.mark_flags_as_required(["config", "workdir"])
 
 
 def initialize_distributed() -> None:
@@ -46,4 +51,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    define_flags()
     app.run(main, flags_parser=errors.parse_flags)

@@ -25,16 +25,21 @@ from jaxgan.data.pipeline import to_float_image
 from jaxgan.data.sources import build_source
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("workdir", None, "Workdir of a trained run.")
-flags.DEFINE_list("labels", None, "Labels, one row each (default: every class).")
-flags.DEFINE_integer("num", 8, "Samples per label (columns).")
-flags.DEFINE_string("out", "samples.png", "Output PNG path.")
-flags.DEFINE_integer("seed", 0, "Seed of the noise.")
-flags.DEFINE_integer("step", None, "Checkpoint step (default: latest).")
-flags.DEFINE_bool("ema", True, "Use the EMA generator when the run has one.")
-flags.DEFINE_integer("transform_to", None, "Methods with an identity-preserving transformation (latent_constraints): "
-                     "write --num test images and each transformed to this class, in two rows.")
-flags.mark_flag_as_required("workdir")
+
+
+def define_flags() -> None:
+    """The flags of ``python -m jaxgan.sample``, defined when it runs as a command rather than on import,
+    so that the commands' modules (whose flags share names) can be imported together."""
+    flags.DEFINE_string("workdir", None, "Workdir of a trained run.")
+    flags.DEFINE_list("labels", None, "Labels, one row each (default: every class).")
+    flags.DEFINE_integer("num", 8, "Samples per label (columns).")
+    flags.DEFINE_string("out", "samples.png", "Output PNG path.")
+    flags.DEFINE_integer("seed", 0, "Seed of the noise.")
+    flags.DEFINE_integer("step", None, "Checkpoint step (default: latest).")
+    flags.DEFINE_bool("ema", True, "Use the EMA generator when the run has one.")
+    flags.DEFINE_integer("transform_to", None, "Methods with an identity-preserving transformation "
+                         "(latent_constraints): write --num test images and each transformed to this class, in two rows.")
+    flags.mark_flag_as_required("workdir")
 
 
 def main(argv):
@@ -93,4 +98,5 @@ def write_transformation(run, target: int) -> None:
 
 
 if __name__ == "__main__":
+    define_flags()
     app.run(main, flags_parser=errors.parse_flags)

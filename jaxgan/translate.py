@@ -36,22 +36,27 @@ from jaxgan.data.pipeline import to_float_image
 from jaxgan.errors import DataSourceError
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("workdir", None, "Workdir of a trained image-to-image run.")
-flags.DEFINE_string("input", None, "Folder of input images (or A|B pairs with --pairs).")
-flags.DEFINE_string("output", None, "Folder to write the translations to (created if missing).")
-flags.DEFINE_bool("pairs", False, "The input files are A|B pairs: write input | output | target strips.")
-flags.DEFINE_string("direction", "AtoB", "With --pairs: which half is the input (AtoB or BtoA); for a method "
-                    "that translates between domains: which way, e.g. AtoB, BtoA, or CtoA with ComboGAN's domains.")
-flags.DEFINE_string("attributes", None, "For attribute-conditional methods (StarGAN, Fader): the target "
-                    "attributes as NAME=VALUE pairs, e.g. thick=1,negative=0.5; unnamed attributes are 0.")
-flags.DEFINE_string("instances", None, "For label-map runs that use instance maps (pix2pixHD, SPADE): a folder "
-                    "of instance-id PNGs named as the label maps in --input.")
-flags.DEFINE_integer("dataset", 0, "StarGAN with a mask vector: which dataset's attributes --attributes names.")
-flags.DEFINE_integer("step", None, "Checkpoint step (default: latest).")
-flags.DEFINE_bool("ema", True, "Use the EMA generator when the run has one.")
-flags.DEFINE_integer("seed", 0, "Seed of test-time dropout.")
-flags.DEFINE_integer("batch_size", 16, "Images per generator call.")
-flags.mark_flags_as_required(["workdir", "input", "output"])
+
+
+def define_flags() -> None:
+    """The flags of ``python -m jaxgan.translate``, defined when it runs as a command rather than on import,
+    so that the commands' modules (whose flags share names) can be imported together."""
+    flags.DEFINE_string("workdir", None, "Workdir of a trained image-to-image run.")
+    flags.DEFINE_string("input", None, "Folder of input images (or A|B pairs with --pairs).")
+    flags.DEFINE_string("output", None, "Folder to write the translations to (created if missing).")
+    flags.DEFINE_bool("pairs", False, "The input files are A|B pairs: write input | output | target strips.")
+    flags.DEFINE_string("direction", "AtoB", "With --pairs: which half is the input (AtoB or BtoA); for a method "
+                        "that translates between domains: which way, e.g. AtoB, BtoA, or CtoA with ComboGAN's domains.")
+    flags.DEFINE_string("attributes", None, "For attribute-conditional methods (StarGAN, Fader): the target "
+                        "attributes as NAME=VALUE pairs, e.g. thick=1,negative=0.5; unnamed attributes are 0.")
+    flags.DEFINE_string("instances", None, "For label-map runs that use instance maps (pix2pixHD, SPADE): a folder "
+                        "of instance-id PNGs named as the label maps in --input.")
+    flags.DEFINE_integer("dataset", 0, "StarGAN with a mask vector: which dataset's attributes --attributes names.")
+    flags.DEFINE_integer("step", None, "Checkpoint step (default: latest).")
+    flags.DEFINE_bool("ema", True, "Use the EMA generator when the run has one.")
+    flags.DEFINE_integer("seed", 0, "Seed of test-time dropout.")
+    flags.DEFINE_integer("batch_size", 16, "Images per generator call.")
+    flags.mark_flags_as_required(["workdir", "input", "output"])
 
 
 def read_inputs(paths: List[str], shape: Tuple[int, int, int], pairs: bool, direction: str
@@ -226,4 +231,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    define_flags()
     app.run(main, flags_parser=errors.parse_flags)

@@ -25,6 +25,14 @@ def _run(module, *args):
                           capture_output=True, text=True, timeout=300)
 
 
+def test_the_commands_modules_import_together():
+    """main, evaluate, sample and translate share flag names (--workdir, --step, ...): each defines its flags
+    when it runs as a command, so one program can import all four (absl refuses a flag defined twice)."""
+    result = subprocess.run([sys.executable, "-c", "import jaxgan.main, jaxgan.evaluate, jaxgan.sample, jaxgan.translate"],
+                            cwd=ROOT, env=subprocess_env(), capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("run")
