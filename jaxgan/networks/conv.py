@@ -40,7 +40,7 @@ def few_output_positions(positions: int, features: int) -> bool:
     (the patch matrix is no larger than the kernel). There XLA:CPU's convolutions spend most of their
     time copying the kernel into the layouts of the forward pass and of the input gradient, where a
     matrix product reads both in place (RESULTS.md, "Small-map convolutions as matrix products")."""
-    return positions <= features and jax.default_backend() == "cpu"
+    return 0 < positions <= features and jax.default_backend() == "cpu"
 
 
 def _low_high_padding(padding, kernel: int, stride: int) -> Tuple[int, int]:
