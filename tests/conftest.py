@@ -21,7 +21,7 @@ os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
 # XLA:CPU's LLVM backend at -O0 for every program the tests compile, here and in the commands they start
-# (`subprocess_xla_flags`). The suite compiles thousands of programs and runs most for a few steps, so
+# (`subprocess_env`). The suite compiles thousands of programs and runs most for a few steps, so
 # compiling is most of its time: at -O0 SPADE's tiny initialisation compiles in 14 s instead of 24 s, and
 # test_reliability + test_pix2pix + test_examples ran in 291 s instead of 394 s (2026-12-02, benchmarks/
 # RESULTS.md). XLA's own passes (fusion, layouts, the convolution library calls) are unchanged, so the
