@@ -178,16 +178,19 @@ def test_small_output_convolutions_equal_lax(shape, kernel_shape, strides, paddi
     x, kernel = jnp.asarray(_normal(*shape)), jnp.asarray(_normal(*kernel_shape, seed=1))
     n = len(shape) - 2
     numbers = (spec, "HWD"[:n] + "IO", spec)
-    cotangent = None
-
-    def loss(fn, x, kernel):
-        y = fn(x, kernel, strides, padding, dimension_numbers=numbers)
-        return jnp.sum(y * cotangent), y
-
     expected = jax.lax.conv_general_dilated(x, kernel, strides, padding, dimension_numbers=numbers)
     cotangent = jnp.asarray(_normal(*expected.shape, seed=2))
-    (_, y), grads = jax.value_and_grad(lambda x, k: loss(conv.conv_general_dilated, x, k), (0, 1), has_aux=True)(x, kernel)
-    (_, _), ref_grads = jax.value_and_grad(lambda x, k: loss(jax.lax.conv_general_dilated, x, k), (0, 1), has_aux=True)(x, kernel)
+
+    def output_and_grads(fn):
+        """y = fn(x, kernel) and the gradients of sum(y * cotangent) w.r.t. x and the kernel."""
+        def loss(x, kernel):
+            y = fn(x, kernel, strides, padding, dimension_numbers=numbers)
+            return jnp.sum(y * cotangent), y
+        (_, y), grads = jax.value_and_grad(loss, (0, 1), has_aux=True)(x, kernel)
+        return y, grads
+
+    y, grads = output_and_grads(conv.conv_general_dilated)
+    _, ref_grads = output_and_grads(jax.lax.conv_general_dilated)
     np.testing.assert_allclose(y, expected, atol=1e-4, rtol=1e-5)
     for g, ref in zip(grads, ref_grads):
         np.testing.assert_allclose(g, ref, atol=1e-4, rtol=1e-5)
