@@ -173,17 +173,20 @@ def updates_generator(step: int, n_critic: int) -> bool:
     return (step + 1) % n_critic == 0
 
 
-# The XLA:CPU option (jaxlib 0.10) naming the ops it hands to YNNPACK; empty: none.
+# The XLA:CPU option (jaxlib 0.10) naming the ops it hands to YNNPACK, and the value that leaves it
+# reductions only. With none at all, XLA:CPU splits every large reduction into a reduce-window and a
+# reduce (its tree-reduction rewrite), which ran a norm layer's statistics ~6x slower (RESULTS.md).
 YNN_FUSION_OPTION = "xla_cpu_experimental_ynn_fusion_type"
+YNN_REDUCTIONS_ONLY = "LIBRARY_FUSION_TYPE_REDUCE"
 
 
 def compiler_options(cpu_ynnpack: bool) -> Optional[Dict[str, str]]:
     """XLA options of the train step (``train.cpu_ynnpack``): on the CPU backend with
-    ``cpu_ynnpack=False``, dots and convolutions run in XLA's own Eigen kernels instead of YNNPACK;
-    None (XLA's defaults) otherwise and on every other backend."""
+    ``cpu_ynnpack=False``, dots and convolutions run in XLA's own Eigen kernels instead of YNNPACK,
+    reductions stay with YNNPACK; None (XLA's defaults) otherwise and on every other backend."""
     if cpu_ynnpack or jax.default_backend() != "cpu":
         return None
-    return {YNN_FUSION_OPTION: ""}
+    return {YNN_FUSION_OPTION: YNN_REDUCTIONS_ONLY}
 
 
 def compile_train_step(step: StepFn, mesh: Mesh, options: Optional[Dict[str, str]] = None) -> StepFn:

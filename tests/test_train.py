@@ -1,14 +1,18 @@
 """The generic train step and loop: learning, compile-once, 1 vs 8 devices (exact resume for every
 method is in test_reliability.py)."""
 
+import re
+
 import chex
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from jax.sharding import Mesh
 
 from jaxgan import sharding
 from jaxgan import train as train_lib
+from jaxgan import train_step
 from jaxgan.sharding import DATA_AXIS
 
 from conftest import tiny_cgan
@@ -44,9 +48,19 @@ def test_step_compiles_once(tmp_path, monkeypatch):
     trainer.train_steps(4)  # A retrace (new shapes, weak types, python scalars) would raise here.
 
 
+def _ynn_fused_opcodes(hlo: str) -> set:
+    """The opcodes inside the computations the compiled module hands to YNNPACK (``__ynn_fusion``)."""
+    called = set(re.findall(r"calls=(%[\w.-]+)[^\n]*__ynn_fusion", hlo))
+    opcodes = set()
+    for block in re.split(r"\n(?=%|ENTRY)", hlo):
+        if block.split(" ", 1)[0] in called:
+            opcodes |= set(re.findall(r"= \S+ ([a-z][\w-]*)\(", block))
+    return opcodes
+
+
 def test_cpu_ynnpack_chooses_the_kernels_xla_cpu_runs(tmp_path):
-    """``train.cpu_ynnpack`` reaches XLA:CPU: the compiled step has YNNPACK fusions with True (XLA's
-    default) and none with False, and both compute the same step."""
+    """``train.cpu_ynnpack`` reaches XLA:CPU: the compiled step hands its dots to YNNPACK with True
+    (XLA's default) and no dot or convolution with False; both compute the same step."""
     assert jax.default_backend() == "cpu"
     results = {}
     for ynnpack in (True, False):
@@ -55,10 +69,28 @@ def test_cpu_ynnpack_chooses_the_kernels_xla_cpu_runs(tmp_path):
         trainer = train_lib.Trainer(config, str(tmp_path / str(ynnpack)))
         batch = sharding.global_batch(trainer.pipeline.local_batch(0), trainer.mesh)
         hlo = trainer.step_fn.lower(trainer.state, batch, True).compile().as_text()
-        results[ynnpack] = ("ynn_fusion" in hlo, jax.device_get(trainer.train_steps(2)))
-    assert results[True][0] and not results[False][0]
+        results[ynnpack] = (_ynn_fused_opcodes(hlo), jax.device_get(trainer.train_steps(2)))
+    assert "dot" in results[True][0]
+    assert not {"convolution", "dot"} & results[False][0]
     for k, v in results[True][1].items():
         np.testing.assert_allclose(v, results[False][1][k], rtol=1e-4, atol=1e-5, err_msg=k)
+
+
+def test_cpu_ynnpack_false_leaves_reductions_to_ynnpack():
+    """With ``cpu_ynnpack=False`` a norm layer's statistics stay YNNPACK reductions: with no YNNPACK
+    at all, XLA:CPU rewrites them into reduce-windows (6x slower at this size, RESULTS.md)."""
+    def instance_norm(x):
+        mean = jnp.mean(x, axis=(1, 2), keepdims=True)
+        return (x - mean) * jax.lax.rsqrt(jnp.mean(jnp.square(x - mean), axis=(1, 2), keepdims=True) + 1e-5)
+
+    x = jnp.ones((1, 64, 64, 256))
+    hlo = {name: jax.jit(jax.grad(lambda x: jnp.sum(instance_norm(x) * x)), compiler_options=options)
+           .lower(x).compile().as_text()
+           for name, options in (("step", train_step.compiler_options(False)),
+                                 ("no ynnpack", {train_step.YNN_FUSION_OPTION: ""}))}
+    assert "reduce" in _ynn_fused_opcodes(hlo["step"])
+    assert "reduce-window(" not in hlo["step"]
+    assert "reduce-window(" in hlo["no ynnpack"] and not _ynn_fused_opcodes(hlo["no ynnpack"])
 
 
 def test_n_critic_updates_generator_on_every_nth_step_only(tmp_path):
