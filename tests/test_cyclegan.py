@@ -252,6 +252,18 @@ def test_configs_build_the_method_they_describe(name, norm, adversarial, pool):
     assert method.generators.identity == (config.loss.lambda_identity > 0)
 
 
+@pytest.mark.parametrize("steps", [10000, 6000])
+def test_cyclegan_mnist_rates_are_constant_then_decay_to_zero_over_the_second_half(steps):
+    """configs/cyclegan_mnist.py: the paper's schedule shape (100 epochs at 2e-4, 100 decaying to 0), as halves
+    of whatever train.steps the run is given."""
+    config = load_config("cyclegan_mnist")
+    config.train.steps = steps
+    for side in ("generator", "discriminator"):
+        lr = optim.learning_rate_schedule(config.optimizer[side], steps)
+        np.testing.assert_allclose([lr(0), lr(steps // 2), lr(3 * steps // 4), lr(steps)], [2e-4, 2e-4, 1e-4, 0.0],
+                                   atol=1e-9, err_msg=side)
+
+
 def test_dualgan_clips_its_critics_and_uses_rmsprop():
     """configs/dualgan_mnist.py: D's params land in [-0.01, 0.01] after an update; G's optimizer is RMSProp(5e-5,
     decay 0.9)."""
