@@ -4,6 +4,7 @@ method is in test_reliability.py)."""
 import re
 
 import chex
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -79,11 +80,13 @@ def test_cpu_ynnpack_chooses_the_kernels_xla_cpu_runs(tmp_path):
 def test_cpu_ynnpack_false_leaves_reductions_to_ynnpack():
     """With ``cpu_ynnpack=False`` a norm layer's statistics stay YNNPACK reductions: with no YNNPACK
     at all, XLA:CPU rewrites them into reduce-windows (6x slower at this size, RESULTS.md)."""
-    def instance_norm(x):
-        mean = jnp.mean(x, axis=(1, 2), keepdims=True)
-        return (x - mean) * jax.lax.rsqrt(jnp.mean(jnp.square(x - mean), axis=(1, 2), keepdims=True) + 1e-5)
-
+    norm = nn.InstanceNorm()  # As the ResNet translators use it.
     x = jnp.ones((1, 64, 64, 256))
+    variables = norm.init(jax.random.PRNGKey(0), x)
+
+    def instance_norm(x):
+        return norm.apply(variables, x)
+
     hlo = {name: jax.jit(jax.grad(lambda x: jnp.sum(instance_norm(x) * x)), compiler_options=options)
            .lower(x).compile().as_text()
            for name, options in (("step", train_step.compiler_options(False)),

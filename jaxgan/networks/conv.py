@@ -247,9 +247,9 @@ class ConvTranspose(nn.ConvTranspose):
                                          for a, (lo, hi) in enumerate(pads))]
             pads = [(max(0, lo), max(0, hi)) for lo, hi in pads]
             return conv_general_dilated(x, v, (1,) * n, pads,
-                                            dimension_numbers=(f"N{spec}C", spec + kernel_spec, f"N{spec}C"),
-                                            precision=self.precision,
-                                            preferred_element_type=self.preferred_element_type)
+                                        dimension_numbers=(f"N{spec}C", spec + kernel_spec, f"N{spec}C"),
+                                        precision=self.precision,
+                                        preferred_element_type=self.preferred_element_type)
 
         batch = inputs.shape[0]
         z_shape = (batch,) + tuple(a.q for a in axes) + strides + (self.features,)
