@@ -280,6 +280,22 @@ def test_dualgan_clips_its_critics_and_uses_rmsprop():
     np.testing.assert_allclose(updates["w"], -5e-5 * np.sqrt(10) * np.asarray([1, -1, 1]), rtol=1e-4)
 
 
+def test_dualgan_code_variant_trains_as_the_released_code():
+    """configs/dualgan_mnist.py:code: the sigmoid cross-entropy GAN of duxingren14/DualGAN, D unclipped, one D
+    update per G update, 3000 G updates as the paper variant; an unknown variant is refused."""
+    paper, code = load_config("dualgan_mnist"), load_config("dualgan_mnist", "code")
+    data = DataInfo({"image_a": ArraySpec((32, 32, 1), "float32"), "image_b": ArraySpec((32, 32, 1), "float32")})
+    method = methods.build(code, data)
+    assert method.adversarial_loss == "non_saturating"
+    assert code.train.steps // code.train.n_critic == paper.train.steps // paper.train.n_critic == 3000
+    _, d_tx = optim.build_pair(code, method)
+    params = {"w": jnp.asarray([0.5, -0.5])}
+    updates, _ = d_tx.update({"w": jnp.asarray([-1.0, 1.0])}, d_tx.init(params), params)
+    assert float(jnp.abs(optax.apply_updates(params, updates)["w"]).min()) > 0.4  # Not clipped to 0.01.
+    with pytest.raises(ConfigError, match="variant"):
+        load_config("dualgan_mnist", "wgan")
+
+
 # --- A folder in CycleGAN's layout, end to end -----------------------------------------------------------
 
 def _write_domain(folder, n, seed, bright):
