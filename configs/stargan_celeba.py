@@ -34,6 +34,7 @@ def get_config():
     config.loss.gradient_penalty = 10.0  # --lambda_gp 10.
     config.loss.lambda_cls = 1.0  # --lambda_cls 1.
     config.loss.lambda_rec = 10.0  # --lambda_rec 10.
+    config.loss.lambda_identity = 0.0  # Not in the paper (an option of the method).
     config.train.n_critic = N_CRITIC
     for side, updates in (("generator", STEPS // N_CRITIC), ("discriminator", STEPS)):
         # --g_lr = --d_lr = 1e-4, --beta1 0.5, --beta2 0.999; linear decay over the second half (sec. 4.4).

@@ -34,6 +34,7 @@ def get_config(variant: str = ""):
     config.loss.gradient_penalty = 10.0  # lambda_gp = 10 (sec. 3.3).
     config.loss.lambda_cls = 1.0  # Sec. 3.1.
     config.loss.lambda_rec = 10.0  # Sec. 3.1.
+    config.loss.lambda_identity = 0.0  # Not in the paper: |x - G(x, c)| (method docstring; RESULTS.md measures 5).
     config.train.n_critic = N_CRITIC
     steps = config.train.get_ref("steps")  # The decay follows --config.train.steps.
     for side, updates in (("generator", steps // N_CRITIC), ("discriminator", steps)):

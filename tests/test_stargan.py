@@ -146,6 +146,21 @@ def test_losses_by_hand_with_what_reaches_d(method):
     assert abs(cls_fake - _bce(mf[:, None] * j, labels)) > 0.1  # Targets and real labels give other losses.
 
 
+def test_identity_term_by_hand(method):
+    """lambda_id > 0 (an option, not the paper's): loss_G gains lambda_id |x - G(x, c)|, against the real x."""
+    probe = dataclasses.replace(method, discriminator=ProbeD(4), lambda_identity=5.0)
+    labels = jnp.asarray([[1.0, 0, 1, 0], [0, 1, 1, 1]])
+    x = _images(0.1, -0.2)
+    batch = {"image": x, "attributes": labels}
+    generated = {"fake": _images(0.3, 0.5), "reconstruction": x + 0.05, "target": labels[::-1], "identity": x - 0.1}
+    g_loss, (metrics, _) = probe.generator_loss(generated, _state(), batch, jax.random.PRNGKey(2))
+    paper_loss, (paper_metrics, _) = dataclasses.replace(probe, lambda_identity=0.0).generator_loss(
+        generated, _state(), batch, jax.random.PRNGKey(2))
+    np.testing.assert_allclose(metrics["identity"], 0.1, rtol=1e-5)
+    np.testing.assert_allclose(g_loss, paper_loss + 5.0 * 0.1, rtol=1e-5)
+    assert "identity" not in paper_metrics
+
+
 # --- The mask vector --------------------------------------------------------------------------------------
 
 def _mask_batch():
@@ -250,6 +265,24 @@ def test_forward_permutes_the_real_labels_and_reconstructs_with_the_originals(ru
     np.testing.assert_allclose(generated["reconstruction"], g(generated["fake"], c), atol=1e-5)
 
 
+def test_identity_forward_asks_g_for_the_images_own_labels(run):
+    """With lambda_id > 0 the forward also returns G(x, c), c the step's own label vectors; with 0 (the
+    paper) it does not run G a third time."""
+    trainer, initial, _ = run
+    batch = {k: jnp.asarray(v) for k, v in trainer.pipeline.local_batch(1).items()}
+    state = initial.replace(step=jnp.asarray(1, jnp.int32))
+    with_identity = dataclasses.replace(trainer.method, lambda_identity=5.0)
+    generated, _ = jax.jit(with_identity.generator_forward)(initial.generator.params, state, batch,
+                                                            jax.random.PRNGKey(3))
+    x, c, _ = with_identity.real_inputs(batch, state.step)
+    g = jax.jit(lambda images, labels: trainer.method.generator.apply(initial.generator.variables(), images, labels,
+                                                                      train=True))
+    np.testing.assert_allclose(generated["identity"], g(x, c), atol=1e-5)
+    assert float(jnp.abs(generated["identity"] - generated["fake"]).max()) > 1e-3  # c, not the targets c'.
+    paper, _ = jax.jit(trainer.method.generator_forward)(initial.generator.params, state, batch, jax.random.PRNGKey(3))
+    assert "identity" not in paper
+
+
 def test_one_forward_per_step(run):
     """G runs exactly twice per step, G(x, c') and G(G(x, c'), c), both inside ``generator_forward``: D's loss
     and G's gradient (pulled back through that forward) run no further G."""
@@ -303,8 +336,8 @@ def test_translate_and_panels(run):
 def test_configs_build_what_they_describe(method, mask_method):
     assert [s.names for s in method.label_sets] == [("thick", "slanted", "coloured", "negative")]
     assert method.label_dim == 4 and method.discriminator.num_labels == 4
-    assert (method.adversarial_loss, method.lambda_cls, method.lambda_rec, method.penalties.gradient_penalty) == (
-        "wasserstein", 1.0, 10.0, 10.0)
+    assert (method.adversarial_loss, method.lambda_cls, method.lambda_rec, method.penalties.gradient_penalty,
+            method.lambda_identity) == ("wasserstein", 1.0, 10.0, 10.0, 0.0)
     assert method.panel_column_names == ("input", "~thick", "~slanted", "~coloured", "~negative")
     assert [len(s.names) for s in mask_method.label_sets] == [4, 3] and mask_method.discriminator.num_labels == 7
     config = load_config("stargan_mnist")
@@ -321,6 +354,10 @@ def test_config_errors_name_the_problem():
     no_attributes = DataInfo({"image_a": ArraySpec((32, 32, 3), "float32"), "image_b": ArraySpec((32, 32, 3), "float32")})
     with pytest.raises(ConfigError, match="attribute-labelled"):
         methods.build(load_config("stargan_mnist"), no_attributes)
+    config = load_config("stargan_mnist")
+    config.loss.lambda_identity = -1.0
+    with pytest.raises(ConfigError, match="lambda_identity"):
+        methods.build(config, _data_info(False))
 
 
 # --- The paper's size ---------------------------------------------------------------------------------------

@@ -19,6 +19,11 @@ multi-label attributes is the sigmoid cross-entropy summed over the attributes, 
 (``config.loss.adversarial``: 'wasserstein' gives D: -mean D_src(x) + mean D_src(G(x, c')), G:
 -mean D_src(G(x, c')), the means over patches and batch as the code's ``torch.mean(out_src)``).
 
+Not in the paper, an optional identity-mapping term for G (CycleGAN's, Zhu et al. 2017, sec. 5.2; the
+"identity-mapping loss" of StarGAN-VC, Kameoka et al. 2018), G asked for the image's own labels:
+
+    L_id    = E_{x,c}[||x - G(x, c)||_1],     L_G += lambda_id L_id    (``config.loss.lambda_identity``; 0: the paper)
+
 As the authors' code (yunjey/stargan ``solver.py``): the target labels c' of a batch are its real
 labels in a random permutation (``torch.randperm``); each step updates D, and G on every n_critic-th
 step (n_critic = 5, sec. 4.4; ``config.train.n_critic``) against the D just updated
@@ -122,6 +127,7 @@ class StarGAN:
     adversarial_loss: str = "wasserstein"
     lambda_cls: float = 1.0
     lambda_rec: float = 10.0
+    lambda_identity: float = 0.0
     update_order: str = "discriminator_first"
 
     @classmethod
@@ -149,6 +155,8 @@ class StarGAN:
             adversarial_loss=config.loss.adversarial,
             lambda_cls=loss_weight(config, "lambda_cls", "Choi et al. 2018: 1"),
             lambda_rec=loss_weight(config, "lambda_rec", "Choi et al. 2018: 10"),
+            lambda_identity=(loss_weight(config, "lambda_identity", "Choi et al. 2018: none, 0")
+                             if "lambda_identity" in config.loss else 0.0),
         )
 
     # --- Labels ----------------------------------------------------------------------------------------
@@ -244,7 +252,8 @@ class StarGAN:
     # --- Losses ------------------------------------------------------------------------------------------
 
     def generator_forward(self, params, state, batch: Batch, rng: jax.Array):
-        """G(x, c') and G(G(x, c'), c), with c' the batch's label vectors permuted; the step's one forward."""
+        """G(x, c') and G(G(x, c'), c), with c' the batch's label vectors permuted, and G(x, c) when lambda_id > 0;
+        the step's one forward."""
         perm_rng, fake_rng, rec_rng = jax.random.split(rng, 3)
         x, labels, _ = self.real_inputs(batch, state.step)
         target = labels[jax.random.permutation(perm_rng, labels.shape[0])]
@@ -252,7 +261,11 @@ class StarGAN:
         fake, collections = apply_train(self.generator, variables, x, target, rng=fake_rng)
         reconstruction, collections = apply_train(self.generator, {**variables, **collections}, fake, labels,
                                                   rng=rec_rng)
-        return {"fake": fake, "reconstruction": reconstruction, "target": target}, collections
+        generated = {"fake": fake, "reconstruction": reconstruction, "target": target}
+        if self.lambda_identity:  # G is deterministic (no dropout): the reconstruction's rng serves.
+            generated["identity"], collections = apply_train(self.generator, {**variables, **collections}, x, labels,
+                                                             rng=rec_rng)
+        return generated, collections
 
     def discriminator_loss(self, params, state, batch: Batch, generated: Dict[str, jax.Array], rng: jax.Array):
         """f_real(D_src(x)) + f_fake(D_src(G(x, c'))) + lambda_gp GP + lambda_cls L_cls^r(D_cls(x), c)."""
@@ -276,7 +289,8 @@ class StarGAN:
         return loss, (metrics, collections)
 
     def generator_loss(self, generated: Dict[str, jax.Array], state, batch: Batch, rng: jax.Array):
-        """g(D_src(G(x, c'))) + lambda_cls L_cls^f(D_cls(G(x, c')), c') + lambda_rec |x - G(G(x, c'), c)|."""
+        """g(D_src(G(x, c'))) + lambda_cls L_cls^f(D_cls(G(x, c')), c') + lambda_rec |x - G(G(x, c'), c)|
+        (+ lambda_id |x - G(x, c)|)."""
         x, _, k = self.real_inputs(batch, state.step)
         (fake_src, fake_cls), _ = apply_train(self.discriminator, state.discriminator.variables(), generated["fake"],
                                               rng=rng)
@@ -286,4 +300,7 @@ class StarGAN:
         loss = adversarial + self.lambda_cls * classification + self.lambda_rec * reconstruction
         metrics = {"adversarial": adversarial, "classification": classification, "fake_accuracy": accuracy,
                    "reconstruction": reconstruction, "fake_src": fake_src.mean()}
+        if self.lambda_identity:
+            metrics["identity"] = losses.l1_loss(prediction=generated["identity"], target=x)
+            loss = loss + self.lambda_identity * metrics["identity"]
         return loss, (metrics, {})
