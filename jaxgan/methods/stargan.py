@@ -29,7 +29,7 @@ labels in a random permutation (``torch.randperm``); each step updates D, and G 
 step (n_critic = 5, sec. 4.4; ``config.train.n_critic``) against the D just updated
 (``update_order = 'discriminator_first'``), on the same batch and the same c'. G(x, c') and
 G(G(x, c'), c) are both computed in ``generator_forward``, the step's one forward (two applications of
-the one G); D's loss gets G(x, c') held fixed. Adam(1e-4, 0.5, 0.999), batch 16, and the rate decayed
+the one G; a third, G(x, c), with the identity term); D's loss gets G(x, c') held fixed. Adam(1e-4, 0.5, 0.999), batch 16, and the rate decayed
 linearly to 0 over the second half of training (sec. 4.4) are the configs' (``configs/stargan_*.py``).
 
 **Mask vector** (sec. 3.2): training on several datasets with different label sets at once. A batch from
