@@ -1,15 +1,18 @@
 """How much of its noise does a label-conditional generator use? (issue 13: the MLP cGAN's grid)
 
-    python benchmarks/noise_use.py --workdir RUN [--num_samples 2000]
+    python benchmarks/noise_use.py --workdir RUN [--num_samples 2000] [--parzen]
 
 Draws ``--num_samples`` class-balanced samples (the same z for every mode) from the run's generator
-(EMA weights when it has them) in two modes: inference (dropout off, running batch statistics: what
-the sample grids, ``jaxgan.sample`` and ``jaxgan.evaluate`` see) and training mode (G's dropout on,
-batch statistics of the batch). For each it prints the label accuracy, FCD, precision and recall
-against the MNIST test set and within-class MS-SSIM, as ``jaxgan.evaluate`` computes them, and the
-within-class pixel spread: the per-pixel standard deviation over a class's samples, averaged over
-pixels and classes (real test digits: 0.312). A G that ignores z but varies in training mode takes
-its randomness from its dropout.
+(EMA weights when it has them) in two modes: as sampled (``method.generate``: what the sample grids,
+``jaxgan.sample`` and ``jaxgan.evaluate`` see; dropout off and running batch statistics, unless G
+draws its dropout masks from its noise, as the MLP G with ``dropout_noise``) and the other way: for
+such a G, dropout off; for any other, training mode (G's dropout on, batch statistics of the batch).
+For each it prints the label accuracy, FCD, precision and recall against the MNIST test set and
+within-class MS-SSIM, as ``jaxgan.evaluate`` computes them, and the within-class pixel spread: the
+per-pixel standard deviation over a class's samples, averaged over pixels and classes (real test
+digits: 0.312). A G that ignores z but varies with its dropout on takes its randomness from its
+dropout. ``--parzen`` adds the held-out Parzen LL of each mode (``jaxgan.evaluate --parzen``'s
+protocol: sigma chosen on ``train[50000:]``).
 """
 
 import argparse
@@ -34,6 +37,7 @@ def main():
     parser.add_argument("--workdir", required=True, help="A label-conditional run (cgan, matching_aware, ...).")
     parser.add_argument("--num_samples", type=int, default=2000, help="Samples per mode, class-balanced.")
     parser.add_argument("--seed", type=int, default=0, help="Seed of the noise and of the dropout masks.")
+    parser.add_argument("--parzen", action="store_true", help="Also the held-out Parzen LL of each mode.")
     args = parser.parse_args()
     run = restore.restore_run(args.workdir)
     num_classes = run.data.num_classes
@@ -46,11 +50,18 @@ def main():
     labels = np.arange(args.num_samples, dtype=np.int32) % num_classes
     key = jax.random.PRNGKey(args.seed)
     z = method.sample_noise(key, args.num_samples)
-    modes = {
-        "inference": lambda: method.generate(variables, z, labels),
-        "training mode": lambda: apply_train(method.generator, variables, z, labels,
-                                             rng=jax.random.fold_in(key, 1))[0],
-    }
+    modes = {"as sampled": lambda: method.generate(variables, z, labels)}
+    if getattr(method.generator, "dropout_noise", False):  # z, then the masks' uniforms: drop the masks.
+        modes["dropout off"] = lambda: method.generator.clone(dropout_noise=False).apply(
+            variables, z[:, :method.latent_dim], labels, train=False)
+    else:
+        modes["training mode"] = lambda: apply_train(method.generator, variables, z, labels,
+                                                     rng=jax.random.fold_in(key, 1))[0]
+    parzen_sets = None
+    if args.parzen:
+        held_out = build_source(run.config.data.source, evaluate.PARZEN_VALIDATION_SPLIT)
+        parzen_sets = (metrics.to_unit_vectors(to_float_image(held_out.get(np.arange(len(held_out)))["image"])),
+                       metrics.to_unit_vectors(images))
     print(f"{args.workdir} step {int(run.state.step)}; real test pixel spread "
           f"{pixel_spread(images, batch['label'], num_classes):.3f}")
     for name, sample in modes.items():
@@ -61,6 +72,9 @@ def main():
               f"recall {r['recall']:.3f}  MS-SSIM {r['ms_ssim']:.3f}  pixel spread "
               f"{pixel_spread(fake, labels, num_classes):.3f}  per class "
               f"{np.round(r['per_class_accuracy'], 2).tolist()}")
+        if parzen_sets is not None:
+            p = metrics.parzen_estimate(metrics.to_unit_vectors(fake), *parzen_sets)
+            print(f"{name:13s} Parzen LL {p['mean']:.1f} +/- {p['std_error']:.1f} (sigma {p['sigma']:.3f})")
 
 
 if __name__ == "__main__":

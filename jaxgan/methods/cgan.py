@@ -69,12 +69,17 @@ class ConditionalGAN:
         )
 
     def sample_noise(self, rng: jax.Array, n: int) -> jax.Array:
-        if self.noise == "uniform":
-            return jax.random.uniform(rng, (n, self.latent_dim))
-        return jax.random.normal(rng, (n, self.latent_dim))
+        """z ~ U[0, 1)^d or N(0, I) (``noise``); a generator with a ``noise_dim`` larger than d (the MLP
+        G's ``dropout_noise``) gets its extra entries, its dropout masks' uniforms, after z."""
+        z = (jax.random.uniform if self.noise == "uniform" else jax.random.normal)(rng, (n, self.latent_dim))
+        noise_dim = getattr(self.generator, "noise_dim", lambda d: d)(self.latent_dim)
+        if noise_dim == self.latent_dim:
+            return z
+        return jnp.concatenate([z, jax.random.uniform(jax.random.fold_in(rng, 1), (n, noise_dim - self.latent_dim))],
+                               axis=-1)
 
     def generate(self, variables: Variables, z: jax.Array, labels: jax.Array) -> jax.Array:
-        """G(z | y) in inference mode (no dropout, running batch statistics)."""
+        """G(z | y) in inference mode (running batch statistics; no dropout but masks drawn from z)."""
         return self.generator.apply(variables, z, labels, train=False)
 
     def init(self, rng: jax.Array, batch: Batch) -> Tuple[Variables, Variables, Dict[str, Any]]:
