@@ -6,7 +6,9 @@ Draws ``--num_samples`` class-balanced samples (the same z for every mode) from 
 (EMA weights when it has them) in two modes: as sampled (``method.generate``: what the sample grids,
 ``jaxgan.sample`` and ``jaxgan.evaluate`` see; dropout off and running batch statistics, unless G
 draws its dropout masks from its noise, as the MLP G with ``dropout_noise``) and the other way: for
-such a G, dropout off; for any other, training mode (G's dropout on, batch statistics of the batch).
+such a G, dropout off; for StackGAN's G, its conditioning augmentation's means (eps_0 = eps_1 = 0, so c_i = mu_i(y)),
+with a line per stage on the spread of c against the distance between classes (the mean sigma, and the
+distances between classes' mu); for any other, training mode (G's dropout on, batch statistics of the batch).
 For each it prints the label accuracy, FCD, precision and recall against the MNIST test set and
 within-class MS-SSIM, as ``jaxgan.evaluate`` computes them, and the within-class pixel spread: the
 per-pixel standard deviation over a class's samples, averaged over pixels and classes (real test
@@ -32,6 +34,18 @@ def pixel_spread(images: np.ndarray, labels: np.ndarray, num_classes: int) -> fl
     return float(np.mean([images[labels == c].std(axis=0).mean() for c in range(num_classes)]))
 
 
+def print_condition_spread(method, variables, num_classes: int) -> None:
+    """Per stage of a StackGAN G: mean sigma_i(y) over classes and dimensions, and min_{y != y'} ||mu(y) - mu(y')||."""
+    classes = np.arange(num_classes, dtype=np.int32)
+    noise = np.zeros((num_classes, method.generator.noise_dim(method.latent_dim)), np.float32)
+    stages = method.generator.apply(variables, noise, classes, train=False)[2]
+    for i, (mu, log_variance) in enumerate(stages):
+        mu, sigma = np.asarray(mu), np.exp(0.5 * np.asarray(log_variance))
+        distances = np.linalg.norm(mu[:, None] - mu[None], axis=-1)[~np.eye(num_classes, dtype=bool)]
+        print(f"CA stage {i}: mean sigma {sigma.mean():.3f} (sqrt(N_g) sigma {np.sqrt(mu.shape[1]) * sigma.mean():.2f}), "
+              f"nearest class means {distances.min():.2f} apart, mean {distances.mean():.2f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])  # argparse: jaxgan.evaluate owns the absl flags.
     parser.add_argument("--workdir", required=True, help="A label-conditional run (cgan, matching_aware, ...).")
@@ -54,6 +68,9 @@ def main():
     if getattr(method.generator, "dropout_noise", False):  # z, then the masks' uniforms: drop the masks.
         modes["dropout off"] = lambda: method.generator.clone(dropout_noise=False).apply(
             variables, z[:, :method.latent_dim], labels, train=False)
+    elif hasattr(method.generator, "condition_dim"):  # StackGAN: noise = [z, eps_0, eps_1].
+        modes["CA means"] = lambda: method.generate(variables, z.at[:, method.latent_dim:].set(0), labels)
+        print_condition_spread(method, variables, num_classes)
     else:
         modes["training mode"] = lambda: apply_train(method.generator, variables, z, labels,
                                                      rng=jax.random.fold_in(key, 1))[0]
