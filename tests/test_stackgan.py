@@ -15,7 +15,7 @@ from jaxgan.methods import stackgan
 from jaxgan.methods.base import DataInfo
 from jaxgan.methods.stackgan import StackGAN, discriminator_stage_loss, half_resolution
 
-from conftest import diffaugment_calls, tiny_stackgan
+from conftest import diffaugment_calls, load_config, tiny_stackgan
 
 MNIST = DataInfo.labelled((28, 28, 1), 10)
 
@@ -201,3 +201,15 @@ def test_real_training_steps_with_diffaugment(tmp_path, monkeypatch):
     # DiffAugment reaches both resolutions of every D input: real, fake, mismatched in D's loss, fake in G's.
     d_calls, g_calls = diffaugment_calls(trainer, monkeypatch)
     assert d_calls == [("translation", "cutout")] * 6 and g_calls == [("translation", "cutout")] * 2
+
+
+def test_30_epochs_variant_is_the_measured_recipe():
+    paper, recipe = load_config("stackgan_mnist"), load_config("stackgan_mnist", "30_epochs")
+    assert (paper.loss.kl_weight, recipe.loss.kl_weight) == (0.01, 0.001)
+    assert recipe.train.steps == 28125 and recipe.train.batch_size == 64
+    for side in ("generator", "discriminator"):
+        assert not paper.optimizer[side].linear_decay
+        assert recipe.optimizer[side].linear_decay and recipe.optimizer[side].decay_start == 14062
+    assert recipe.model == paper.model and recipe.data == paper.data
+    with pytest.raises(ConfigError, match="unknown variant '30ep' of stackgan_mnist"):
+        load_config("stackgan_mnist", "30ep")
