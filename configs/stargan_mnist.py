@@ -36,8 +36,8 @@ def get_config(variant: str = ""):
     config.loss.lambda_rec = 10.0  # Sec. 3.1.
     config.loss.lambda_identity = 0.0  # Not in the paper: |x - G(x, c)| (method docstring; RESULTS.md measures 5).
     config.train.n_critic = N_CRITIC
-    steps = config.train.get_ref("steps")  # The decay follows --config.train.steps.
-    for side, updates in (("generator", steps // N_CRITIC), ("discriminator", steps)):
+    steps = config.train.get_ref("steps")  # The decay follows --config.train.steps and --config.train.n_critic.
+    for side, updates in (("generator", steps // config.train.get_ref("n_critic")), ("discriminator", steps)):
         # Adam(1e-4, 0.5, 0.999), constant for the first half, then linearly to 0 (sec. 4.4).
         config.optimizer[side].update(dict(learning_rate=1e-4, b1=0.5, b2=0.999, linear_decay=True,
                                            decay_start=updates // 2))

@@ -344,6 +344,8 @@ def test_configs_build_what_they_describe(method, mask_method):
     assert config.train.n_critic == 5 and config.train.batch_size == 16
     g_tx, d_tx = optim.build_pair(config, method)  # Constant for the first half, then linearly to 0.
     assert (config.optimizer.generator.decay_start, config.optimizer.discriminator.decay_start) == (1000, 5000)
+    config.train.steps, config.train.n_critic = 6000, 1  # Overrides move G's half-way point with them.
+    assert (config.optimizer.generator.decay_start, config.optimizer.discriminator.decay_start) == (3000, 3000)
 
 
 def test_config_errors_name_the_problem():
