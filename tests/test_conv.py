@@ -155,10 +155,14 @@ def test_auto_keeps_convolutions_off_cpu(monkeypatch):
     jaxpr = str(jax.make_jaxpr(lambda x, k: conv.conv_general_dilated(
         x, k, (2, 2), ((1, 1), (1, 1)), dimension_numbers=("NHWC", "HWIO", "NHWC")))(x, jnp.ones((4, 4, 8, 16))))
     assert "conv_general_dilated" in jaxpr and "dot_general" not in jaxpr
+    jaxpr = str(jax.make_jaxpr(lambda x, k: conv.conv_general_dilated(
+        x, k, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")))(x, jnp.ones((3, 3, 8, 3))))
+    assert "conv_general_dilated" in jaxpr and "dot_general" not in jaxpr
 
 
 # (input shape, kernel shape, strides, padding, lhs dimension spec): 1-, 2- and 3-d, string and explicit
-# (also negative) padding, a batch, and a channels-first layout that must go to lax unchanged.
+# (also negative) padding, a batch, and a channels-first layout that must go to lax unchanged; the last
+# five have few output features (<= conv.FEW_OUTPUT_FEATURES): products at stride 1, lax otherwise.
 CONVOLUTIONS = [
     ((1, 4, 4, 8), (4, 4, 8, 64), (2, 2), ((1, 1), (1, 1)), "NHWC"),
     ((2, 5, 6, 3), (3, 3, 3, 64), (1, 2), "SAME", "NHWC"),
@@ -167,14 +171,19 @@ CONVOLUTIONS = [
     ((1, 6, 4), (5, 4, 32), (1,), "SAME", "NHC"),
     ((1, 3, 3, 2, 4), (2, 2, 2, 4, 64), (1, 1, 1), "SAME", "NHWDC"),
     ((1, 8, 4, 4), (3, 3, 8, 64), (2, 2), "SAME", "NCHW"),
+    ((2, 9, 8, 5), (3, 3, 5, 3), (1, 1), "SAME", "NHWC"),
+    ((1, 13, 12, 6), (7, 7, 6, 3), (1, 1), "VALID", "NHWC"),
+    ((1, 9, 4), (4, 4, 1), (1,), ((2, -1),), "NHC"),
+    ((1, 4, 5, 3, 2), (2, 3, 2, 2, 4), (1, 1, 1), "SAME", "NHWDC"),
+    ((1, 9, 9, 4), (4, 4, 4, 1), (2, 2), ((1, 1), (1, 1)), "NHWC"),
 ]
 
 
 @pytest.mark.parametrize("shape, kernel_shape, strides, padding, spec", CONVOLUTIONS)
-def test_small_output_convolutions_equal_lax(shape, kernel_shape, strides, padding, spec):
-    """conv.conv_general_dilated: outputs and gradients equal lax's; the matrix-product form is taken
-    exactly where the output positions are no more than the output features and the layout is
-    channels-last (checked in the jaxpr)."""
+def test_product_convolutions_equal_lax(shape, kernel_shape, strides, padding, spec):
+    """conv.conv_general_dilated: outputs and gradients equal lax's; a matrix-product form is taken
+    exactly where the layout is channels-last and either the output positions are no more than the output
+    features or the output features are at most four at stride 1 (checked in the jaxpr)."""
     x, kernel = jnp.asarray(_normal(*shape)), jnp.asarray(_normal(*kernel_shape, seed=1))
     n = len(shape) - 2
     numbers = (spec, "HWD"[:n] + "IO", spec)
@@ -197,7 +206,8 @@ def test_small_output_convolutions_equal_lax(shape, kernel_shape, strides, paddi
     jaxpr = str(jax.make_jaxpr(lambda x, k: conv.conv_general_dilated(x, k, strides, padding,
                                                                       dimension_numbers=numbers))(x, kernel))
     positions = expected.shape[0] * int(np.prod(expected.shape[2:] if spec.index("C") == 1 else expected.shape[1:-1]))
-    as_product = spec.endswith("C") and positions <= kernel_shape[-1]
+    few_features = kernel_shape[-1] <= conv.FEW_OUTPUT_FEATURES and set(strides) == {1}
+    as_product = spec.endswith("C") and (positions <= kernel_shape[-1] or few_features)
     assert ("dot_general" in jaxpr, "conv_general_dilated" in jaxpr) == (as_product, not as_product)
 
 
