@@ -36,7 +36,8 @@ def get_config():
     config.loss.lambda_rec = 10.0  # --lambda_rec 10.
     config.loss.lambda_identity = 0.0  # Not in the paper (an option of the method).
     config.train.n_critic = N_CRITIC
-    for side, updates in (("generator", STEPS // N_CRITIC), ("discriminator", STEPS)):
+    steps = config.train.get_ref("steps")  # The decay follows --config.train.steps and --config.train.n_critic.
+    for side, updates in (("generator", steps // config.train.get_ref("n_critic")), ("discriminator", steps)):
         # --g_lr = --d_lr = 1e-4, --beta1 0.5, --beta2 0.999; linear decay over the second half (sec. 4.4).
         config.optimizer[side].update(dict(learning_rate=1e-4, b1=0.5, b2=0.999, linear_decay=True,
                                            decay_start=updates // 2))

@@ -371,6 +371,9 @@ def test_paper_size_builds_and_traces_a_step():
     config = load_config("stargan_celeba")
     assert (config.data.load_size, config.data.flip, config.train.n_critic, config.train.batch_size) == (128, True, 5, 16)
     assert config.optimizer.generator.decay_start == 20_000 and config.optimizer.discriminator.decay_start == 100_000
+    config.train.steps, config.train.n_critic = 1000, 1  # Overrides move both sides' half-way points.
+    assert (config.optimizer.generator.decay_start, config.optimizer.discriminator.decay_start) == (500, 500)
+    config.train.steps, config.train.n_critic = 200_000, 5
     data = DataInfo({"image": ArraySpec((128, 128, 3), "float32"), "attributes": ArraySpec((5,), "float32")},
                     attribute_names=("Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"))
     method = methods.build(config, data)
