@@ -60,7 +60,8 @@ def get_config(variant: str = ""):
         config.loss.kl_weight = 0.001
         config.train.steps = 28125  # 30 epochs of 60,000 at batch 64.
         for side in ("generator", "discriminator"):
-            config.optimizer[side].update(dict(linear_decay=True, decay_start=config.train.steps // 2))
+            # Half-way, following --config.train.steps.
+            config.optimizer[side].update(dict(linear_decay=True, decay_start=config.train.get_ref("steps") // 2))
     elif variant:
         raise ConfigError(f"unknown variant {variant!r} of stackgan_mnist; the one variant is '30_epochs'")
     return config

@@ -211,5 +211,7 @@ def test_30_epochs_variant_is_the_measured_recipe():
         assert not paper.optimizer[side].linear_decay
         assert recipe.optimizer[side].linear_decay and recipe.optimizer[side].decay_start == 14062
     assert recipe.model == paper.model and recipe.data == paper.data
+    recipe.train.steps = 10000  # A shorter run decays over its own second half.
+    assert [recipe.optimizer[side].decay_start for side in ("generator", "discriminator")] == [5000, 5000]
     with pytest.raises(ConfigError, match="unknown variant '30ep' of stackgan_mnist"):
         load_config("stackgan_mnist", "30ep")
