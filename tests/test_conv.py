@@ -162,7 +162,8 @@ def test_auto_keeps_convolutions_off_cpu(monkeypatch):
 
 # (input shape, kernel shape, strides, padding, lhs dimension spec): 1-, 2- and 3-d, string and explicit
 # (also negative) padding, a batch, and a channels-first layout that must go to lax unchanged; the last
-# five have few output features (<= conv.FEW_OUTPUT_FEATURES): products at stride 1, lax otherwise.
+# five have few output features (<= conv.FEW_OUTPUT_FEATURES): products at stride 1, lax otherwise; then
+# two outputs shorter than the kernel with more positions than features (products) and one that is not (lax).
 CONVOLUTIONS = [
     ((1, 4, 4, 8), (4, 4, 8, 64), (2, 2), ((1, 1), (1, 1)), "NHWC"),
     ((2, 5, 6, 3), (3, 3, 3, 64), (1, 2), "SAME", "NHWC"),
@@ -176,14 +177,18 @@ CONVOLUTIONS = [
     ((1, 9, 4), (4, 4, 1), (1,), ((2, -1),), "NHC"),
     ((1, 4, 5, 3, 2), (2, 3, 2, 2, 4), (1, 1, 1), "SAME", "NHWDC"),
     ((1, 9, 9, 4), (4, 4, 4, 1), (2, 2), ((1, 1), (1, 1)), "NHWC"),
+    ((8, 7, 7, 4), (4, 4, 4, 16), (2, 2), ((1, 1), (1, 1)), "NHWC"),
+    ((4, 2, 3, 4), (3, 3, 4, 8), (1, 1), "SAME", "NHWC"),
+    ((2, 9, 9, 4), (4, 4, 4, 8), (2, 2), ((1, 1), (1, 1)), "NHWC"),
 ]
 
 
 @pytest.mark.parametrize("shape, kernel_shape, strides, padding, spec", CONVOLUTIONS)
 def test_product_convolutions_equal_lax(shape, kernel_shape, strides, padding, spec):
     """conv.conv_general_dilated: outputs and gradients equal lax's; a matrix-product form is taken
-    exactly where the layout is channels-last and either the output positions are no more than the output
-    features or the output features are at most four at stride 1 (checked in the jaxpr)."""
+    exactly where the layout is channels-last and the output positions are no more than the output
+    features, or the output is shorter than the kernel on some axis, or the output features are at most
+    four at stride 1 (checked in the jaxpr)."""
     x, kernel = jnp.asarray(_normal(*shape)), jnp.asarray(_normal(*kernel_shape, seed=1))
     n = len(shape) - 2
     numbers = (spec, "HWD"[:n] + "IO", spec)
@@ -207,7 +212,9 @@ def test_product_convolutions_equal_lax(shape, kernel_shape, strides, padding, s
                                                                       dimension_numbers=numbers))(x, kernel))
     positions = expected.shape[0] * int(np.prod(expected.shape[2:] if spec.index("C") == 1 else expected.shape[1:-1]))
     few_features = kernel_shape[-1] <= conv.FEW_OUTPUT_FEATURES and set(strides) == {1}
-    as_product = spec.endswith("C") and (positions <= kernel_shape[-1] or few_features)
+    out_size = expected.shape[2:] if spec.index("C") == 1 else expected.shape[1:-1]
+    short = any(o < k for o, k in zip(out_size, kernel_shape[:n]))
+    as_product = spec.endswith("C") and (positions <= kernel_shape[-1] or short or few_features)
     assert ("dot_general" in jaxpr, "conv_general_dilated" in jaxpr) == (as_product, not as_product)
 
 

@@ -46,6 +46,14 @@ def few_output_positions(positions: int, features: int) -> bool:
     return 0 < positions <= features and jax.default_backend() == "cpu"
 
 
+def smaller_than_kernel(out_size: Sequence[int], kernel_size: Sequence[int]) -> bool:
+    """Whether a convolution's output is shorter than its kernel on some axis (a D's 7x7 -> 3x3 stride-2
+    layer, a 3x3 layer at 2x2) and so runs as matrix products on CPU: there XLA:CPU computes the input
+    gradient with the output gradient as the window and the kernel as the image, 5-66x slower than the
+    products (RESULTS.md, "Convolutions whose output is smaller than their kernel")."""
+    return any(o < k for o, k in zip(out_size, kernel_size)) and jax.default_backend() == "cpu"
+
+
 def _low_high_padding(padding, kernel: int, stride: int) -> Tuple[int, int]:
     """The padding (low, high) of the zero-dilated input, as ``lax.conv_transpose`` computes it:
     'SAME' and 'VALID' name the padding of the forward convolution; pairs are used as given."""
@@ -99,14 +107,15 @@ def conv_general_dilated(lhs: jax.Array, rhs: jax.Array, window_strides: Sequenc
                          batch_group_count: int = 1, precision=None, preferred_element_type=None) -> jax.Array:
     """``lax.conv_general_dilated``, except that on CPU two kinds of convolution are matrix products:
 
-    * few output positions (:func:`few_output_positions` of B * O_1 ... O_n and C_out): one product of the
-      im2col patches with the kernel,
+    * few output positions (:func:`few_output_positions` of B * O_1 ... O_n and C_out), or an output
+      shorter than the kernel (:func:`smaller_than_kernel`): one product of the im2col patches with the
+      kernel,
 
           y[b, o, :] = P[b, o, :] @ W.reshape(K_1 ... K_n C_in, C_out),
           P[b, o, (k, c)] = x_padded[b, s o + k, c]   (k over the kernel's taps in row-major order);
 
       deep encoder layers (4x4x512x512 at 4x4 -> 2x2: 28 ms for the forward and backward pass as a
-      convolution, 2 ms as patches);
+      convolution, 2 ms as patches; DTN's D, 4x4x128x256 at 7x7 -> 3x3, batch 64: 311 ms, 57 ms);
     * few output features (:func:`few_output_features` of C_out, stride 1): one product of every padded
       input position with all taps' kernels at once, then a shifted sum over the taps,
 
@@ -134,7 +143,8 @@ def conv_general_dilated(lhs: jax.Array, rhs: jax.Array, window_strides: Sequenc
                 if isinstance(padding, str) else [tuple(p) for p in padding])
         out_size = [max(0, (size + lo + hi - k) // s + 1)
                     for size, (lo, hi), k, s in zip(lhs.shape[1:-1], pads, kernel_size, window_strides)]
-        if few_output_positions(lhs.shape[0] * math.prod(out_size), rhs.shape[-1]):
+        if (few_output_positions(lhs.shape[0] * math.prod(out_size), rhs.shape[-1])
+                or smaller_than_kernel(out_size, kernel_size) and math.prod(out_size)):
             form = "patches"
         elif few_output_features(rhs.shape[-1]) and all(s == 1 for s in window_strides) and math.prod(out_size):
             form = "output_taps"
