@@ -161,8 +161,8 @@ def test_auto_keeps_convolutions_off_cpu(monkeypatch):
 
 
 # (input shape, kernel shape, strides, padding, lhs dimension spec): 1-, 2- and 3-d, string and explicit
-# (also negative) padding, a batch, and a channels-first layout that must go to lax unchanged; the last
-# five have few output features (<= conv.FEW_OUTPUT_FEATURES): products at stride 1, lax otherwise; then
+# (also negative) padding, a batch, and a channels-first layout that must go to lax unchanged; the next
+# five have 1-5 output features (lax, except the 7x7 one, whose output is shorter than its kernel); then
 # two outputs shorter than the kernel with more positions than features (products) and one that is not (lax).
 CONVOLUTIONS = [
     ((1, 4, 4, 8), (4, 4, 8, 64), (2, 2), ((1, 1), (1, 1)), "NHWC"),
@@ -187,8 +187,7 @@ CONVOLUTIONS = [
 def test_product_convolutions_equal_lax(shape, kernel_shape, strides, padding, spec):
     """conv.conv_general_dilated: outputs and gradients equal lax's; a matrix-product form is taken
     exactly where the layout is channels-last and the output positions are no more than the output
-    features, or the output is shorter than the kernel on some axis, or the output features are at most
-    four at stride 1 (checked in the jaxpr)."""
+    features, or the output is shorter than the kernel on some axis (checked in the jaxpr)."""
     x, kernel = jnp.asarray(_normal(*shape)), jnp.asarray(_normal(*kernel_shape, seed=1))
     n = len(shape) - 2
     numbers = (spec, "HWD"[:n] + "IO", spec)
@@ -211,10 +210,9 @@ def test_product_convolutions_equal_lax(shape, kernel_shape, strides, padding, s
     jaxpr = str(jax.make_jaxpr(lambda x, k: conv.conv_general_dilated(x, k, strides, padding,
                                                                       dimension_numbers=numbers))(x, kernel))
     positions = expected.shape[0] * int(np.prod(expected.shape[2:] if spec.index("C") == 1 else expected.shape[1:-1]))
-    few_features = kernel_shape[-1] <= conv.FEW_OUTPUT_FEATURES and set(strides) == {1}
     out_size = expected.shape[2:] if spec.index("C") == 1 else expected.shape[1:-1]
     short = any(o < k for o, k in zip(out_size, kernel_shape[:n]))
-    as_product = spec.endswith("C") and (positions <= kernel_shape[-1] or short or few_features)
+    as_product = spec.endswith("C") and (positions <= kernel_shape[-1] or short)
     assert ("dot_general" in jaxpr, "conv_general_dilated" in jaxpr) == (as_product, not as_product)
 
 

@@ -32,9 +32,6 @@ DECOMPOSITIONS = ("auto", "one_convolution", "phase_convolutions", "tap_products
 # 'auto' runs s^n phase convolutions from this many output features up, one convolution below:
 # the faster of the two on XLA:CPU in benchmarks/conv_transpose.py (RESULTS.md, 2026-12-01).
 PHASE_CONVOLUTIONS_MIN_FEATURES = 16
-# Stride-1 convolutions with this many output features or fewer run as products on CPU
-# (:func:`few_output_features`; RESULTS.md, "Convolutions with few output features as products").
-FEW_OUTPUT_FEATURES = 4
 
 
 def few_output_positions(positions: int, features: int) -> bool:
@@ -93,41 +90,19 @@ class _Axis:
                    np.where((idx >= 0) & (idx < kernel), idx, kernel))
 
 
-def few_output_features(features: int) -> bool:
-    """Whether a stride-1 convolution with ``features`` outputs runs as one matrix product over its input
-    positions and a shifted sum (:func:`conv_general_dilated`): on CPU, for at most
-    FEW_OUTPUT_FEATURES outputs (an image's RGB channels, a PatchGAN's single map, a transposed
-    convolution's one-convolution form with 1 output feature): thin outputs make thin matrix products
-    inside XLA:CPU's convolutions (RESULTS.md, "Convolutions with few output features as products")."""
-    return 0 < features <= FEW_OUTPUT_FEATURES and jax.default_backend() == "cpu"
-
-
 def conv_general_dilated(lhs: jax.Array, rhs: jax.Array, window_strides: Sequence[int], padding,
                          lhs_dilation=None, rhs_dilation=None, dimension_numbers=None, feature_group_count: int = 1,
                          batch_group_count: int = 1, precision=None, preferred_element_type=None) -> jax.Array:
-    """``lax.conv_general_dilated``, except that on CPU two kinds of convolution are matrix products:
+    """``lax.conv_general_dilated``, except that on CPU a convolution with few output positions
+    (:func:`few_output_positions` of B * O_1 ... O_n and C_out) or with an output shorter than its kernel
+    (:func:`smaller_than_kernel`) is one matrix product of its im2col patches with the kernel:
 
-    * few output positions (:func:`few_output_positions` of B * O_1 ... O_n and C_out), or an output
-      shorter than the kernel (:func:`smaller_than_kernel`): one product of the im2col patches with the
-      kernel,
+        y[b, o, :] = P[b, o, :] @ W.reshape(K_1 ... K_n C_in, C_out),
+        P[b, o, (k, c)] = x_padded[b, s o + k, c]   (k over the kernel's taps in row-major order),
 
-          y[b, o, :] = P[b, o, :] @ W.reshape(K_1 ... K_n C_in, C_out),
-          P[b, o, (k, c)] = x_padded[b, s o + k, c]   (k over the kernel's taps in row-major order);
-
-      deep encoder layers (4x4x512x512 at 4x4 -> 2x2: 28 ms for the forward and backward pass as a
-      convolution, 2 ms as patches; DTN's D, 4x4x128x256 at 7x7 -> 3x3, batch 64: 311 ms, 57 ms);
-    * few output features (:func:`few_output_features` of C_out, stride 1): one product of every padded
-      input position with all taps' kernels at once, then a shifted sum over the taps,
-
-          Z = x_padded @ W_all,   W_all[c, (k, c_out)] = W[k, c, c_out],
-          y[b, o, c_out] = sum_k Z[b, o + k, (k, c_out)];
-
-      Z is split into its taps (``lax.split``), so the gradient of Z is the concatenation of the taps'
-      shifted output gradients and both gradients are products too (the final 7x7 64 -> 3 layer of
-      CycleGAN's generator at 256x256).
-
-    Both are exactly the correlation lax computes (the products and sums are the same; only their order
-    may differ). Other cases (another backend, dilation, groups, a layout other than channels-last) go to
+    exactly the correlation lax computes (the products and sums are the same; only their order may
+    differ): deep encoder layers (4x4x512x512 at 4x4 -> 2x2: 28 ms for the forward and backward pass as
+    a convolution, 2 ms as patches; DTN's D, 4x4x128x256 at 7x7 -> 3x3, batch 64: 311 ms, 57 ms). Other cases (another backend, dilation, groups, a layout other than channels-last) go to
     ``lax.conv_general_dilated`` unchanged. Pass it to ``flax.linen.Conv`` as ``conv_general_dilated``
     (:data:`Conv` does)."""
     n = lhs.ndim - 2
@@ -135,7 +110,7 @@ def conv_general_dilated(lhs: jax.Array, rhs: jax.Array, window_strides: Sequenc
     channels_last = lax.ConvDimensionNumbers((0, n + 1) + tuple(range(1, n + 1)),
                                              (n + 1, n) + tuple(range(n)),
                                              (0, n + 1) + tuple(range(1, n + 1)))
-    form = None
+    as_product = False
     if (numbers == channels_last and feature_group_count == 1 and batch_group_count == 1
             and all(d == 1 for d in (lhs_dilation or ())) and all(d == 1 for d in (rhs_dilation or ()))):
         kernel_size = rhs.shape[:n]
@@ -143,32 +118,21 @@ def conv_general_dilated(lhs: jax.Array, rhs: jax.Array, window_strides: Sequenc
                 if isinstance(padding, str) else [tuple(p) for p in padding])
         out_size = [max(0, (size + lo + hi - k) // s + 1)
                     for size, (lo, hi), k, s in zip(lhs.shape[1:-1], pads, kernel_size, window_strides)]
-        if (few_output_positions(lhs.shape[0] * math.prod(out_size), rhs.shape[-1])
-                or smaller_than_kernel(out_size, kernel_size) and math.prod(out_size)):
-            form = "patches"
-        elif few_output_features(rhs.shape[-1]) and all(s == 1 for s in window_strides) and math.prod(out_size):
-            form = "output_taps"
-    if form is None:
+        as_product = (few_output_positions(lhs.shape[0] * math.prod(out_size), rhs.shape[-1])
+                      or smaller_than_kernel(out_size, kernel_size) and math.prod(out_size) > 0)
+    if not as_product:
         return lax.conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation,
                                         dimension_numbers, feature_group_count, batch_group_count,
                                         precision=precision, preferred_element_type=preferred_element_type)
     x = lax.pad(lhs, jnp.zeros((), lhs.dtype), [(0, 0, 0)] + [(lo, hi, 0) for lo, hi in pads] + [(0, 0, 0)])
-    taps = list(itertools.product(*(range(k) for k in kernel_size)))
-
-    def window(a: jax.Array, tap: Tuple[int, ...]) -> jax.Array:
-        """a[b, s o + k, :] for every output position o: the input that tap k reads."""
-        return lax.slice(a, (0,) + tap + (0,),
-                         (a.shape[0],) + tuple(t + s * (o - 1) + 1 for t, s, o in zip(tap, window_strides, out_size))
-                         + (a.shape[-1],), (1,) + tuple(window_strides) + (1,))
-
-    product = functools.partial(lax.dot_general, dimension_numbers=(((n + 1,), (0,)), ((), ())),
-                                precision=precision, preferred_element_type=preferred_element_type)
-    if form == "patches":
-        return product(jnp.concatenate([window(x, tap) for tap in taps], axis=-1), rhs.reshape(-1, rhs.shape[-1]))
-    c_in, c_out = rhs.shape[-2:]
-    z = product(x, jnp.moveaxis(rhs, n, 0).reshape(c_in, len(taps) * c_out))
-    return functools.reduce(operator.add, (window(z_k, tap) for z_k, tap in
-                                           zip(lax.split(z, [c_out] * len(taps), axis=n + 1), taps)))
+    patches = jnp.concatenate([
+        lax.slice(x, (0,) + tap + (0,),
+                  (x.shape[0],) + tuple(t + s * (o - 1) + 1 for t, s, o in zip(tap, window_strides, out_size))
+                  + (x.shape[-1],),
+                  (1,) + tuple(window_strides) + (1,))
+        for tap in itertools.product(*(range(k) for k in kernel_size))], axis=-1)
+    return lax.dot_general(patches, rhs.reshape(-1, rhs.shape[-1]), (((n + 1,), (0,)), ((), ())),
+                           precision=precision, preferred_element_type=preferred_element_type)
 
 
 # ``flax.linen.Conv`` computed by :func:`conv_general_dilated`: same fields, parameters, names and outputs.
