@@ -41,6 +41,7 @@ import math
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -53,6 +54,7 @@ import numpy as np
 from absl import app, flags
 from PIL import Image
 
+import jaxgan
 from jaxgan import sharding
 from jaxgan.train import Trainer
 
@@ -317,8 +319,23 @@ def _fmt(value: Optional[float], spec: str = ".1f", suffix: str = "") -> str:
     return "n/a" if value is None else f"{value:{spec}}{suffix}"
 
 
+def jaxgan_source() -> str:
+    """Where the benchmarked ``jaxgan`` was imported from, with its checkout's commit ('+' if it has
+    uncommitted changes): a script run from another worktree imports the editable install's checkout
+    unless PYTHONPATH names the worktree, and this line shows which code ran."""
+    folder = os.path.dirname(os.path.dirname(os.path.abspath(jaxgan.__file__)))
+    try:
+        commit = subprocess.run(["git", "-C", folder, "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", folder, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return f"jaxgan from {folder}"
+    return f"jaxgan from {folder} at {commit}{'+' if dirty else ''}"
+
+
 def header() -> str:
-    """Device, versions, date and machine, one paragraph."""
+    """Device, versions, date, machine and the jaxgan source, one paragraph."""
     versions = [f"jax {jax.__version__}", f"jaxlib {jax.lib.__version__}", f"flax {flax.__version__}",
                 f"numpy {np.__version__}", f"Python {platform.python_version()}"]
     if "torch" in sys.modules:
@@ -326,7 +343,7 @@ def header() -> str:
     devices = jax.devices()
     return (f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; {len(devices)}x "
             f"{devices[0].device_kind} ({jax.default_backend()}); {os.cpu_count()} CPU cores "
-            f"({platform.processor() or platform.machine()}); {', '.join(versions)}")
+            f"({platform.processor() or platform.machine()}); {', '.join(versions)}; {jaxgan_source()}")
 
 
 def markdown(results: Sequence[Result]) -> str:

@@ -34,6 +34,18 @@ def test_count_flops_by_hand():
     assert speed.count_flops(jax.jit(jax.grad(loss, argnums=(0, 1))), w, x) == 3 * forward
 
 
+def test_header_names_the_jaxgan_checkout_that_ran():
+    """The header says which checkout's jaxgan ran (and its commit), so an A/B run from a second worktree
+    that silently imports the first one's code shows it."""
+    import jaxgan
+    folder = os.path.dirname(os.path.dirname(os.path.abspath(jaxgan.__file__)))
+    source = speed.jaxgan_source()
+    assert source.startswith(f"jaxgan from {folder}") and source in speed.header()
+    if os.path.isdir(os.path.join(folder, ".git")):
+        commit = source.split(" at ")[1].rstrip("+")
+        assert len(commit) >= 7 and all(c in "0123456789abcdef" for c in commit)
+
+
 def _check(result, batch_size):
     assert result.batch_size == batch_size
     assert result.ms_per_step > 0 and result.compile_s > 0 and result.gflop > 0
