@@ -97,6 +97,32 @@ def test_oracle_translators(batch_size):
         attributes.attribute_metrics(_write_targets, images, ATTRS[:, :2], LABELS, ORACLE)
 
 
+def test_scores_by_direction_by_hand():
+    """A translator that can add p but not remove it, and wipes the digit when asked to remove it: the
+    by-direction scores of flip p say so (p is on in images 0, 2, 4: removed there, added in 1 and 3)."""
+    def adds_only(x, t):
+        out = _write_targets(x, np.maximum(t, [1, 0, 0]))
+        out[t[:, 0] < 0.5, 1] = -1.0  # The oracle then reads digit 0.
+        return out
+
+    result = attributes.attribute_metrics(adds_only, _encode(ATTRS, LABELS), ATTRS, LABELS, ORACLE, batch_size=5)
+    p = result["flips"]["p"]
+    assert p["by_direction"] == {"add": {"images": 2, "fidelity": 1.0, "label_preservation": 1.0},
+                                 "remove": {"images": 3, "fidelity": 0.0, "label_preservation": pytest.approx(1 / 3)}}
+    assert p["fidelity"] == pytest.approx(2 / 5) and p["label_preservation"] == pytest.approx(3 / 5)
+    # Flip q keeps p's target as is, so the digit is wiped where p is off (images 1 and 3). q is added in
+    # 0, 3, 4 (3's wiped digit is a 0 and reads right) and removed in 1 (wiped 7: wrong) and 2.
+    q = result["flips"]["q"]["by_direction"]
+    assert q == {"add": {"images": 3, "fidelity": 1.0, "label_preservation": 1.0},
+                 "remove": {"images": 2, "fidelity": 1.0, "label_preservation": 0.5}}
+    table = attributes.format_attribute_table([result])
+    assert "p remove" in table and "p add" in table
+    no_digits = attributes.attribute_metrics(adds_only, _encode(ATTRS, LABELS), ATTRS, None, ORACLE, batch_size=5)
+    assert no_digits["flips"]["p"]["by_direction"]["add"]["label_preservation"] is None
+    one_way = attributes.direction_scores(np.ones((2, 1), bool), np.ones((2, 1), np.float32), 0, None)
+    assert one_way["remove"] == {"images": 0, "fidelity": None, "label_preservation": None}
+
+
 # ----------------------------------------------------------------------------- trained classifiers
 # Trained once for the module, on both label sets of the mask-vector run (the first is Fader's source too):
 # every later call, evaluate's included, must read them from the cache.

@@ -26,6 +26,10 @@ the reading r_ik = [s_k(y_i) > 0]:
 - kept_j = mean_{i, k != j} [r_ik = t_ik]: the other attributes read unchanged (None when A = 1);
 - label_preservation_j = mean_i [argmax C(y_i) = l_i], C the digit classifier (None without digits);
 
+each also by direction (``by_direction``): over the images where attribute j is added (a_ij = 0 -> 1) and
+where it is removed (1 -> 0), fidelity_j and label_preservation_j on that subset alone (None on an empty
+one), since a translator can fail one way only (adding colour, say, and not removing it);
+
 and the ceiling, the same classifiers on the real images: accuracy_k = mean_i [r_ik(x_i) = a_ik] (the
 ceiling of fidelity_j is accuracy_j, of kept_j the mean of accuracy_k over k != j) and C's accuracy on x.
 """
@@ -111,6 +115,21 @@ def flip_scores(read: np.ndarray, targets: np.ndarray, j: int) -> Tuple[float, O
 
 
 # ----------------------------------------------------------------------------- classifiers
+
+def direction_scores(read: np.ndarray, targets: np.ndarray, j: int, digits_right: Optional[np.ndarray]) -> Dict:
+    """{'add': ..., 'remove': ...}: per direction of flip j (its target t_ij = 1: added; 0: removed), the
+    images, fidelity_j and label preservation (the mean of ``digits_right``, bool [N], or None) on those
+    images alone; fidelity and label preservation are None where no image goes that way."""
+    scores = {}
+    for direction, mask in (("add", targets[:, j] > 0.5), ("remove", targets[:, j] <= 0.5)):
+        count = int(mask.sum())
+        scores[direction] = {
+            "images": count,
+            "fidelity": float(np.mean(read[mask, j] == (targets[mask, j] > 0.5))) if count else None,
+            "label_preservation": (float(np.mean(digits_right[mask])) if count and digits_right is not None
+                                   else None)}
+    return scores
+
 
 def attribute_cross_entropy(logits: jax.Array, attributes: jax.Array) -> jax.Array:
     """``losses.multilabel_classification_loss`` of the first A logits against attributes [N, A] in {0, 1}."""
@@ -253,7 +272,8 @@ def attribute_metrics(translate_fn: AttributeTranslateFn, images: np.ndarray, at
     model's resolution; ``attributes`` [N, A] in {0, 1}; ``labels``: digit labels [N] or None.
 
     Returns dict(spec, attributes=names, num_images, flips={name: {fidelity, kept, label_preservation,
-    ceiling: {fidelity, kept, label_preservation}}}, mean={fidelity, kept, label_preservation} over the flips,
+    by_direction: {add, remove: {images, fidelity, label_preservation}}, ceiling: {fidelity, kept,
+    label_preservation}}}, mean={fidelity, kept, label_preservation} over the flips,
     real={attribute_accuracy: {name: accuracy}, label_accuracy}, classifier_test_accuracy)."""
     names = classifiers.names
     images, attributes = np.asarray(images, np.float32), np.asarray(attributes, np.float32)
@@ -268,10 +288,13 @@ def attribute_metrics(translate_fn: AttributeTranslateFn, images: np.ndarray, at
     for j, name in enumerate(names):
         targets = flip_targets(attributes, j)
         logits, digits = _classify(classifiers, _translate_all(translate_fn, images, targets, batch_size), batch_size)
-        fidelity, kept = flip_scores(readings(logits, len(names)), targets, j)
+        read = readings(logits, len(names))
+        fidelity, kept = flip_scores(read, targets, j)
         others = np.delete(real, j)
+        digits_right = np.argmax(digits, axis=1) == np.asarray(labels) if with_digits else None
         flips[name] = {"fidelity": fidelity, "kept": kept,
                        "label_preservation": label_accuracy(digits, labels) if with_digits else None,
+                       "by_direction": direction_scores(read, targets, j, digits_right),
                        "ceiling": {"fidelity": float(real[j]), "kept": float(np.mean(others)) if others.size else None,
                                    "label_preservation": real_digit_accuracy}}
     mean = {key: (float(np.mean([row[key] for row in flips.values()])) if flips[names[0]][key] is not None else None)
@@ -300,6 +323,11 @@ def format_attribute_table(datasets: Sequence[Mapping]) -> str:
                                                  for key in ("fidelity", "kept", "label_preservation")))
         mean = result["mean"]
         lines.append(f"{'mean':<14}" + "".join(_cell(mean[key]) for key in ("fidelity", "kept", "label_preservation")))
+        lines.append(f"{'by direction':<14}{'fidelity':>18}{'label pres.':>18}{'images':>10}")
+        for name, row in result["flips"].items():
+            for direction, part in row["by_direction"].items():
+                lines.append(f"{name + ' ' + direction:<14}{_cell(part['fidelity'])}{_cell(part['label_preservation'])}"
+                             f"{part['images']:>10}")
         tested = result["classifier_test_accuracy"]
         lines.append("classifier test accuracy: " + ", ".join(f"{n} {a:.4f}" for n, a in tested["attributes"].items())
                      + (f", digit {tested['digit']:.4f}" if tested["digit"] is not None else ""))
