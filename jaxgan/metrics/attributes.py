@@ -293,7 +293,7 @@ def attribute_metrics(translate_fn: AttributeTranslateFn, images: np.ndarray, at
         others = np.delete(real, j)
         digits_right = np.argmax(digits, axis=1) == np.asarray(labels) if with_digits else None
         flips[name] = {"fidelity": fidelity, "kept": kept,
-                       "label_preservation": label_accuracy(digits, labels) if with_digits else None,
+                       "label_preservation": float(np.mean(digits_right)) if with_digits else None,
                        "by_direction": direction_scores(read, targets, j, digits_right),
                        "ceiling": {"fidelity": float(real[j]), "kept": float(np.mean(others)) if others.size else None,
                                    "label_preservation": real_digit_accuracy}}
