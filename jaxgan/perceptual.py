@@ -46,6 +46,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgan.errors import ConfigError
+from jaxgan.networks.layers import max_pool_2x2
 
 # (block, convolutions) of VGG19 (Simonyan & Zisserman 2015, configuration E).
 BLOCKS = ((1, 64, 2), (2, 128, 2), (3, 256, 4), (4, 512, 4), (5, 512, 4))  # (block, width, convs)
@@ -100,7 +101,7 @@ class VGG19Features(nn.Module):
         features = {}
         for name, _, width in _convs_up_to(self.last_layer):
             if name.endswith("_1") and name != "conv1_1":  # A new block: pool the previous one.
-                x = nn.max_pool(x, (2, 2), strides=(2, 2))
+                x = max_pool_2x2(x)
             x = nn.relu(nn.Conv(width, (3, 3), padding=((1, 1), (1, 1)), name=name)(x))
             features["relu" + name[len("conv"):]] = x
         return features

@@ -1,10 +1,13 @@
-"""Reusable layers: conditional batch norm against hand-computed values."""
+"""Reusable layers: conditional batch norm and 2x2 max pooling against hand-computed values."""
 
+import re
+
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxgan.networks.layers import ConditionalBatchNorm
+from jaxgan.networks.layers import ConditionalBatchNorm, max_pool_2x2
 
 GAMMA = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], np.float32)  # gamma_y for y = 0, 1, 2.
 BETA = np.array([[0.0, 0.5], [1.0, 1.5], [2.0, 2.5]], np.float32)
@@ -57,3 +60,35 @@ def test_inference_uses_running_statistics():
         [(3 - 1) / np.sqrt(4 + EPS) * 1.0 + 0.0, (-1 + 1) / np.sqrt(0.25 + EPS) * 2.0 + 0.5],
     ])
     np.testing.assert_allclose(out, expected, rtol=1e-5)
+
+
+def test_max_pool_2x2_takes_each_blocks_maximum_and_floors_odd_sizes():
+    x = np.array([[1, 5, 2, 0, 9],
+                  [3, 4, 7, 1, 9],
+                  [0, 2, 8, 6, 9]], np.float32)[None, :, :, None]  # 3x5: the last row and column are dropped.
+    np.testing.assert_array_equal(max_pool_2x2(jnp.asarray(x))[0, :, :, 0], [[5, 7]])
+    y = jax.random.normal(jax.random.PRNGKey(0), (2, 7, 9, 3))
+    np.testing.assert_array_equal(max_pool_2x2(y), nn.max_pool(y, (2, 2), strides=(2, 2)))
+
+
+def test_max_pool_2x2_gradient_is_a_mask_of_the_maxima_shared_at_ties():
+    x = jnp.array([[3, 1, 2, 2],
+                   [0, 2, 2, 2]], jnp.float32)[None, :, :, None]
+    grad = jax.grad(lambda v: jnp.sum(max_pool_2x2(v) * jnp.array([1.0, 10.0])[None, None, :, None]))(x)
+    np.testing.assert_allclose(grad[0, :, :, 0], [[1, 0, 2.5, 2.5], [0, 0, 2.5, 2.5]])
+    y = jax.random.normal(jax.random.PRNGKey(1), (2, 6, 8, 3))  # No ties: nn.max_pool's gradient exactly.
+    weights = jax.random.normal(jax.random.PRNGKey(2), (2, 3, 4, 3))
+    np.testing.assert_allclose(jax.grad(lambda v: jnp.sum(max_pool_2x2(v) * weights))(y),
+                               jax.grad(lambda v: jnp.sum(nn.max_pool(v, (2, 2), strides=(2, 2)) * weights))(y))
+
+
+def test_max_pool_2x2_gradient_compiles_without_a_scatter():
+    """The reason for the layer: nn.max_pool's gradient (select-and-scatter) becomes a scatter on XLA:CPU."""
+    y = jnp.zeros((4, 8, 8, 16))
+
+    def has_scatter(pool):  # An HLO instruction "%name = type scatter(...)" or "select-and-scatter(...)".
+        text = jax.jit(jax.grad(lambda v: jnp.sum(pool(v) ** 2))).lower(y).compile().as_text()
+        return re.search(r"= \S+ (select-and-)?scatter\(", text) is not None
+
+    assert has_scatter(lambda v: nn.max_pool(v, (2, 2), strides=(2, 2)))
+    assert not has_scatter(max_pool_2x2)

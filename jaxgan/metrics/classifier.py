@@ -18,6 +18,8 @@ import jax.numpy as jnp
 import numpy as np
 from flax import serialization
 
+from jaxgan.networks.layers import max_pool_2x2
+
 DEFAULT_WEIGHTS = os.path.join(os.path.dirname(__file__), "weights", "mnist_classifier.msgpack")
 TRAIN_COMMAND = (
     "python -m jaxgan.metrics.train_classifier --out jaxgan/metrics/weights/mnist_classifier.msgpack"
@@ -43,7 +45,7 @@ class MNISTClassifier(nn.Module):
         for block in ((32, 32), (64, 64)):
             for channels in block:
                 x = nn.relu(nn.Conv(channels, (3, 3), padding="VALID")(x))
-            x = nn.max_pool(x, (2, 2), strides=(2, 2))
+            x = max_pool_2x2(x)
         x = x.reshape(x.shape[0], -1)
         features = nn.relu(nn.Dense(FEATURE_DIM)(x))
         h = nn.Dropout(self.dropout_rate, deterministic=not train)(features)

@@ -52,6 +52,7 @@ from flax import serialization
 
 from jaxgan.errors import ConfigError, JaxganError
 from jaxgan.metrics.domains import cache_paths, write_atomically, map_in_batches
+from jaxgan.networks.layers import max_pool_2x2
 
 SegmentFn = Callable[[np.ndarray], jax.Array]  # Images [N, H, W, C] in [-1, 1] -> class ids int32 [N, H, W].
 
@@ -67,7 +68,7 @@ class SegmentationFCN(nn.Module):
         scores = []
         for stage, width in enumerate(self.features):
             if stage:
-                x = nn.max_pool(x, (2, 2), strides=(2, 2))
+                x = max_pool_2x2(x)
             for _ in range(2):
                 x = nn.relu(nn.Conv(width, (3, 3))(x))
             scores.append(nn.Conv(self.num_classes, (1, 1))(x))

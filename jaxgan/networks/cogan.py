@@ -38,6 +38,7 @@ import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
 from jaxgan.networks.conv import Conv, ConvTranspose
+from jaxgan.networks.layers import max_pool_2x2
 
 IMAGE_SIZE = 28  # The digit networks' output and input side.
 WEIGHT_INIT = nn.initializers.variance_scaling(2.0, "fan_avg", "uniform")  # xavier_uniform(gain=sqrt(2)).
@@ -83,7 +84,7 @@ class DiscriminatorLayers(nn.Module):
             if i < 2:
                 h = Conv(self.features[i], (5, 5), padding="VALID", kernel_init=WEIGHT_INIT,
                             bias_init=BIAS_INIT)(h)
-                h = nn.max_pool(h, (2, 2), strides=(2, 2))
+                h = max_pool_2x2(h)
             elif i == 2:
                 h = nn.PReLU(negative_slope_init=0.25)(nn.Dense(self.features[2], kernel_init=WEIGHT_INIT,
                                                                  bias_init=BIAS_INIT)(h.reshape(h.shape[0], -1)))

@@ -48,3 +48,17 @@ def upsample_2x(h: jax.Array) -> jax.Array:
     """Nearest-neighbour 2x up-sampling of [B, H, W, C] maps."""
     b, height, width, c = h.shape
     return jax.image.resize(h, (b, 2 * height, 2 * width, c), "nearest")
+
+
+def max_pool_2x2(h: jax.Array) -> jax.Array:
+    """2x2 max pooling with stride 2 of [B, H, W, C] maps, odd sizes floored: the values of
+    ``nn.max_pool(h, (2, 2), strides=(2, 2))``,
+
+        y[b, i, j, c] = max_{p, q in {0, 1}} h[b, 2i + p, 2j + q, c],
+
+    computed as a reshape and a max over the block axes. Its gradient is then a mask of the maxima
+    (shared equally among tied maxima, where ``nn.max_pool``'s goes to the first); ``nn.max_pool``'s is a
+    select-and-scatter, which XLA:CPU lowers to a slow scatter (RESULTS.md, "Max pooling as a reshape")."""
+    b, height, width, c = h.shape
+    h = h[:, :height // 2 * 2, :width // 2 * 2]
+    return h.reshape(b, height // 2, 2, width // 2, 2, c).max(axis=(2, 4))
