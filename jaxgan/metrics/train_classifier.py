@@ -27,6 +27,7 @@ from jaxgan.metrics.classifier import (
     label_accuracy,
     make_classifier_fn,
 )
+from jaxgan.train_step import compiler_options
 
 
 def to_model_space(images: np.ndarray) -> np.ndarray:
@@ -61,7 +62,6 @@ def label_cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
     return optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
 
 
-@functools.partial(jax.jit, static_argnames=("max_shift", "loss"))
 def _train_step(
     variables: dict,
     opt_state: optax.OptState,
@@ -85,6 +85,16 @@ def _train_step(
     updates, opt_state = _ADAM.update(grads, opt_state)
     variables = jax.tree_util.tree_map(lambda p, u: p - learning_rate * u, variables, updates)
     return variables, opt_state, loss
+
+
+@functools.cache
+def _compiled_train_step(backend: str):
+    """``_train_step`` jit-compiled with the engine's XLA options for ``cpu_ynnpack=False`` on the CPU
+    backend (``train_step.compiler_options``: Eigen's convolutions, which ran this step ~1.9x faster than
+    YNNPACK's on one core; RESULTS.md, "Max pooling as a reshape")."""
+    del backend  # The cache key: compiler_options reads the default backend.
+    return jax.jit(_train_step, static_argnames=("max_shift", "loss"),
+                   compiler_options=compiler_options(cpu_ynnpack=False))
 
 
 def train(
@@ -117,8 +127,9 @@ def train(
     images_dev = jnp.asarray(images, jnp.float32)
     batches = _batches(len(images), batch_size, np.random.default_rng(seed))
     losses = []
+    step = _compiled_train_step(jax.default_backend())
     for i in range(steps):
-        variables, opt_state, step_loss = _train_step(
+        variables, opt_state, step_loss = step(
             variables,
             opt_state,
             images_dev,
