@@ -5,8 +5,8 @@ Classifiers, one pair per label set of the run (``attribute_classifiers``: the r
 ``builtin:mnist/attributes`` or ``attrs:DIR``, or each dataset of a mask-vector run's
 ``domains:S_1|S_2``), trained by the project on that source's real 'train' split exactly as the domain
 classifiers of ``jaxgan.metrics.domains`` are (``MNISTClassifier``, ``TrainingSettings``: fixed steps,
-``ATTRIBUTE_STEPS`` here, and seed, a seeded subset of ``train_size`` images resized to 28x28; cached under ``cache_dir``,
-``WORKDIR/eval/classifiers``, by spec and settings):
+``ATTRIBUTE_STEPS`` here, and seed, a seeded subset of ``train_size`` images resized to 28x28; cached
+under ``cache_dir``, ``WORKDIR/eval/classifiers``, by spec and settings):
 
 - an **attribute classifier**: MNISTClassifier whose first A logits s_1..s_A are read as A independent
   binary logits, p(a_j = 1 | x) = sigmoid(s_j), trained on the sigmoid cross-entropy
