@@ -1,6 +1,8 @@
 """pix2pix's U-Net and PatchGAN, pix2pixHD's multi-scale D: shapes, skips, dropout, norms, receptive
 fields and parameter counts computed by hand from the layer sizes."""
 
+import functools
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -66,7 +68,7 @@ SMALL_UNET = dict(output_channels=1, num_downs=5, features=4)
 @pytest.fixture(scope="module")
 def small_unet():
     g = UNetGenerator(**SMALL_UNET)
-    return g, g.init(RNGS, jnp.zeros((2, 32, 32, 1)), train=False)
+    return g, jax.jit(lambda: g.init(RNGS, jnp.zeros((2, 32, 32, 1)), train=False))()
 
 
 def test_unet_skip_connections_carry_the_input(small_unet):
@@ -74,6 +76,7 @@ def test_unet_skip_connections_carry_the_input(small_unet):
     x = _image((1, 32, 32, 1))
     params = variables["params"]
 
+    @jax.jit
     def run(p, inputs):  # Batch statistics keep every layer's activations at unit scale.
         return g.apply({**variables, "params": p}, inputs, train=True, mutable=["batch_stats"])[0]
 
@@ -86,8 +89,8 @@ def test_unet_skip_connections_carry_the_input(small_unet):
     cut = {**params, "Conv_4": {"kernel": jnp.zeros_like(params["Conv_4"]["kernel"])}}
     assert changed(run(cut, x), run(params, x))
     # Only the skips can carry x to the output now: without them G would be a constant.
-    grad = jax.grad(lambda inputs: run(cut, inputs)[0, 16, 16, 0])(x)
-    assert float(jnp.abs(grad).max()) > 1e-3 * float(jnp.abs(jax.grad(lambda i: run(params, i)[0, 16, 16, 0])(x)).max())
+    grad = jax.jit(jax.grad(lambda p, inputs: run(p, inputs)[0, 16, 16, 0], argnums=1))
+    assert float(jnp.abs(grad(cut, x)).max()) > 1e-3 * float(jnp.abs(grad(params, x)).max())
     # The outermost skip (the first ngf input channels of the output layer) is used.
     kernel = params["ConvTranspose_4"]["correlation_kernel"]  # [4, 4, C_in, C_out].
     no_skip = {**params, "ConvTranspose_4": {**params["ConvTranspose_4"],
@@ -130,9 +133,9 @@ def test_unet_bad_sizes_name_the_problem():
 def _outputs_for_two_dropout_rngs(num_downs, size, *, train, test_time_dropout):
     g = UNetGenerator(**{**SMALL_UNET, "num_downs": num_downs}, test_time_dropout=test_time_dropout)
     x = _image((1, size, size, 1))
-    variables = g.init(RNGS, x, train=False)
-    return [g.apply(variables, x, train=train, rngs={"dropout": jax.random.PRNGKey(seed)}, mutable=["batch_stats"])[0]
-            for seed in (3, 4)]
+    variables = jax.jit(lambda x: g.init(RNGS, x, train=False))(x)
+    apply = jax.jit(lambda key: g.apply(variables, x, train=train, rngs={"dropout": key}, mutable=["batch_stats"])[0])
+    return [apply(jax.random.PRNGKey(seed)) for seed in (3, 4)]
 
 
 def test_dropout_at_test_time_only_with_the_switch():
@@ -167,9 +170,10 @@ def test_batch_norm_couples_examples_and_instance_norm_does_not():
     outputs = {}
     for norm in ("batch", "instance"):
         g = UNetGenerator(**SMALL_UNET, norm=norm)
-        variables = g.init(RNGS, jnp.concatenate([a, b]), train=False)
+        variables = jax.jit(lambda x, g=g: g.init(RNGS, x, train=False))(jnp.concatenate([a, b]))
         assert ("batch_stats" in variables) == (norm == "batch")
 
+        @functools.partial(jax.jit, static_argnums=1)
         def run(x, train, g=g, variables=variables):
             return g.apply(variables, x, train=train, mutable=["batch_stats"])[0]
 
