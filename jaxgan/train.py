@@ -152,8 +152,8 @@ class Trainer:
         self.data = DataInfo.from_batch(example, source)
         self.method = methods.build(config, self.data)
         g_tx, d_tx = optim.build_pair(config, self.method)
-        self.state = jax.jit(lambda b: init_state(self.method, config, g_tx, d_tx, b),
-                             out_shardings=sharding.replicated(self.mesh))(example)
+        init = jax.jit(lambda b: init_state(self.method, config, g_tx, d_tx, b),
+                       out_shardings=sharding.replicated(self.mesh))
         self.step_fn = compile_train_step(make_train_step(
             self.method, discriminator_tx=d_tx, generator_tx=g_tx,
             ema_decay=config.train.ema_decay, skip_nonfinite=config.train.on_nonfinite == "skip"), self.mesh,
@@ -161,8 +161,10 @@ class Trainer:
         self.checkpointer = checkpoint.Checkpointer(
             workdir, config=config.to_dict(), keep=config.train.keep_checkpoints,
             data_info={**self.data.to_json(), "skipped_images": skipped_images})
-        if self.checkpointer.latest_step() is not None:
-            self.state = self.checkpointer.restore(self.state)
+        if self.checkpointer.latest_step() is None:
+            self.state = init(example)
+        else:  # Restored into the state's shapes and shardings: the initialisation is neither compiled nor run.
+            self.state = self.checkpointer.restore(jax.eval_shape(init, example))
 
     @property
     def step(self) -> int:

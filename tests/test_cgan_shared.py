@@ -38,7 +38,7 @@ def _trainer(config, tmp_path):
 
 
 def _sgd(trainer, lr=0.1):
-    """The trainer's state with SGD(lr) optimizer states on both sides (for uncompiled steps)."""
+    """The trainer's state with SGD(lr) optimizer states on both sides (for steps made in the test)."""
     g, d = trainer.state.generator, trainer.state.discriminator
     return trainer.state.replace(generator=g.replace(opt_state=optax.sgd(lr).init(g.params)),
                                  discriminator=d.replace(opt_state=optax.sgd(lr).init(d.params)))
@@ -70,10 +70,10 @@ def test_d_and_g_losses_see_the_one_forward(tmp_path):
     state = state.replace(discriminator=state.discriminator.replace(
         params={"w": jnp.ones(())}, collections={}, opt_state=optax.sgd(0.1).init({"w": jnp.ones(())})))
     batch = {k: jnp.asarray(v) for k, v in trainer.pipeline.local_batch(0).items()}
-    expected, _ = method.generator_forward(state.generator.params, state, batch, _forward_rng(state))
+    expected, _ = jax.jit(method.generator_forward)(state.generator.params, state, batch, _forward_rng(state))
     SEEN.clear()
-    new_state, metrics = make_train_step(method, discriminator_tx=optax.sgd(0.1), generator_tx=optax.sgd(0.1))(
-        state, batch)
+    new_state, metrics = jax.jit(make_train_step(method, discriminator_tx=optax.sgd(0.1),
+                                                 generator_tx=optax.sgd(0.1)))(state, batch)
     jax.effects_barrier()
     assert len(SEEN) == 3  # D's loss: real, fake; G's loss: fake.
     np.testing.assert_array_equal(SEEN[0], batch["image"])
@@ -92,10 +92,11 @@ def test_generator_batch_statistics_come_from_the_one_forward(tmp_path):
     trainer = _trainer(tiny_cgan("dcgan"), tmp_path)
     method, state = trainer.method, _sgd(trainer)
     batch = {k: jnp.asarray(v) for k, v in trainer.pipeline.local_batch(0).items()}
-    step = make_train_step(method, discriminator_tx=optax.sgd(0.1), generator_tx=optax.sgd(0.1))
-    _, collections = method.generator_forward(state.generator.params, state, batch, _forward_rng(state))
+    step = jax.jit(make_train_step(method, discriminator_tx=optax.sgd(0.1), generator_tx=optax.sgd(0.1)),
+                   static_argnums=2)
+    _, collections = jax.jit(method.generator_forward)(state.generator.params, state, batch, _forward_rng(state))
     before = state.generator.collections["batch_stats"]
-    after = step(state, batch)[0].generator.collections["batch_stats"]
+    after = step(state, batch, True)[0].generator.collections["batch_stats"]
     assert not jax.tree.all(jax.tree.map(np.allclose, before, after))
     jax.tree.map(functools.partial(np.testing.assert_allclose, atol=1e-6), after, collections["batch_stats"])
     unchanged = step(state, batch, False)[0].generator.collections["batch_stats"]

@@ -50,13 +50,15 @@ def test_generators_share_their_first_layers(trainer):
     assert sorted(variables["params"]) == ["generator_a", "generator_b", "shared"]
     z = trainer.method.sample_noise(jax.random.PRNGKey(3), 2)
 
+    generate = jax.jit(trainer.method.generate)
+
     def outputs(params):
-        return trainer.method.generate({**variables, "params": params}, z)
+        return generate({**variables, "params": params}, z)
 
     base = outputs(variables["params"])
     assert _changed(base, outputs(_bump(variables["params"], "shared"))) == [True, True]
     assert _changed(base, outputs(_bump(variables["params"], "generator_a"))) == [True, False]
-    other = trainer.method.generate(variables, trainer.method.sample_noise(jax.random.PRNGKey(4), 2))
+    other = generate(variables, trainer.method.sample_noise(jax.random.PRNGKey(4), 2))
     assert _changed(base, other) == [True, True]  # The pair depends on z.
 
 
@@ -66,6 +68,7 @@ def test_discriminators_share_their_last_layers(trainer):
     batch = _batch(trainer)
     d = trainer.method.discriminator
 
+    @jax.jit
     def logits(params):
         return d.apply({"params": params}, batch["image_a"], batch["image_b"], train=False)
 
@@ -150,12 +153,13 @@ def test_real_steps_discriminator_first_and_pair_agreement(trainer):
     method, old = trainer.method, jax.device_get(trainer.state)
     batch = _batch(trainer)
     forward_rng = jax.random.split(jax.random.fold_in(old.rng, old.step), 3)[2]
-    generated, _ = method.generator_forward(old.generator.params, old, batch, forward_rng)
+    generated, _ = jax.jit(method.generator_forward)(old.generator.params, old, batch, forward_rng)
     metrics = jax.device_get(trainer.train_steps(1))
+    apply = jax.jit(lambda variables: apply_train(method.discriminator, variables, generated["fake_a"],
+                                                  generated["fake_b"], rng=jax.random.PRNGKey(0)))
 
     def fake_logits(side):
-        (da, db), _ = apply_train(method.discriminator, side.variables(), generated["fake_a"], generated["fake_b"],
-                                  rng=jax.random.PRNGKey(0))
+        (da, db), _ = apply(side.variables())
         return float(da.mean()), float(db.mean())
 
     old_logits, new_logits = fake_logits(old.discriminator), fake_logits(trainer.state.discriminator)
@@ -165,7 +169,8 @@ def test_real_steps_discriminator_first_and_pair_agreement(trainer):
     trainer.train_steps(1)
     variables = trainer.state.generator_variables()
     result = method.evaluate_pairs(variables, n=6, rng=jax.random.PRNGKey(5), batch_size=4)
-    pairs = [method.generate(variables, method.sample_noise(jax.random.fold_in(jax.random.PRNGKey(5), s), size))
+    generate = jax.jit(method.generate)
+    pairs = [generate(variables, method.sample_noise(jax.random.fold_in(jax.random.PRNGKey(5), s), size))
              for s, size in ((0, 4), (4, 2))]
     expected = pair_agreement(np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs]),
                               "negative")

@@ -201,8 +201,9 @@ def _sgd_state(trainer, lr):
 def test_translations_depend_on_input_and_direction(trainer):
     variables = trainer.state.generator_variables()
     x = jnp.asarray(trainer.pipeline.local_batch(0)["image_a"][:2])
-    to_b = trainer.method.translate(variables, x, jax.random.PRNGKey(0), direction="AtoB")
-    to_a = trainer.method.translate(variables, x, jax.random.PRNGKey(0), direction="BtoA")
+    translate = jax.jit(trainer.method.translate, static_argnames="direction")
+    to_b = translate(variables, x, jax.random.PRNGKey(0), direction="AtoB")
+    to_a = translate(variables, x, jax.random.PRNGKey(0), direction="BtoA")
     assert to_b.shape == x.shape
     assert float(jnp.abs(to_b[0] - to_b[1]).mean()) > 1e-4  # Two digits, two translations.
     assert float(jnp.abs(to_b - to_a).mean()) > 1e-4  # G_A and G_B are two networks.
@@ -218,12 +219,13 @@ def test_real_steps_generator_first_and_pools_in_the_state(trainer):
     method, old = trainer.method, jax.device_get(trainer.state)  # A host copy: the step donates the state.
     batch = {k: jnp.asarray(v) for k, v in trainer.pipeline.local_batch(0).items()}
     forward_rng = jax.random.split(jax.random.fold_in(old.rng, old.step), 3)[2]
-    generated, _ = method.generator_forward(old.generator.params, old, batch, forward_rng)
+    generated, _ = jax.jit(method.generator_forward)(old.generator.params, old, batch, forward_rng)
     metrics = jax.device_get(trainer.train_steps(1))
+    apply = jax.jit(lambda variables: apply_train(method.discriminators, variables, generated["fake_b"],
+                                                  generated["fake_a"], rng=jax.random.PRNGKey(0)))
 
     def fake_logits(side):
-        (da, db), _ = apply_train(method.discriminators, side.variables(), generated["fake_b"], generated["fake_a"],
-                                  rng=jax.random.PRNGKey(0))
+        (da, db), _ = apply(side.variables())
         return float(da.mean()), float(db.mean())
 
     old_logits, new_logits = fake_logits(old.discriminator), fake_logits(trainer.state.discriminator)

@@ -147,8 +147,9 @@ def test_forward_is_the_papers_wiring_with_unit_variance_noise(trainer):
 def test_translations_depend_on_input_and_direction(trainer):
     variables = trainer.state.generator_variables()
     x = _batch(trainer)["image_a"][:2]
-    to_b = trainer.method.translate(variables, x, jax.random.PRNGKey(0), direction="AtoB")
-    to_a = trainer.method.translate(variables, x, jax.random.PRNGKey(0), direction="BtoA")
+    translate = jax.jit(trainer.method.translate, static_argnames="direction")
+    to_b = translate(variables, x, jax.random.PRNGKey(0), direction="AtoB")
+    to_a = translate(variables, x, jax.random.PRNGKey(0), direction="BtoA")
     assert to_b.shape == x.shape
     assert float(jnp.abs(to_b[0] - to_b[1]).mean()) > 1e-4  # Two digits, two translations.
     assert float(jnp.abs(to_b - to_a).mean()) > 1e-4  # G_b(E_a(x)) and G_a(E_b(x)).
@@ -221,12 +222,13 @@ def test_real_steps_discriminator_first(trainer):
     method, old = trainer.method, jax.device_get(trainer.state)
     batch = _batch(trainer)
     forward_rng = jax.random.split(jax.random.fold_in(old.rng, old.step), 3)[2]
-    generated, _ = method.generator_forward(old.generator.params, old, batch, forward_rng)
+    generated, _ = jax.jit(method.generator_forward)(old.generator.params, old, batch, forward_rng)
     metrics = jax.device_get(trainer.train_steps(1))
+    apply = jax.jit(lambda variables: apply_train(method.discriminators, variables, generated["fake_a"],
+                                                  generated["fake_b"], rng=jax.random.PRNGKey(0)))
 
     def finest_fake_logits(side):
-        (da, db), _ = apply_train(method.discriminators, side.variables(), generated["fake_a"], generated["fake_b"],
-                                  rng=jax.random.PRNGKey(0))
+        (da, db), _ = apply(side.variables())
         return float(da[0].mean()), float(db[0].mean())
 
     old_logits, new_logits = finest_fake_logits(old.discriminator), finest_fake_logits(trainer.state.discriminator)

@@ -105,8 +105,9 @@ def test_forward_is_the_papers_wiring(trainer):
 def test_translations_depend_on_input_and_direction(trainer):
     variables = trainer.state.generator_variables()
     x = _batch(trainer)["image_a"][:2]
-    to_b = trainer.method.translate(variables, x, jax.random.PRNGKey(0), direction="AtoB")
-    to_a = trainer.method.translate(variables, x, jax.random.PRNGKey(0), direction="BtoA")
+    translate = jax.jit(trainer.method.translate, static_argnames="direction")
+    to_b = translate(variables, x, jax.random.PRNGKey(0), direction="AtoB")
+    to_a = translate(variables, x, jax.random.PRNGKey(0), direction="BtoA")
     assert to_b.shape == x.shape
     # At initialisation (N(0, 0.02^2) weights, running statistics) the outputs are tiny: compare to their size.
     scale = float(jnp.abs(to_b).mean())
@@ -114,10 +115,10 @@ def test_translations_depend_on_input_and_direction(trainer):
     assert float(jnp.abs(to_b - to_a).mean()) > 0.05 * scale  # d_b(e_a(x)) and d_a(e_b(x)).
     with pytest.raises(ConfigError, match="direction"):
         trainer.method.translate(variables, x, jax.random.PRNGKey(0), direction="AtoC")
-    columns = trainer.method.panel_columns(variables, _batch(trainer))
+    columns = jax.jit(trainer.method.panel_columns)(variables, _batch(trainer))
     assert len(columns) == len(trainer.method.panel_column_names) == 6
-    np.testing.assert_allclose(columns[2], trainer.method.translate(variables, _batch(trainer)["image_a"],
-                                                                    jax.random.PRNGKey(0)), atol=1e-6)
+    np.testing.assert_allclose(columns[2], translate(variables, _batch(trainer)["image_a"], jax.random.PRNGKey(0)),
+                               atol=1e-6)
 
 
 # --- Losses by hand -----------------------------------------------------------------------------------------------
@@ -226,12 +227,13 @@ def test_real_steps_discriminator_first(trainer):
     method, old = trainer.method, jax.device_get(trainer.state)
     batch = _batch(trainer)
     forward_rng = jax.random.split(jax.random.fold_in(old.rng, old.step), 3)[2]
-    generated, _ = method.generator_forward(old.generator.params, old, batch, forward_rng)
+    generated, _ = jax.jit(method.generator_forward)(old.generator.params, old, batch, forward_rng)
     metrics = jax.device_get(trainer.train_steps(1))
+    apply = jax.jit(lambda variables: apply_train(method.discriminators, variables, "images", generated["fake_a"],
+                                                  generated["fake_b"], rng=jax.random.PRNGKey(0)))
 
     def fake_logits(side):
-        (da, db), _ = apply_train(method.discriminators, side.variables(), "images", generated["fake_a"],
-                                  generated["fake_b"], rng=jax.random.PRNGKey(0))
+        (da, db), _ = apply(side.variables())
         return float(da.mean()), float(db.mean())
 
     old_logits, new_logits = fake_logits(old.discriminator), fake_logits(trainer.state.discriminator)

@@ -176,8 +176,12 @@ def train_segmenter(images: np.ndarray, label_maps: np.ndarray, *, num_classes: 
                           f"{len(images)} real training examples")
     model = SegmentationFCN(num_classes, tuple(settings.features))
     optimizer = optax.adam(optax.cosine_decay_schedule(settings.learning_rate, settings.steps))
-    variables = model.init(jax.random.PRNGKey(settings.seed), jnp.zeros((1, *images.shape[1:]), jnp.float32))
-    opt_state = optimizer.init(variables)
+    @jax.jit  # One program: XLA:CPU would compile each initialiser on its own, one by one.
+    def init(key):
+        variables = model.init(key, jnp.zeros((1, *images.shape[1:]), jnp.float32))
+        return variables, optimizer.init(variables)
+
+    variables, opt_state = init(jax.random.PRNGKey(settings.seed))
     rng = np.random.default_rng(settings.seed)
     order, losses = np.empty(0, np.int64), []
     for _ in range(settings.steps):

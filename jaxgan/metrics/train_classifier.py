@@ -87,6 +87,14 @@ def _train_step(
     return variables, opt_state, loss
 
 
+@functools.partial(jax.jit, static_argnums=1)
+def _init(key: jax.Array, image_shape: Tuple[int, ...]) -> Tuple[dict, optax.OptState]:
+    """Fresh ``MNISTClassifier`` variables for images of ``image_shape`` and their Adam state, as one
+    compiled program (XLA:CPU would compile each initialiser on its own)."""
+    variables = MNISTClassifier().init(key, jnp.zeros((1, *image_shape), jnp.float32))
+    return variables, _ADAM.init(variables)
+
+
 @functools.cache
 def _compiled_train_step(backend: str):
     """``_train_step`` jit-compiled with the engine's XLA options for ``cpu_ynnpack=False`` on the CPU
@@ -121,8 +129,7 @@ def train(
         raise ValueError(f"batch_size {batch_size} exceeds the {len(images)} training images")
     schedule = optax.cosine_decay_schedule(learning_rate, steps)
     key, init_key = jax.random.split(jax.random.PRNGKey(seed))
-    variables = MNISTClassifier().init(init_key, jnp.zeros((1, *images.shape[1:]), jnp.float32))
-    opt_state = _ADAM.init(variables)
+    variables, opt_state = _init(init_key, images.shape[1:])
     labels_dev = jnp.asarray(labels, jnp.int32 if np.issubdtype(np.asarray(labels).dtype, np.integer) else jnp.float32)
     images_dev = jnp.asarray(images, jnp.float32)
     batches = _batches(len(images), batch_size, np.random.default_rng(seed))
