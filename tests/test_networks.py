@@ -14,7 +14,9 @@ def dense(n_in, n_out):
 
 
 def _init(net, *args):
-    return net.init({"params": jax.random.PRNGKey(0), "dropout": jax.random.PRNGKey(1)}, *args, train=False)
+    """``net``'s variables, initialised in one compiled program (op by op, XLA:CPU compiles each initialiser)."""
+    return jax.jit(lambda *args: net.init({"params": jax.random.PRNGKey(0), "dropout": jax.random.PRNGKey(1)},
+                                          *args, train=False))(*args)
 
 
 def _count(variables):

@@ -51,7 +51,7 @@ class LinearD(nn.Module):
 
 
 def _state(method, batch):
-    g_vars, d_vars, _ = method.init(jax.random.PRNGKey(1), batch)
+    g_vars, d_vars, _ = jax.jit(method.init)(jax.random.PRNGKey(1), batch)
     side = lambda v: Side(v["params"], {k: c for k, c in v.items() if k != "params"}, None)  # noqa: E731
     return type("State", (), {"generator": side(g_vars), "discriminator": side(d_vars)})()
 
@@ -63,7 +63,8 @@ def _penalty_terms(method, image_shape=(28, 28, 1)):
     state = _state(method, batch)
     rng = jax.random.PRNGKey(3)
     # A shared-forward method's D loss takes the step's generated images (jaxgan.train_step).
-    generated = ((method.generator_forward(state.generator.params, state, batch, jax.random.PRNGKey(4))[0],)
+    generated = ((jax.jit(lambda: method.generator_forward(state.generator.params, state, batch,
+                                                           jax.random.PRNGKey(4)))()[0],)
                  if hasattr(method, "generator_forward") else ())
 
     def d_loss(m):

@@ -250,12 +250,12 @@ def test_patchgan_features_and_errors():
 
 def test_spectral_norm_keeps_its_power_iteration_state():
     x = _image((1, 32, 32, 2))
-    plain = PatchGANDiscriminator(features=2, norm="none").init(RNGS, x, train=False)
+    plain = jax.eval_shape(lambda x: PatchGANDiscriminator(features=2, norm="none").init(RNGS, x, train=False), x)
     assert set(plain) == {"params"}
     d = PatchGANDiscriminator(features=2, norm="none", spectral_norm=True)
-    variables = d.init(RNGS, x, train=False)
+    variables = jax.jit(lambda x: d.init(RNGS, x, train=False))(x)
     assert sorted(variables["batch_stats"]) == [f"SpectralNorm_{i}" for i in range(5)]
-    _, updated = d.apply(variables, x, train=True, mutable=["batch_stats"])
+    _, updated = jax.jit(lambda v, x: d.apply(v, x, train=True, mutable=["batch_stats"]))(variables, x)
     u = variables["batch_stats"]["SpectralNorm_0"]["Conv_0/kernel/u"]
     assert not np.allclose(u, updated["batch_stats"]["SpectralNorm_0"]["Conv_0/kernel/u"])
 
@@ -274,20 +274,21 @@ def _avg_pool_3x3_s2_exclude_pad(x):
 def test_multiscale_discriminator():
     m = MultiScaleDiscriminator(num_d=3, features=2, n_layers=3)
     x = _image((2, 32, 32, 2))
-    variables = m.init(RNGS, x, train=False)
+    variables = jax.jit(lambda x: m.init(RNGS, x, train=False))(x)
     assert sorted(variables["params"]) == ["scale_0", "scale_1", "scale_2"]
-    outputs = m.apply(variables, x, train=False, return_features=True)
+    outputs = jax.jit(lambda v, x: m.apply(v, x, train=False, return_features=True))(variables, x)
     # Padding 2 (pix2pixHD): s -> s // 2 + 1 three times, then s + 1 twice. 32, 16 and 8 pixels per side.
     assert [logits.shape[1] for logits, _ in outputs] == [7, 5, 4]
     assert all([a.shape[-1] for a in activations] == [2, 4, 8, 16] for _, activations in outputs)
     # Scale 1 is its own PatchGAN applied to the pooled input.
     pooled = jnp.asarray(_avg_pool_3x3_s2_exclude_pad(np.asarray(x, np.float64)), jnp.float32)
     single = PatchGANDiscriminator(features=2, n_layers=3, norm="instance", padding=2)
-    alone = single.apply({"params": variables["params"]["scale_1"]}, pooled, train=False)
+    alone = jax.jit(lambda v, x: single.apply(v, x, train=False))({"params": variables["params"]["scale_1"]}, pooled)
     np.testing.assert_allclose(outputs[1][0], alone, rtol=1e-4, atol=1e-5)
     assert not np.allclose(variables["params"]["scale_0"]["Conv_0"]["kernel"],
                            variables["params"]["scale_1"]["Conv_0"]["kernel"])
-    assert [o.shape for o in m.apply(variables, x, train=False)] == [(2, 7, 7, 1), (2, 5, 5, 1), (2, 4, 4, 1)]
+    logits = jax.eval_shape(lambda v, x: m.apply(v, x, train=False), variables, x)
+    assert [o.shape for o in logits] == [(2, 7, 7, 1), (2, 5, 5, 1), (2, 4, 4, 1)]
 
 
 def test_registered_by_name():

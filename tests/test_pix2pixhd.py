@@ -118,17 +118,17 @@ def test_losses_by_hand_with_what_reaches_d(trainer):
 def test_vgg_term_by_hand(trainer):
     """loss_G with lambda_VGG = 10 exceeds loss_G without it by 10 sum_i w_i mean|phi_i(G(s)) - phi_i(x)|
     (relu1_1 .. relu5_1, w = 1/32 .. 1), VGG19 read from the method state; no gradient reaches x."""
-    vgg = perceptual.VGG19Features("relu5_1").init(jax.random.PRNGKey(3), jnp.zeros((1, 16, 16, 3)))
+    vgg = jax.jit(lambda: perceptual.VGG19Features("relu5_1").init(jax.random.PRNGKey(3), jnp.zeros((1, 16, 16, 3))))()
     state = probe_state().replace(method_state={pix2pixhd.VGG_STATE: vgg})
     base = dataclasses.replace(trainer.method, discriminator=ProbeMultiD(12), num_label_classes=11)
     rng = np.random.default_rng(0)
     batch = {"label_map": jnp.asarray(rng.integers(0, 11, (2, 16, 16))), "instance_map": jnp.zeros((2, 16, 16), int),
              "image_b": jnp.asarray(rng.uniform(-1, 1, (2, 16, 16, 3)), jnp.float32)}
     fake = {"image": jnp.asarray(rng.uniform(-1, 1, (2, 16, 16, 3)), jnp.float32)}
-    without, _ = base.generator_loss(fake, state, batch, jax.random.PRNGKey(0))
-    with_vgg, (metrics, _) = dataclasses.replace(base, vgg_weight=10.0).generator_loss(fake, state, batch,
-                                                                                      jax.random.PRNGKey(0))
-    phi = lambda x: perceptual.VGG19Features("relu5_1").apply(vgg, perceptual.vgg_input(x))  # noqa: E731
+    without, _ = jax.jit(base.generator_loss)(fake, state, batch, jax.random.PRNGKey(0))
+    with_vgg, (metrics, _) = jax.jit(dataclasses.replace(base, vgg_weight=10.0).generator_loss)(
+        fake, state, batch, jax.random.PRNGKey(0))
+    phi = jax.jit(lambda x: perceptual.VGG19Features("relu5_1").apply(vgg, perceptual.vgg_input(x)))
     f, r = phi(fake["image"]), phi(batch["image_b"])
     expected = sum(w * jnp.mean(jnp.abs(f[layer] - r[layer]))
                    for w, layer in zip((1 / 32, 1 / 16, 1 / 8, 1 / 4, 1.0), ("relu1_1", "relu2_1", "relu3_1",
@@ -147,12 +147,13 @@ def test_generator_depends_on_labels_and_instances(trainer):
     variables = trainer.state.generator_variables()
     batch = trainer.pipeline.local_batch(0)
     labels, instances = jnp.asarray(batch["label_map"][:1]), jnp.asarray(batch["instance_map"][:1])
-    out = trainer.method.translate(variables, labels, jax.random.PRNGKey(0), instances)
+    translate = jax.jit(trainer.method.translate)
+    out = translate(variables, labels, jax.random.PRNGKey(0), instances)
     assert out.shape == (1, 32, 32, 3)
     other_labels = jnp.where(labels > 0, 1 + labels % 10, 0)  # Same shapes, other classes.
-    assert float(jnp.abs(out - trainer.method.translate(variables, other_labels, None, instances)).max()) > 1e-5
+    assert float(jnp.abs(out - translate(variables, other_labels, None, instances)).max()) > 1e-5
     no_boundaries = jnp.zeros_like(instances)
-    assert float(jnp.abs(out - trainer.method.translate(variables, labels, None, no_boundaries)).max()) > 1e-5
+    assert float(jnp.abs(out - translate(variables, labels, None, no_boundaries)).max()) > 1e-5
 
 
 def test_one_generator_forward_per_step(trainer):

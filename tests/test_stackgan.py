@@ -1,6 +1,7 @@
 """StackGAN (Zhang et al. 2017): network shapes and counts by hand, conditioning augmentation,
 the stage-II gradient stop, both losses against hand values, config checks, real training steps."""
 
+import functools
 import math
 
 import jax
@@ -95,8 +96,9 @@ def test_stage_two_does_not_train_stage_one():
     g, _ = _tiny_networks()
     noise = jax.random.normal(jax.random.PRNGKey(1), (4, g.noise_dim(3)))
     labels = jnp.arange(4)
-    variables = g.init(jax.random.PRNGKey(0), noise, labels, train=False)
+    variables = jax.jit(lambda: g.init(jax.random.PRNGKey(0), noise, labels, train=False))()
 
+    @functools.partial(jax.jit, static_argnums=0)
     def grads(stage):
         return jax.grad(lambda p: jnp.sum(g.apply({**variables, "params": p}, noise, labels, train=False)[stage]))(
             variables["params"])
@@ -195,7 +197,7 @@ def test_real_training_steps_with_diffaugment(tmp_path, monkeypatch):
         assert np.isfinite(values).all() and values[0] != values[-1], name
     variables = trainer.state.generator_variables()
     z = trainer.method.sample_noise(jax.random.PRNGKey(0), 3)
-    samples = trainer.method.generate(variables, z, jnp.array([0, 1, 2]))
+    samples = jax.jit(trainer.method.generate)(variables, z, jnp.array([0, 1, 2]))
     assert samples.shape == (3, 28, 28, 1) and np.isfinite(np.asarray(samples)).all()
 
     # DiffAugment reaches both resolutions of every D input: real, fake, mismatched in D's loss, fake in G's.
