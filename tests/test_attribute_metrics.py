@@ -225,7 +225,8 @@ def test_evaluate_a_mask_vector_stargan_run(tmp_path, trained, cached_only, monk
     assert "rotated_90" in table and "fidelity" in table
 
     def stargan(run, x, t, k):
-        return run.method.translate(run.state.generator_variables(), x, jax.random.PRNGKey(0), target=t, dataset=k)
+        return jax.jit(run.method.translate, static_argnames="dataset")(run.state.generator_variables(), x,
+                                                                        jax.random.PRNGKey(0), target=t, dataset=k)
 
     _check_against_translate(str(tmp_path), result, stargan)
 
@@ -241,6 +242,6 @@ def test_evaluate_a_fader_run(tmp_path, trained, cached_only, monkeypatch):
 
     def fader(run, x, t, k):
         assert k == 0
-        return run.method.translate(run.state.generator_variables(), x, jax.random.PRNGKey(0), attributes=t)
+        return jax.jit(run.method.translate)(run.state.generator_variables(), x, jax.random.PRNGKey(0), attributes=t)
 
     _check_against_translate(str(tmp_path), result, fader)

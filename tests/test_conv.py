@@ -199,7 +199,7 @@ def test_product_convolutions_equal_lax(shape, kernel_shape, strides, padding, s
         def loss(x, kernel):
             y = fn(x, kernel, strides, padding, dimension_numbers=numbers)
             return jnp.sum(y * cotangent), y
-        (_, y), grads = jax.value_and_grad(loss, (0, 1), has_aux=True)(x, kernel)
+        (_, y), grads = jax.jit(jax.value_and_grad(loss, (0, 1), has_aux=True))(x, kernel)
         return y, grads
 
     y, grads = output_and_grads(conv.conv_general_dilated)
