@@ -149,9 +149,9 @@ def test_separate_scores_a_realistic_mismatched_pair_as_realistic_and_mismatched
 
     images = jnp.asarray(_bands().images[:2], jnp.float32) / 127.5 - 1.0  # A class-0 and a class-1 image.
     variables = trainer.state.discriminator.variables()
-    realism, match = trainer.method.discriminator.apply(variables, images, jnp.array([0, 1]), train=False)
-    realism_wrong, match_wrong = trainer.method.discriminator.apply(variables, images, jnp.array([1, 0]),
-                                                                    train=False)
+    scores = jax.jit(lambda labels: trainer.method.discriminator.apply(variables, images, labels, train=False))
+    realism, match = scores(jnp.array([0, 1]))
+    realism_wrong, match_wrong = scores(jnp.array([1, 0]))
     np.testing.assert_array_equal(realism, realism_wrong)  # Realism does not see the label.
     assert (realism_wrong > 0).all(), realism_wrong  # Realistic ...
     assert (match_wrong < 0).all(), match_wrong  # ... but mismatched,

@@ -150,10 +150,10 @@ def test_one_generator_forward_per_step(trainer):
 
 def test_generated_outputs_depend_on_the_input(trainer):
     x = jnp.asarray(trainer.pipeline.local_batch(0)["image_a"][:2])
-    out = trainer.method.translate(trainer.state.generator_variables(), x, jax.random.PRNGKey(0))
+    out = jax.jit(trainer.method.translate)(trainer.state.generator_variables(), x, jax.random.PRNGKey(0))
     assert out.shape == (2, 28, 28, 1) and float(out.min()) >= -1 and float(out.max()) <= 1
     assert float(jnp.abs(out[0] - out[1]).mean()) > 1e-4
-    columns = trainer.method.panel_columns(trainer.state.generator_variables(), {"image_a": x, "image_b": x})
+    columns = jax.jit(trainer.method.panel_columns)(trainer.state.generator_variables(), {"image_a": x, "image_b": x})
     assert [c.shape[1] for c in columns] == [7, 28, 28, 7]
 
 
