@@ -75,6 +75,29 @@ def test_resume_is_exact(name, tmp_path):
     _assert_same_tree(_state(straight), _state(resumed))
 
 
+def test_resume_lowers_no_initialisation(tmp_path):
+    """A Trainer resuming from a checkpoint reads it into the state's shapes (``jax.eval_shape`` of the
+    initialisation): building it lowers no program at all (its train step compiles at its first call),
+    where a fresh Trainer lowers its initialisation (jax.monitoring's lowering events)."""
+    lowered = []
+
+    def record(event, duration, **kwargs):
+        if event == "/jax/core/compile/jaxpr_to_mlir_module_duration":
+            lowered.append(duration)
+
+    jax.monitoring.register_event_duration_secs_listener(record)
+    fresh = train_lib.Trainer(tiny_cgan("mlp"), str(tmp_path))
+    assert lowered, "a fresh Trainer lowers its initialisation"
+    fresh.train_steps(1)
+    fresh.checkpointer.save(fresh.state)
+    fresh.checkpointer.close()
+    lowered.clear()
+    resumed = train_lib.Trainer(tiny_cgan("mlp"), str(tmp_path))
+    assert lowered == [] and resumed.step == 1
+    resumed.train_steps(1)
+    assert len(lowered) == 1  # The step, traced and lowered anew for this Trainer.
+
+
 def test_same_seed_same_run_other_seed_other_samples(tmp_path):
     def train(seed, name):
         config = tiny_cgan("mlp")
