@@ -176,6 +176,7 @@ def train_segmenter(images: np.ndarray, label_maps: np.ndarray, *, num_classes: 
                           f"{len(images)} real training examples")
     model = SegmentationFCN(num_classes, tuple(settings.features))
     optimizer = optax.adam(optax.cosine_decay_schedule(settings.learning_rate, settings.steps))
+
     @jax.jit  # One program: XLA:CPU would compile each initialiser on its own, one by one.
     def init(key):
         variables = model.init(key, jnp.zeros((1, *images.shape[1:]), jnp.float32))
