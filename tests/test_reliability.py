@@ -86,16 +86,19 @@ def test_resume_lowers_no_initialisation(tmp_path):
             lowered.append(duration)
 
     jax.monitoring.register_event_duration_secs_listener(record)
-    fresh = train_lib.Trainer(tiny_cgan("mlp"), str(tmp_path))
-    assert lowered, "a fresh Trainer lowers its initialisation"
-    fresh.train_steps(1)
-    fresh.checkpointer.save(fresh.state)
-    fresh.checkpointer.close()
-    lowered.clear()
-    resumed = train_lib.Trainer(tiny_cgan("mlp"), str(tmp_path))
-    assert lowered == [] and resumed.step == 1
-    resumed.train_steps(1)
-    assert len(lowered) == 1  # The step, traced and lowered anew for this Trainer.
+    try:
+        fresh = train_lib.Trainer(tiny_cgan("mlp"), str(tmp_path))
+        assert lowered, "a fresh Trainer lowers its initialisation"
+        fresh.train_steps(1)
+        fresh.checkpointer.save(fresh.state)
+        fresh.checkpointer.close()
+        lowered.clear()
+        resumed = train_lib.Trainer(tiny_cgan("mlp"), str(tmp_path))
+        assert lowered == [] and resumed.step == 1
+        resumed.train_steps(1)
+        assert len(lowered) == 1  # The step, traced and lowered anew for this Trainer.
+    finally:
+        jax.monitoring.unregister_event_duration_listener(record)
 
 
 def test_same_seed_same_run_other_seed_other_samples(tmp_path):
