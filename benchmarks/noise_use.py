@@ -6,7 +6,7 @@ Draws ``--num_samples`` class-balanced samples (the same z for every mode) from 
 (EMA weights when it has them) in two modes: as sampled (``method.generate``: what the sample grids,
 ``jaxgan.sample`` and ``jaxgan.evaluate`` see; dropout off and running batch statistics, unless G
 draws its dropout masks from its noise, as the MLP G with ``dropout_noise``) and the other way: for
-such a G, dropout off; for StackGAN's G, its conditioning augmentation's means (eps_0 = eps_1 = 0, so c_i = mu_i(y)),
+such a G, dropout off (and with ``--dropout_rates``, other sampling rates of its masks, same z and u); for StackGAN's G, its conditioning augmentation's means (eps_0 = eps_1 = 0, so c_i = mu_i(y)),
 with a line per stage on the spread of c against the distance between classes (the mean sigma, and the
 distances between classes' mu); for any other, training mode (G's dropout on, batch statistics of the batch).
 For each it prints the label accuracy, FCD, precision and recall against the MNIST test set and
@@ -52,6 +52,9 @@ def main():
     parser.add_argument("--num_samples", type=int, default=2000, help="Samples per mode, class-balanced.")
     parser.add_argument("--seed", type=int, default=0, help="Seed of the noise and of the dropout masks.")
     parser.add_argument("--parzen", action="store_true", help="Also the held-out Parzen LL of each mode.")
+    parser.add_argument("--dropout_rates", default="",
+                        help="Comma-separated rates p: for a G with dropout_noise, also sample with masks [u >= p] "
+                             "scaled by 1 / (1 - p) (the same z and u; p below the trained rate keeps more units).")
     args = parser.parse_args()
     run = restore.restore_run(args.workdir)
     num_classes = run.data.num_classes
@@ -68,6 +71,9 @@ def main():
     if getattr(method.generator, "dropout_noise", False):  # z, then the masks' uniforms: drop the masks.
         modes["dropout off"] = lambda: method.generator.clone(dropout_noise=False).apply(
             variables, z[:, :method.latent_dim], labels, train=False)
+        for rate in (float(p) for p in args.dropout_rates.split(",") if p):
+            modes[f"dropout {rate:g}"] = (lambda g: lambda: g.apply(variables, z, labels, train=False))(
+                method.generator.clone(dropout_rate=rate))
     elif hasattr(method.generator, "condition_dim"):  # StackGAN: noise = [z, eps_0, eps_1].
         modes["CA means"] = lambda: method.generate(variables, z.at[:, method.latent_dim:].set(0), labels)
         print_condition_spread(method, variables, num_classes)
