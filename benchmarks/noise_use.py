@@ -6,7 +6,8 @@ Draws ``--num_samples`` class-balanced samples (the same z for every mode) from 
 (EMA weights when it has them) in two modes: as sampled (``method.generate``: what the sample grids,
 ``jaxgan.sample`` and ``jaxgan.evaluate`` see; dropout off and running batch statistics, unless G
 draws its dropout masks from its noise, as the MLP G with ``dropout_noise``) and the other way: for
-such a G, dropout off (and with ``--dropout_rates``, other sampling rates of its masks, same z and u); for StackGAN's G, its conditioning augmentation's means (eps_0 = eps_1 = 0, so c_i = mu_i(y)),
+such a G, dropout off (and with ``--dropout_rates``, its masks at other rates, same z and u); for
+StackGAN's G, its conditioning augmentation's means (eps_0 = eps_1 = 0, so c_i = mu_i(y)),
 with a line per stage on the spread of c against the distance between classes (the mean sigma, and the
 distances between classes' mu); for any other, training mode (G's dropout on, batch statistics of the batch).
 For each it prints the label accuracy, FCD, precision and recall against the MNIST test set and
@@ -67,6 +68,9 @@ def main():
     labels = np.arange(args.num_samples, dtype=np.int32) % num_classes
     key = jax.random.PRNGKey(args.seed)
     z = method.sample_noise(key, args.num_samples)
+    if args.dropout_rates and not getattr(method.generator, "dropout_noise", False):
+        parser.error("--dropout_rates needs a generator with dropout_noise (its masks drawn from its noise); "
+                     f"{args.workdir}'s generator has none")
     modes = {"as sampled": lambda: method.generate(variables, z, labels)}
     if getattr(method.generator, "dropout_noise", False):  # z, then the masks' uniforms: drop the masks.
         modes["dropout off"] = lambda: method.generator.clone(dropout_noise=False).apply(
