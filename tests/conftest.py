@@ -33,18 +33,22 @@ os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 # And XLA:CPU's older LLVM IR fusion emitters instead of its MLIR ones, where this jaxlib's XLA still has
 # the switch: the same fusions, compiled in 19-36% less CPU time on three exact-resume tests (SPADE, UNIT,
 # ComboGAN; 2026-12-03, benchmarks/RESULTS.md). XLA aborts the process on a flag it does not know, so a
-# child process tries it first, once per test run (the pytest-xdist workers inherit the answer).
+# child process tries it first, once per test run (the pytest-xdist workers inherit the answer). A test of
+# what XLA:CPU makes of a program for users compiles it with ``USERS_COMPILER_OPTIONS`` (the new emitters).
+LEGACY_EMITTERS = "--xla_cpu_use_fusion_emitters=false"
+
+
 def _xla_flags() -> str:
     flags = "--xla_backend_optimization_level=0"
-    legacy_emitters = "--xla_cpu_use_fusion_emitters=false"
     probe = subprocess.run([sys.executable, "-c", "import jax; jax.devices()"], capture_output=True,
-                           env={**os.environ, "JAX_PLATFORMS": "cpu", "XLA_FLAGS": legacy_emitters})
-    return f"{flags} {legacy_emitters}" if probe.returncode == 0 else flags
+                           env={**os.environ, "JAX_PLATFORMS": "cpu", "XLA_FLAGS": LEGACY_EMITTERS})
+    return f"{flags} {LEGACY_EMITTERS}" if probe.returncode == 0 else flags
 
 
 if "JAXGAN_TEST_XLA_FLAGS" not in os.environ:
     os.environ["JAXGAN_TEST_XLA_FLAGS"] = _xla_flags()
 TEST_XLA_FLAGS = os.environ["JAXGAN_TEST_XLA_FLAGS"]
+USERS_COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": True} if LEGACY_EMITTERS in TEST_XLA_FLAGS else {}
 if TEST_XLA_FLAGS not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {TEST_XLA_FLAGS}".strip()
 
