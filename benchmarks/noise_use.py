@@ -51,13 +51,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])  # argparse: jaxgan.evaluate owns the absl flags.
     parser.add_argument("--workdir", required=True, help="A label-conditional run (cgan, matching_aware, ...).")
     parser.add_argument("--num_samples", type=int, default=2000, help="Samples per mode, class-balanced.")
+    parser.add_argument("--step", type=int, default=None, help="Checkpoint step (default: the latest).")
     parser.add_argument("--seed", type=int, default=0, help="Seed of the noise and of the dropout masks.")
     parser.add_argument("--parzen", action="store_true", help="Also the held-out Parzen LL of each mode.")
     parser.add_argument("--dropout_rates", default="",
                         help="Comma-separated rates p: for a G with dropout_noise, also sample with masks [u >= p] "
                              "scaled by 1 / (1 - p) (the same z and u; p below the trained rate keeps more units).")
     args = parser.parse_args()
-    run = restore.restore_run(args.workdir)
+    run = restore.restore_run(args.workdir, args.step)
     num_classes = run.data.num_classes
     classifier = metrics.load_classifier()
     test = build_source(run.config.data.source, "test")
@@ -98,7 +99,7 @@ def main():
         print(f"{name:13s} accuracy {r['accuracy']:.4f}  FCD {r['fcd']:.2f}  precision {r['precision']:.3f}  "
               f"recall {r['recall']:.3f}  MS-SSIM {r['ms_ssim']:.3f}  pixel spread "
               f"{pixel_spread(fake, labels, num_classes):.3f}  per class "
-              f"{np.round(r['per_class_accuracy'], 2).tolist()}")
+              f"{np.round(r['per_class_accuracy'], 3).tolist()}")
         if parzen_sets is not None:
             p = metrics.parzen_estimate(metrics.to_unit_vectors(fake), *parzen_sets)
             print(f"{name:13s} Parzen LL {p['mean']:.1f} +/- {p['std_error']:.1f} (sigma {p['sigma']:.3f})")
