@@ -32,9 +32,10 @@ os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 #
 # And XLA:CPU's older LLVM IR fusion emitters instead of its MLIR ones, where this jaxlib's XLA still has
 # the switch: the same operations (a scatter becomes a loop), compiled in 19-36% less CPU time on three
-# exact-resume tests (SPADE, UNIT, ComboGAN; 2026-12-03, benchmarks/RESULTS.md). XLA aborts the process on a flag it does not know, so a
-# child process tries it first, once per test run (the pytest-xdist workers inherit the answer). A test of
-# what XLA:CPU makes of a program for users compiles it with ``USERS_COMPILER_OPTIONS`` (the new emitters).
+# exact-resume tests (SPADE, UNIT, ComboGAN; 2026-12-03, benchmarks/RESULTS.md). XLA aborts the process on
+# a flag it does not know, so a child process tries it first, once per test run (the pytest-xdist workers
+# inherit the answer). A test of what XLA:CPU makes of a program for users compiles it with
+# ``USERS_COMPILER_OPTIONS`` (the new emitters).
 LEGACY_EMITTERS = "--xla_cpu_use_fusion_emitters=false"
 
 
