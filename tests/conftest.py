@@ -423,6 +423,26 @@ TINY_CONFIGS = {
 }
 
 
+RESUME_STEPS = 4  # test_resume_is_exact's run: 2 steps, a checkpoint, 2 more.
+
+
+def resume_config(name: str):
+    """``TINY_CONFIGS[name]`` as the exact-resume test trains it (``RESUME_STEPS`` steps)."""
+    config = TINY_CONFIGS[name]()
+    config.train.steps = RESUME_STEPS
+    return config
+
+
+def resume_trainer(name: str, workdir):
+    """A Trainer of ``resume_config(name)`` on the default mesh (the 8 devices), as the exact-resume test
+    builds it: its initialisation and train step are the programs that test compiles, so a method's own
+    tests built on it find them in the suite's compilation cache (or leave them there) instead of
+    compiling a second pair for another mesh, batch or schedule."""
+    from jaxgan import train as train_lib
+
+    return train_lib.Trainer(resume_config(name), str(workdir))
+
+
 def diffaugment_calls(trainer, monkeypatch):
     """The DiffAugment policies applied while tracing D's loss and G's loss: (d_calls, g_calls)."""
     import jax

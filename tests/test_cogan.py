@@ -20,14 +20,14 @@ from jaxgan.methods.cogan import pair_agreement
 from jaxgan.networks.cogan import CoGANDiscriminator, CoGANGenerator, GeneratorLayers
 from jaxgan.state import GANState, Side
 
-from conftest import called_modules, load_config, one_device_mesh, tiny_cogan
+from conftest import called_modules, load_config, one_device_mesh, resume_trainer
 
 GREY = DataInfo({"image_a": ArraySpec((28, 28, 1), "uint8"), "image_b": ArraySpec((28, 28, 1), "uint8")})
 
 
 @pytest.fixture(scope="module")
 def trainer(tmp_path_factory):
-    return train_lib.Trainer(tiny_cogan(), str(tmp_path_factory.mktemp("cogan")), mesh=one_device_mesh())
+    return resume_trainer("cogan", tmp_path_factory.mktemp("cogan"))
 
 
 def _batch(trainer):

@@ -13,7 +13,6 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from jax.sharding import Mesh
 
 from jaxgan import methods, optim
 from jaxgan import train as train_lib
@@ -26,7 +25,7 @@ from jaxgan.networks.resnet_translator import ResNetTranslator
 from jaxgan.state import GANState, Side
 from jaxgan.train_step import make_train_step
 
-from conftest import load_config, tiny_combogan
+from conftest import load_config, resume_trainer, tiny_combogan
 
 LETTERS = "abcd"
 
@@ -37,8 +36,7 @@ def _data(n=4, size=16, channels=1):
 
 @pytest.fixture(scope="module")
 def trainer(tmp_path_factory):
-    return train_lib.Trainer(tiny_combogan(batch_size=4), str(tmp_path_factory.mktemp("combogan")),
-                             mesh=Mesh(np.asarray(jax.devices()[:1]), ("data",)))
+    return resume_trainer("combogan", tmp_path_factory.mktemp("combogan"))
 
 
 # --- Networks ----------------------------------------------------------------------------------------------
@@ -261,7 +259,7 @@ def test_real_steps_change_only_the_drawn_pairs_networks(trainer):
                 assert [int(c) for c in counts] == [updates[i]], key
         for i in range(4):
             filled = int(after.method_state[f"pool_{i}"]["count"])
-            assert filled == (min(6, 4 * updates[i]) if updates[i] else 0)
+            assert filled == min(6, trainer.config.train.batch_size * updates[i])  # Pools of 6.
 
 
 def test_paper_size_step_traced():

@@ -19,7 +19,7 @@ from jaxgan.methods.context_encoder import overlap_weights
 from jaxgan.metrics.translation import hole_metrics
 from jaxgan.networks.context_encoder import ChannelwiseFullyConnected, ContextEncoderGenerator
 
-from conftest import load_config, module_calls, one_device_mesh, probe_state, tiny_context_encoder
+from conftest import load_config, module_calls, one_device_mesh, probe_state, resume_trainer, tiny_context_encoder
 
 
 class ProbeD(nn.Module):
@@ -32,7 +32,7 @@ class ProbeD(nn.Module):
 
 @pytest.fixture(scope="module")
 def trainer(tmp_path_factory):
-    return train_lib.Trainer(tiny_context_encoder(), str(tmp_path_factory.mktemp("ce")), mesh=one_device_mesh())
+    return resume_trainer("context_encoder", tmp_path_factory.mktemp("context_encoder"))
 
 
 def test_overlap_weights_by_hand():

@@ -158,12 +158,11 @@ def test_evaluating_an_inpainting_run_scores_the_hole(tmp_path):
     ``input_resized`` row (the input with its hole filled with 128) has the hole metrics computed by
     hand from the same held-out pairs."""
     from jaxgan import evaluate as evaluate_lib
-    from jaxgan import restore, train
+    from jaxgan import restore
 
-    from conftest import tiny_context_encoder
+    from conftest import resume_trainer
 
-    config = tiny_context_encoder(steps=1)
-    train.Trainer(config, str(tmp_path)).run()
+    resume_trainer("context_encoder", tmp_path).run()
     result = evaluate_lib.evaluate(str(tmp_path), num_samples=8, batch_size=8)
     pairs = evaluate_lib._held_out_pairs(restore.restore_run(str(tmp_path)), 8, 8, 0)
     hole = pairs["mask"][..., 0] > 0
@@ -181,11 +180,11 @@ def test_evaluating_a_super_resolution_run_adds_y_channel_metrics(tmp_path):
     """An SR run's rows get PSNR/SSIM on the Y channel with the border cropped; for the bicubic row
     the value is recomputed by hand from the same held-out pairs."""
     from jaxgan import evaluate as evaluate_lib
-    from jaxgan import restore, train
+    from jaxgan import restore
 
-    from conftest import tiny_srgan
+    from conftest import resume_trainer
 
-    train.Trainer(tiny_srgan(steps=2), str(tmp_path)).run()
+    resume_trainer("srgan", tmp_path).run()
     result = evaluate_lib.evaluate(str(tmp_path), num_samples=8, batch_size=8)
     pairs = evaluate_lib._held_out_pairs(restore.restore_run(str(tmp_path)), 8, 8, 0)
     x, y = pairs["image_a"], pairs["image_b"]
@@ -204,12 +203,12 @@ def test_evaluating_an_unpaired_run_scores_each_direction(tmp_path, monkeypatch)
     import functools
 
     from jaxgan import evaluate as evaluate_lib
-    from jaxgan import restore, train
+    from jaxgan import restore
     from jaxgan.metrics import domains
 
-    from conftest import tiny_cyclegan
+    from conftest import resume_trainer
 
-    train.Trainer(tiny_cyclegan(steps=1), str(tmp_path)).run()
+    resume_trainer("cyclegan", tmp_path).run()
     trained = []
     original = domains.train_classifier.train
     monkeypatch.setattr(domains.train_classifier, "train", lambda *a, **k: trained.append(1) or original(*a, **k))
@@ -236,12 +235,11 @@ def test_evaluating_a_cogan_run_reports_pair_agreement(tmp_path):
     """jaxgan.evaluate on a CoGAN run: the pair agreement of its generated pairs, recomputed by hand
     (digit vs negative: binarised at mid-grey, the second must be the first's negative)."""
     from jaxgan import evaluate as evaluate_lib
-    from jaxgan import images, restore, train
+    from jaxgan import images, restore
 
-    from conftest import tiny_cogan
+    from conftest import resume_trainer
 
-    config = tiny_cogan(steps=1, batch_size=8)
-    train.Trainer(config, str(tmp_path)).run()
+    resume_trainer("cogan", tmp_path).run()
     result = evaluate_lib.evaluate(str(tmp_path), num_samples=20, batch_size=10)
     run = restore.restore_run(str(tmp_path))
     key = jax.random.PRNGKey(0)
@@ -261,12 +259,12 @@ def test_evaluating_a_one_way_run(tmp_path, monkeypatch):
     import functools
 
     from jaxgan import evaluate as evaluate_lib
-    from jaxgan import restore, train
+    from jaxgan import restore
     from jaxgan.metrics import domains
 
-    from conftest import tiny_dtn
+    from conftest import resume_trainer
 
-    train.Trainer(tiny_dtn(steps=1), str(tmp_path)).run()
+    resume_trainer("dtn", tmp_path).run()
     monkeypatch.setattr(domains, "domain_classifiers", functools.partial(
         domains.domain_classifiers, steps=2, batch_size=16, train_size=64, test_size=32))
     result = evaluate_lib.evaluate(str(tmp_path), num_samples=16, batch_size=16)
@@ -290,15 +288,15 @@ def test_evaluating_a_label_map_run(tmp_path, monkeypatch):
     import dataclasses
 
     from jaxgan import evaluate as evaluate_lib
-    from jaxgan import restore, train
+    from jaxgan import restore
     from jaxgan.metrics import segmentation, translation
 
     monkeypatch.setattr(segmentation, "DEFAULT_SETTINGS",
                         dataclasses.replace(segmentation.DEFAULT_SETTINGS, steps=5, train_size=16))
 
-    from conftest import tiny_pix2pixhd
+    from conftest import resume_trainer
 
-    train.Trainer(tiny_pix2pixhd(steps=2, batch_size=8), str(tmp_path)).run()
+    resume_trainer("pix2pixhd", tmp_path).run()
     result = evaluate_lib.evaluate(str(tmp_path), num_samples=4, batch_size=4)
     assert set(result["rows"]) == {"translated"}  # No image input, so no bicubic row.
     run = restore.restore_run(str(tmp_path))

@@ -19,7 +19,7 @@ from jaxgan.networks.unet import UNetGenerator
 from jaxgan.state import Side
 from jaxgan.train_step import make_train_step
 
-from conftest import load_config, module_calls, one_device_mesh, probe_state, tiny_pix2pix
+from conftest import load_config, module_calls, one_device_mesh, probe_state, resume_trainer
 from test_cli import _run
 
 IN_WEIGHT, OUT_WEIGHT = 1.0, 3.0
@@ -38,7 +38,7 @@ class ProbeD(nn.Module):
 
 @pytest.fixture(scope="module")
 def trainer(tmp_path_factory):
-    return train_lib.Trainer(tiny_pix2pix(), str(tmp_path_factory.mktemp("pix2pix")), mesh=one_device_mesh())
+    return resume_trainer("pix2pix", tmp_path_factory.mktemp("pix2pix"))
 
 
 @pytest.mark.parametrize("adversarial_weight", [1.0, 0.0], ids=["pix2pix", "l1_baseline"])

@@ -15,14 +15,13 @@ import pytest
 
 from jaxgan import images, losses, methods, perceptual
 from jaxgan.errors import ConfigError
-from jaxgan import train as train_lib
 from jaxgan.methods import pix2pixhd
 from jaxgan.methods.base import ArraySpec, DataInfo
 from jaxgan.networks.pix2pixhd import Pix2PixHDGenerator
 from jaxgan.state import GANState, Side
 from jaxgan.train_step import make_train_step
 
-from conftest import load_config, module_calls, one_device_mesh, probe_state, tiny_pix2pixhd
+from conftest import RESUME_STEPS, load_config, module_calls, probe_state, resume_trainer
 
 SEM_WEIGHT, IMAGE_WEIGHT = 1.0, 3.0
 
@@ -90,7 +89,7 @@ class ProbeMultiD(nn.Module):
 
 @pytest.fixture(scope="module")
 def trainer(tmp_path_factory):
-    return train_lib.Trainer(tiny_pix2pixhd(), str(tmp_path_factory.mktemp("pix2pixhd")), mesh=one_device_mesh())
+    return resume_trainer("pix2pixhd", tmp_path_factory.mktemp("pix2pixhd"))
 
 
 def test_losses_by_hand_with_what_reaches_d(trainer):
@@ -167,7 +166,7 @@ def _injected_counts(opt_state):
 
 def test_local_enhancer_trains_alone_then_all_of_g_with_a_panel(trainer):
     """niter_fix_global = 1: update 1 moves only the local enhancer's parameters, update 2 also G1's,
-    whose schedule position is then the run's (2, not 1); the training loop's third step writes the panel."""
+    whose schedule position is then the run's (2, not 1); the training loop's last steps write the panel."""
     start = jax.device_get(trainer.state.generator.params)
     trainer.train_steps(1)
     after_1 = jax.device_get(trainer.state.generator.params)
@@ -179,9 +178,9 @@ def test_local_enhancer_trains_alone_then_all_of_g_with_a_panel(trainer):
     after_2 = jax.device_get(trainer.state.generator.params)
     assert moved(after_1["global"], after_2["global"])
     assert sorted(_injected_counts(trainer.state.generator.opt_state)) == [2, 2]
-    trainer.run()  # The third step, through the training loop (stops on a non-finite step), and the panel.
-    assert trainer.step == 3 and int(trainer.state.nonfinite_steps) == 0
-    panel = images.read_png(f"{trainer.workdir}/samples/step_0000003.png")
+    trainer.run()  # The remaining steps, through the training loop (stops on a non-finite step), and the panel.
+    assert trainer.step == RESUME_STEPS and int(trainer.state.nonfinite_steps) == 0
+    panel = images.read_png(f"{trainer.workdir}/samples/step_{RESUME_STEPS:07d}.png")
     assert panel.shape == (2 * 34 + 2, 3 * 34 + 2, 3)  # 2 held-out rows of label map | output | target.
 
 

@@ -24,7 +24,7 @@ from jaxgan.data.sources import ArraySource
 from jaxgan.errors import ConfigError, DataSourceError, IncompatibleCheckpointError, Interrupted, NonFiniteError
 from jaxgan.methods.cgan import ConditionalGAN
 
-from conftest import ROOT, TINY_CONFIGS, subprocess_env, tiny_cgan
+from conftest import ROOT, TINY_CONFIGS, resume_config, subprocess_env, tiny_cgan
 from test_cli import TINY, _run
 
 CGAN_MNIST = ["--config", "configs/cgan_mnist.py"]
@@ -61,8 +61,7 @@ def test_resume_is_exact(name, tmp_path):
     consumed them would show as a difference too. Both sides step with ``train_steps`` (the loop's own
     restart, signals and reruns of the command are tested below, on one method: here each method's
     sample panel would compile for nothing)."""
-    config = TINY_CONFIGS[name]()
-    config.train.steps = 4
+    config = resume_config(name)
     straight = train_lib.Trainer(config, str(tmp_path))
     straight.train_steps(2)
     straight.checkpointer.save(straight.state)

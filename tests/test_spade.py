@@ -14,13 +14,12 @@ import pytest
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from jaxgan import images, methods
-from jaxgan import train as train_lib
 from jaxgan.methods.base import ArraySpec, DataInfo
 from jaxgan.networks.spade import SPADE, SPADEModel, resize_nearest
 from jaxgan.state import GANState, Side
 from jaxgan.train_step import make_train_step
 
-from conftest import load_config, module_calls, one_device_mesh, probe_state, tiny_spade
+from conftest import RESUME_STEPS, load_config, module_calls, probe_state, resume_trainer
 from test_pix2pixhd import IMAGE_WEIGHT, SEM_WEIGHT, ProbeMultiD
 
 
@@ -79,7 +78,7 @@ def test_batch_statistics_are_the_global_batchs_on_1_and_8_devices():
 
 @pytest.fixture(scope="module")
 def trainer(tmp_path_factory):
-    return train_lib.Trainer(tiny_spade(), str(tmp_path_factory.mktemp("spade")), mesh=one_device_mesh())
+    return resume_trainer("spade", tmp_path_factory.mktemp("spade"))
 
 
 def test_losses_by_hand_with_what_reaches_d(trainer):
@@ -127,10 +126,10 @@ def test_one_generator_forward_per_step(trainer):
 
 
 def test_real_steps_write_a_panel(trainer):
-    trainer.run()  # The tiny config's 3 steps (the loop stops on a non-finite step), then the panel.
-    assert trainer.step == 3 and int(trainer.state.nonfinite_steps) == 0
+    trainer.run()  # The resume config's 4 steps (the loop stops on a non-finite step), then the panel.
+    assert trainer.step == RESUME_STEPS and int(trainer.state.nonfinite_steps) == 0
     assert "encoder" in trainer.state.generator.params  # The style encoder trains on the generator side.
-    panel = images.read_png(f"{trainer.workdir}/samples/step_0000003.png")
+    panel = images.read_png(f"{trainer.workdir}/samples/step_{RESUME_STEPS:07d}.png")
     assert panel.shape == (2 * 34 + 2, 3 * 34 + 2, 3)  # label map | output | target.
 
 

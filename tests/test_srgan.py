@@ -19,7 +19,7 @@ from jaxgan.errors import ConfigError
 from jaxgan.metrics import translation
 from jaxgan.networks.srresnet import SRResNetGenerator, depth_to_space
 
-from conftest import load_config, module_calls, one_device_mesh, probe_state, tiny_srgan
+from conftest import load_config, module_calls, one_device_mesh, probe_state, resume_trainer, tiny_srgan
 
 D_WEIGHT = 3.0
 softplus = lambda v: np.log1p(np.exp(v))  # noqa: E731
@@ -35,7 +35,7 @@ class ProbeD(nn.Module):
 
 @pytest.fixture(scope="module")
 def trainer(tmp_path_factory):
-    return train_lib.Trainer(tiny_srgan(), str(tmp_path_factory.mktemp("srgan")), mesh=one_device_mesh())
+    return resume_trainer("srgan", tmp_path_factory.mktemp("srgan"))
 
 
 def _probe_batch():

@@ -23,7 +23,7 @@ from jaxgan.networks.unit import PrivateEncoder, PrivateGenerator, ResidualBlock
 from jaxgan.state import GANState, Side
 from jaxgan.train_step import make_train_step
 
-from conftest import called_modules, load_config, one_device_mesh, tiny_unit
+from conftest import called_modules, load_config, resume_trainer
 
 D_A_SCALE, D_B_SCALE = 1.0, 3.0
 
@@ -41,7 +41,7 @@ class Probe(nn.Module):
 
 @pytest.fixture(scope="module")
 def trainer(tmp_path_factory):
-    return train_lib.Trainer(tiny_unit(), str(tmp_path_factory.mktemp("unit")), mesh=one_device_mesh())
+    return resume_trainer("unit", tmp_path_factory.mktemp("unit"))
 
 
 def _state():

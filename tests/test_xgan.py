@@ -19,14 +19,14 @@ from jaxgan.methods.base import ArraySpec, DataInfo, apply_train
 from jaxgan.methods.xgan import Discriminators
 from jaxgan.networks.xgan import DecoderLayers, EncoderLayers, XGANAutoEncoders
 
-from conftest import called_modules, load_config, one_device_mesh, probe_state, tiny_xgan
+from conftest import called_modules, load_config, one_device_mesh, probe_state, resume_trainer
 
 DATA = DataInfo({"image_a": ArraySpec((32, 32, 1), "float32"), "image_b": ArraySpec((32, 32, 1), "float32")})
 
 
 @pytest.fixture(scope="module")
 def trainer(tmp_path_factory):
-    return train_lib.Trainer(tiny_xgan(), str(tmp_path_factory.mktemp("xgan")), mesh=one_device_mesh())
+    return resume_trainer("xgan", tmp_path_factory.mktemp("xgan"))
 
 
 def _batch(trainer):
@@ -99,7 +99,7 @@ def test_forward_is_the_papers_wiring(trainer):
     assert sorted(out) == sorted(expected)
     for name in expected:
         np.testing.assert_allclose(out[name], expected[name], atol=1e-5, err_msg=name)
-    assert out["embedding_a"].shape == (4, 8)
+    assert out["embedding_a"].shape == (trainer.config.train.batch_size, 8)  # The 8-d embedding.
 
 
 def test_translations_depend_on_input_and_direction(trainer):
