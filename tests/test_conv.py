@@ -105,6 +105,47 @@ def test_torch_layouts_are_the_scatter_definition(layout, decomposition):
     np.testing.assert_allclose(new.apply({"params": stored}, x), expected, atol=1e-5)
 
 
+# 1x1 inputs: (kernel, stride, options). CoGAN's first layer (PyTorch's ConvTranspose2d(100, 1024, 4)); DCGAN's
+# 'SAME' (the output crops the flipped kernel); low padding beyond the kernel (zero outputs first) and a short high
+# padding (the kernel cut), per axis.
+SINGLE_POSITION = {"cogan_k4_s1": (4, 1, dict(padding=((3, 3), (3, 3)), transpose_kernel=True)),
+                   "dcgan_same": (4, 2, dict(padding="SAME", transpose_kernel=False)),
+                   "uneven": (5, 1, dict(padding=((1, 4), (6, 2)), transpose_kernel=True))}
+
+
+@pytest.mark.parametrize("case", SINGLE_POSITION)
+def test_single_position_outputs_and_gradients_equal_flax(case):
+    """'single_position' (one product with W' flipped and cut; 'auto' takes it for 1x1 inputs on CPU): the
+    outputs and both gradients equal Flax's, with zero outputs where the padding reaches past the kernel."""
+    kernel, stride, options = SINGLE_POSITION[case]
+    ref = nn.ConvTranspose(6, (kernel, kernel), (stride, stride), **options)
+    new = conv.ConvTranspose(6, (kernel, kernel), (stride, stride), **options)
+    x = _inputs(3, 1, 1, 5)
+    params = _random_params(ref, x)
+    layout = "torch_k4_p1" if options["transpose_kernel"] else "dcgan_same"  # For _as_stored.
+    out_shape = jax.eval_shape(ref.apply, {"params": params}, x).shape
+    cotangent = _inputs(*out_shape, seed=2)
+
+    def output_and_grads(layer, params):
+        def loss(p, x):
+            y = layer.apply({"params": p}, x)
+            return jnp.sum(y * cotangent), y
+
+        return jax.jit(jax.value_and_grad(loss, argnums=(0, 1), has_aux=True))(params, x)
+
+    jaxpr = str(jax.make_jaxpr(new.apply)({"params": _as_stored(params, layout)}, x))
+    assert (jaxpr.count("dot_general"), jaxpr.count("conv_general_dilated")) == (1, 0)
+    (_, expected), (ref_params, ref_x) = output_and_grads(ref, params)
+    (_, output), (new_params, new_x) = output_and_grads(new, _as_stored(params, layout))
+    np.testing.assert_allclose(output, expected, atol=1e-5, rtol=1e-5)
+    np.testing.assert_allclose(new_x, ref_x, atol=1e-5, rtol=1e-5)
+    ref_params = _as_stored(ref_params, layout)
+    for name in ref_params:
+        np.testing.assert_allclose(new_params[name], ref_params[name], atol=1e-4, rtol=1e-5)
+    if case == "uneven":  # Outputs 0, 1 of the second axis read no tap: the bias alone.
+        np.testing.assert_allclose(output[:, :, :2], np.broadcast_to(params["bias"], output[:, :, :2].shape), atol=1e-6)
+
+
 class _TwoLayers(nn.Module):
     """A parent with two transposed convolutions, to compare parameter trees and names."""
 
@@ -152,6 +193,9 @@ def test_auto_keeps_convolutions_off_cpu(monkeypatch):
     layer = conv.ConvTranspose(16, (4, 4), (2, 2))
     jaxpr = str(jax.make_jaxpr(lambda v: layer.apply(v, x))(layer.init(jax.random.PRNGKey(0), x)))
     assert jaxpr.count("conv_general_dilated") == 4 and "dot_general" not in jaxpr
+    x1 = _inputs(1, 1, 1, 8)
+    jaxpr = str(jax.make_jaxpr(lambda v: layer.apply(v, x1))(layer.init(jax.random.PRNGKey(0), x1)))
+    assert "conv_general_dilated" in jaxpr and "dot_general" not in jaxpr  # A 1x1 input too.
     jaxpr = str(jax.make_jaxpr(lambda x, k: conv.conv_general_dilated(
         x, k, (2, 2), ((1, 1), (1, 1)), dimension_numbers=("NHWC", "HWIO", "NHWC")))(x, jnp.ones((4, 4, 8, 16))))
     assert "conv_general_dilated" in jaxpr and "dot_general" not in jaxpr
@@ -229,6 +273,7 @@ def test_conv_is_flax_conv_with_the_same_parameters_and_outputs():
     (dict(kernel_dilation=(2, 2)), "kernel_dilation"),
     (dict(padding="CIRCULAR"), "CIRCULAR"),
     (dict(decomposition="fft"), "decomposition"),
+    (dict(decomposition="single_position"), "1x1 input"),
 ])
 def test_unsupported_settings_raise(options, message):
     with pytest.raises(ConfigError, match=message):

@@ -17,7 +17,7 @@ import functools
 import itertools
 import math
 import operator
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import flax.linen as nn
 import jax
@@ -28,7 +28,7 @@ from jax import lax
 
 from jaxgan.errors import ConfigError
 
-DECOMPOSITIONS = ("auto", "one_convolution", "phase_convolutions", "tap_products")
+DECOMPOSITIONS = ("auto", "one_convolution", "phase_convolutions", "tap_products", "single_position")
 # 'auto' runs s^n phase convolutions from this many output features up, one convolution below:
 # the faster of the two on XLA:CPU in benchmarks/conv_transpose.py (RESULTS.md, 2026-12-01).
 PHASE_CONVOLUTIONS_MIN_FEATURES = 16
@@ -66,12 +66,13 @@ def _low_high_padding(padding, kernel: int, stride: int) -> Tuple[int, int]:
 @dataclasses.dataclass(frozen=True)
 class _Axis:
     """One spatial axis of the decomposition (symbols of the :class:`ConvTranspose` docstring):
-    kernel size K, input size N, output length L, q = ceil(L / s) outputs per phase, the first
-    input offset e_min and the tap table idx [T, s]: idx[t, r] is the tap of W' that multiplies
-    x[q + e_min + t] in output phase r, or K (a zero slot) where no tap does."""
+    kernel size K, input size N, low padding p, output length L, q = ceil(L / s) outputs per phase,
+    the first input offset e_min and the tap table idx [T, s]: idx[t, r] is the tap of W' that
+    multiplies x[q + e_min + t] in output phase r, or K (a zero slot) where no tap does."""
 
     kernel: int
     size: int
+    low: int
     length: int
     q: int
     e_min: int
@@ -86,7 +87,7 @@ class _Axis:
         t = np.arange(e_max - e_min + 1)[:, None]
         idx = stride * (t + e_min) + low - np.arange(stride)[None, :]
         length = (size - 1) * stride + low + high - kernel + 2
-        return cls(kernel, size, length, -(-length // stride), e_min,
+        return cls(kernel, size, low, length, -(-length // stride), e_min,
                    np.where((idx >= 0) & (idx < kernel), idx, kernel))
 
 
@@ -193,10 +194,16 @@ class ConvTranspose(nn.ConvTranspose):
       offset t(k) per axis), then each phase sums its taps' products: z_r = sum_{k: r(k) = r} Z[k].
       The products read W' [*K, C_in, C_out] as it is held, in the forward pass and in both gradients
       (no kernel slices or copies): the fastest form on XLA:CPU for small input maps.
-    * 'auto' (default): on CPU, tap products where :func:`few_output_positions` holds for the B q_1 ...
-      q_n positions of a phase; otherwise phase convolutions from PHASE_CONVOLUTIONS_MIN_FEATURES output
-      features up and one convolution below, the faster of the two on XLA:CPU (few outputs per phase
-      make thin matrix products; measured in benchmarks/RESULTS.md).
+    * 'single_position', for a 1x1 input (N = 1 on every axis: a DCGAN-style projection of z): only
+      u[0] = x is nonzero, so y[o] = x @ W'[p - o] where 0 <= p - o < K and 0 elsewhere, one matrix
+      product of x [B, C_in] with W' flipped and cropped (or zero-padded) to the output's L_1 ... L_n
+      positions: exactly the layer's multiply-adds, where the other forms multiply mostly zeros (tap
+      products: K_1 ... K_n times as many, and a gradient as large as K_1 ... K_n outputs).
+    * 'auto' (default): on CPU, a single position for a 1x1 input, else tap products where
+      :func:`few_output_positions` holds for the B q_1 ... q_n positions of a phase; otherwise phase
+      convolutions from PHASE_CONVOLUTIONS_MIN_FEATURES output features up and one convolution below,
+      the faster of the two on XLA:CPU (few outputs per phase make thin matrix products; measured in
+      benchmarks/RESULTS.md).
 
     ``transpose_kernel=True`` with 4x4 kernels, stride 2 and padding ((2, 2), (2, 2)) is PyTorch's
     ``ConvTranspose2d(kernel_size=4, stride=2, padding=1)`` (pix2pix's U-Net, DCGAN).
@@ -267,10 +274,19 @@ class ConvTranspose(nn.ConvTranspose):
             raise ConfigError(f"jaxgan.networks.conv.ConvTranspose: decomposition={self.decomposition!r} "
                               f"is not one of {DECOMPOSITIONS}")
         decomposition = self.decomposition
+        single = all(a.size == 1 for a in axes)
         if decomposition == "auto":
-            decomposition = ("tap_products" if few_output_positions(batch * math.prod(a.q for a in axes), self.features)
+            decomposition = ("single_position" if single and jax.default_backend() == "cpu"
+                             else "tap_products" if few_output_positions(batch * math.prod(a.q for a in axes),
+                                                                         self.features)
                              else "phase_convolutions" if self.features >= PHASE_CONVOLUTIONS_MIN_FEATURES
                              else "one_convolution")
+        if decomposition == "single_position":
+            if not single:
+                raise ConfigError(f"jaxgan.networks.conv.ConvTranspose: decomposition='single_position' needs a "
+                                  f"1x1 input, not {inputs.shape[1:-1]}; use 'auto'")
+            y = self._single_position(inputs, kernel, axes)
+            return self._finish(y, bias, batch_shape)
         if decomposition == "tap_products":
             z = self._tap_products(inputs, kernel, axes, strides)
         elif decomposition == "phase_convolutions":
@@ -292,9 +308,28 @@ class ConvTranspose(nn.ConvTranspose):
         z = z.transpose((0,) + tuple(i for a in range(n) for i in (1 + a, 1 + n + a)) + (2 * n + 1,))
         y = z.reshape((batch,) + tuple(a.q * s for a, s in zip(axes, strides)) + (self.features,))
         y = y[(slice(None),) + tuple(slice(0, a.length) for a in axes)]
+        return self._finish(y, bias, batch_shape)
+
+    @staticmethod
+    def _finish(y: jax.Array, bias: Optional[jax.Array], batch_shape: Tuple[int, ...]) -> jax.Array:
         if bias is not None:
             y += bias
         return y.reshape(batch_shape + y.shape[1:]) if len(batch_shape) != 1 else y
+
+    def _single_position(self, inputs: jax.Array, kernel: jax.Array, axes: Sequence["_Axis"]) -> jax.Array:
+        """y[b, o_1, ..., o_n, c] by 'single_position' (class docstring): x @ W'[p - o], i.e. W' flipped
+        (index K - 1 - p + o) and cut to o in [0, L) on each axis, zeros where that leaves the kernel."""
+        n = len(axes)
+        v = jnp.flip(kernel, axis=tuple(range(n)))
+        for i, axis in enumerate(axes):
+            start = axis.kernel - 1 - axis.low  # Index into the flipped kernel of output 0.
+            kept = v[(slice(None),) * i + (slice(max(start, 0), max(min(start + axis.length, axis.kernel), 0)),)]
+            pad = [(0, 0)] * v.ndim
+            pad[i] = (max(-start, 0), axis.length - kept.shape[i] - max(-start, 0))
+            v = jnp.pad(kept, pad)
+        spec = "".join("HWDEFG"[:n])
+        return jnp.einsum(f"bi,{spec}io->b{spec}o", inputs.reshape(inputs.shape[0], -1), v,
+                          precision=self.precision, preferred_element_type=self.preferred_element_type)
 
     def _tap_products(self, inputs: jax.Array, kernel: jax.Array, axes: Sequence["_Axis"],
                       strides: Tuple[int, ...]) -> jax.Array:
