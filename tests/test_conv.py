@@ -107,10 +107,11 @@ def test_torch_layouts_are_the_scatter_definition(layout, decomposition):
 
 # 1x1 inputs: (kernel, stride, options). CoGAN's first layer (PyTorch's ConvTranspose2d(100, 1024, 4)); DCGAN's
 # 'SAME' (the output crops the flipped kernel); low padding beyond the kernel (zero outputs first) and a short high
-# padding (the kernel cut), per axis.
+# padding (the kernel cut), per axis; a low padding past every output (zero outputs only).
 SINGLE_POSITION = {"cogan_k4_s1": (4, 1, dict(padding=((3, 3), (3, 3)), transpose_kernel=True)),
                    "dcgan_same": (4, 2, dict(padding="SAME", transpose_kernel=False)),
-                   "uneven": (5, 1, dict(padding=((1, 4), (6, 2)), transpose_kernel=True))}
+                   "uneven": (5, 1, dict(padding=((1, 4), (6, 2)), transpose_kernel=True)),
+                   "past_the_kernel": (3, 1, dict(padding=((6, -2), (1, 1)), transpose_kernel=False))}
 
 
 @pytest.mark.parametrize("case", SINGLE_POSITION)
@@ -144,6 +145,8 @@ def test_single_position_outputs_and_gradients_equal_flax(case):
         np.testing.assert_allclose(new_params[name], ref_params[name], atol=1e-4, rtol=1e-5)
     if case == "uneven":  # Outputs 0, 1 of the second axis read no tap: the bias alone.
         np.testing.assert_allclose(output[:, :, :2], np.broadcast_to(params["bias"], output[:, :, :2].shape), atol=1e-6)
+    if case == "past_the_kernel":  # The low padding reaches past every output on the first axis: the bias alone.
+        np.testing.assert_allclose(output, np.broadcast_to(params["bias"], output.shape), atol=1e-6)
 
 
 class _TwoLayers(nn.Module):

@@ -324,8 +324,9 @@ class ConvTranspose(nn.ConvTranspose):
         for i, axis in enumerate(axes):
             start = axis.kernel - 1 - axis.low  # Index into the flipped kernel of output 0.
             kept = v[(slice(None),) * i + (slice(max(start, 0), max(min(start + axis.length, axis.kernel), 0)),)]
+            low = min(max(-start, 0), axis.length)  # Outputs before the kernel's first tap (all, if it is past them).
             pad = [(0, 0)] * v.ndim
-            pad[i] = (max(-start, 0), axis.length - kept.shape[i] - max(-start, 0))
+            pad[i] = (low, axis.length - kept.shape[i] - low)
             v = jnp.pad(kept, pad)
         spec = "".join("HWDEFG"[:n])
         return jnp.einsum(f"bi,{spec}io->b{spec}o", inputs.reshape(inputs.shape[0], -1), v,
