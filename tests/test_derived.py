@@ -27,6 +27,10 @@ EXPECTED = {
                    RGB, None, 10),
     "attributes2": ({"image": (RGB, np.uint8), "label": ((), np.int32), "attributes": ((3,), np.float32)},
                     RGB, None, 10),
+    "attribute_thick_slanted": ({"image": (G, np.uint8), "label": ((), np.int32), "attributes": ((1,), np.float32)},
+                                G, None, 10),
+    "attribute_coloured": ({"image": (RGB, np.uint8), "label": ((), np.int32), "attributes": ((1,), np.float32)},
+                           RGB, None, 10),
 }
 
 
@@ -62,7 +66,9 @@ def test_keys_shapes_dtypes_and_description(name, raw):
             np.testing.assert_array_equal(example["label"], raw[split][1][INDICES[:7]])
     assert source.label_classes == (11 if name == "scenes" else None)
     assert source.attribute_names == {"attributes": ("thick", "slanted", "coloured", "negative"),
-                                      "attributes2": ("rotated_90", "small", "noisy")}.get(name)
+                                      "attributes2": ("rotated_90", "small", "noisy"),
+                                      "attribute_thick_slanted": ("thick_slanted",),
+                                      "attribute_coloured": ("coloured",)}.get(name)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -260,3 +266,23 @@ def test_attributes2_render_exactly_their_vector(raw):
             assert 22 < difference[expected == 0].std() < 34
         else:
             assert (difference == 0).all()
+
+
+@pytest.mark.parametrize("name", ["thick_slanted", "coloured"])
+def test_one_attribute_tasks_render_one_of_the_two_domains(name, raw):
+    """Each example is the plain digit (attribute 0) or the derived domain's rendering of it (1)."""
+    digits = raw["train"][0][INDICES]
+    example = get(f"attribute_{name}")
+    on = example["attributes"][:, 0].astype(bool)
+    assert 0.2 < on.mean() < 0.8
+    image = example["image"]
+    if name == "thick_slanted":
+        np.testing.assert_array_equal(image[~on, ..., 0], digits[~on])
+        np.testing.assert_array_equal(image[on, ..., 0], derived.shear(derived.dilate(digits[on])))
+    else:
+        np.testing.assert_array_equal(image[~on], np.repeat(digits[~on][..., None], 3, axis=-1))
+        channels_differ = np.abs(np.diff(image.astype(np.int32), axis=-1)).max(axis=(1, 2, 3)) > 0
+        assert channels_differ[on].all()
+        coloured_digit = image[on].astype(np.float64)  # Bright digit over a dark background: it follows the strokes.
+        strokes = digits[on] > 200
+        assert (coloured_digit.max(-1)[strokes].mean() > coloured_digit.max(-1)[digits[on] == 0].mean() + 60)

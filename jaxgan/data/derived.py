@@ -44,6 +44,10 @@ independent fair coin of the example's generator, and the image is rendered with
 * ``attributes2`` (the mask-vector run's second label set): (rotated_90, small, noisy): small = 2x box
   downsampled into the central 14x14; rotated_90 = rotated 90 degrees counter-clockwise; noisy = plus
   Gaussian noise of standard deviation ``NOISE_STD`` = 48 per pixel and channel, clipped.
+* ``attribute_thick_slanted`` (C=1) and ``attribute_coloured`` (C=3): the two non-pixel-wise two-domain
+  tasks as one attribute (``thick_slanted``: the ``plain`` or ``thick_slanted`` digit; ``coloured``: the
+  ``plain_rgb`` or ``coloured`` digit), so that StarGAN, whose labels are attributes, trains and is
+  measured on the same tasks as the two-domain systems.
 """
 
 from __future__ import annotations
@@ -382,6 +386,24 @@ def _attributes(split: str, indices: np.ndarray) -> Example:
     return {"image": image, "label": labels[indices], "attributes": on.astype(np.float32)}
 
 
+def _one_attribute(task: str, name: str) -> Callable[[str, np.ndarray], Example]:
+    """A two-domain task as one attribute: a fair coin per example picks the ``name`` domain (1) or the
+    plain digit (0), rendered as those domains are."""
+    def render(split: str, indices: np.ndarray) -> Example:
+        images, labels = _mnist(split)
+        rngs = _rngs(task, split, indices)
+        on = _draw(rngs, lambda rng: rng.random(1) < 0.5)  # [n, 1].
+        digits = images[indices]
+        if name == "coloured":
+            u, noise = _colour_draws(rngs)
+            image = np.where(on[:, :, None, None], _colourize(digits, u, noise), _rgb(digits))
+        else:
+            image = np.where(on[:, :, None], shear(dilate(digits)), digits)[..., None]
+        return {"image": image, "label": labels[indices], "attributes": on.astype(np.float32)}
+
+    return render
+
+
 def _attributes2(split: str, indices: np.ndarray) -> Example:
     images, labels = _mnist(split)
     rngs = _rngs("attributes2", split, indices)
@@ -425,6 +447,9 @@ TASKS: Dict[str, Task] = {
     "coloured": Task(_coloured, _RGB),
     "attributes": Task(_attributes, _RGB, attribute_names=ATTRIBUTES),
     "attributes2": Task(_attributes2, _RGB, attribute_names=ATTRIBUTES2),
+    "attribute_thick_slanted": Task(_one_attribute("attribute_thick_slanted", "thick_slanted"), _GREY,
+                                    attribute_names=("thick_slanted",)),
+    "attribute_coloured": Task(_one_attribute("attribute_coloured", "coloured"), _RGB, attribute_names=("coloured",)),
 }
 
 
