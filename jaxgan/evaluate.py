@@ -7,7 +7,10 @@ An image-to-image run (its method translates) is scored on its held-out pairs by
 ``translation_result``: PSNR, SSIM, mean L1/L2, and for the built-in digit tasks the classifier's
 accuracy and FCD of the outputs. An attribute-conditioned run (StarGAN, Fader Networks) is scored by
 ``attribute_result``: each attribute flipped on held-out images, the fraction read as flipped, the other
-attributes kept and the digit preserved (``jaxgan.metrics.attributes``). A label-conditional run: the command generates ``--num_samples`` images with balanced labels and reports, with the shipped MNIST
+attributes kept and the digit preserved (``jaxgan.metrics.attributes``); with ``--as_domains
+domains:SPEC_A|SPEC_B``, a run of one attribute is scored instead as a two-domain translator on that
+source's held-out images (``as_domains_result``: A -> B turns the attribute on, B -> A off), with the
+same classifiers and table as a two-domain run on it, so StarGAN sits in the same table as CycleGAN. A label-conditional run: the command generates ``--num_samples`` images with balanced labels and reports, with the shipped MNIST
 classifier (``jaxgan.metrics``):
 
 - accuracy: the fraction classified as the label they were conditioned on, per class and overall;
@@ -30,7 +33,8 @@ compare with the test set are not computed against itself); with ``--reference``
 every metric for real training images (from ``train[:50000]``, outside the Parzen validation images)
 in place of generated ones. Writes
 ``WORKDIR/eval/step_N.json`` (``step_N_noema.json`` for ``--noema`` on a run with an EMA generator,
-``_seedK`` for a noise seed K other than 0, so that one setting does not overwrite another's numbers)
+``_seedK`` for a noise seed K other than 0, ``_as_domains`` for ``--as_domains``, so that one setting
+does not overwrite another's numbers)
 and prints a table.
 """
 
@@ -69,6 +73,9 @@ def define_flags() -> None:
     flags.DEFINE_bool("ema", True, "Use the EMA generator when the run has one.")
     flags.DEFINE_bool("parzen", False, "Also the Parzen-window log-likelihood (a few CPU minutes).")
     flags.DEFINE_bool("reference", False, "Also the real-data reference row.")
+    flags.DEFINE_string("as_domains", None, "A one-attribute run (StarGAN, Fader) scored as a two-domain translator "
+                        "on this domains:SPEC_A|SPEC_B source (A: the attribute off, B: on), e.g. "
+                        "'domains:builtin:mnist/plain|builtin:mnist/thick_slanted'.")
     flags.mark_flag_as_required("workdir")
 
 # The Parzen-window protocol of Goodfellow et al. (2014), which Mirza & Osindero (2014) follow: sigma
@@ -158,18 +165,23 @@ def parzen_protocol(source: str, training_split: str, train_length: int, validat
 
 
 def result_path(workdir: str, result: Dict) -> str:
-    """Where ``evaluate`` writes ``result``: WORKDIR/eval/step_N[_noema][_seedK].json."""
-    suffix = ("_noema" if result["ema_skipped"] else "") + (f"_seed{result['seed']}" if result["seed"] else "")
+    """Where ``evaluate`` writes ``result``: WORKDIR/eval/step_N[_noema][_seedK][_as_domains].json."""
+    suffix = (("_noema" if result["ema_skipped"] else "") + (f"_seed{result['seed']}" if result["seed"] else "")
+              + ("_as_domains" if result.get("as_domains") else ""))
     return os.path.join(workdir, "eval", f"step_{result['step']}{suffix}.json")
 
 
 def evaluate(workdir: str, *, step=None, num_samples=10000, batch_size=1000, seed=0, use_ema=True,
-             parzen=False, reference=False, parzen_validation=None) -> Dict:
+             parzen=False, reference=False, parzen_validation=None, as_domains=None) -> Dict:
     """Every metric of checkpoint ``step`` (default: the latest) of the run in ``workdir``, as written
     to ``result_path``: dict(workdir, step, num_samples, seed, ema, ema_skipped, rows={name: metrics}),
     with ``parzen``, also ``parzen_protocol``'s keys. ``parzen_validation`` caps the number of
-    validation images that choose sigma (for tests; None: all 10,000, the protocol's)."""
+    validation images that choose sigma (for tests; None: all 10,000, the protocol's). ``as_domains``:
+    ``as_domains_result``'s source."""
     run = restore.restore_run(workdir, step)
+    if as_domains is not None:
+        return _write(workdir, as_domains_result(run, workdir, as_domains, num_samples=num_samples,
+                                                 batch_size=batch_size, seed=seed, use_ema=use_ema))
     if hasattr(run.method, "evaluate_pairs"):  # CoGAN: do its pairs agree as the domains do?
         has_ema = run.state.ema_params is not None
         return _write(workdir, {
@@ -241,11 +253,12 @@ def _write(workdir: str, result: Dict) -> Dict:
     return result
 
 
-def _held_out_pairs(run, num_samples: int, batch_size: int, seed: int, split: str = "test") -> Dict[str, np.ndarray]:
-    """Up to ``num_samples`` examples of the run's ``split``, each once, with the test-time transform
-    (resized to the training crop, no crop or flip)."""
+def _held_out_pairs(run, num_samples: int, batch_size: int, seed: int, split: str = "test",
+                    spec: Optional[str] = None) -> Dict[str, np.ndarray]:
+    """Up to ``num_samples`` examples of ``split`` of the run's source (or of ``spec``), each once, with the
+    run's test-time transform (resized to the training crop, no crop or flip)."""
     try:
-        source = build_source(run.config.data.source, split, on_corrupt=run.config.data.on_corrupt,
+        source = build_source(spec or run.config.data.source, split, on_corrupt=run.config.data.on_corrupt,
                               direction=run.config.data.direction)
     except DataSourceError as e:
         raise DataSourceError(f"evaluating an image-to-image run needs held-out examples: {e}") from e
@@ -380,17 +393,13 @@ def unpaired_result(run, workdir: str, *, num_samples: int, batch_size: int, see
     ``translate`` takes no direction, DTN): label preservation, domain fidelity, cycle error (where the
     method translates back) and FCD, with real images of the target domain as the ceiling. The label and
     domain classifiers are trained on the run's domains (cached in WORKDIR/eval/classifiers)."""
-    classifiers = domains.domain_classifiers(run.config.data.source, os.path.join(workdir, "eval", "classifiers"),
-                                             image_size=_evaluation_transform(run).load_size)
-    images, labels = domains.by_domain(_held_out_pairs(run, num_samples, batch_size, seed))
-    reference, _ = domains.by_domain(_held_out_pairs(run, num_samples, batch_size, seed, split="train"))
     parameters = inspect.signature(run.method.translate).parameters
     round_trip = True
     if "direction" in parameters:  # Two domains, both ways (CycleGAN, UNIT).
         directions = [tuple(d.lower().split("to")) for d in run.method.directions]
         options = lambda x, y: {"direction": domains.direction_name(x, y)}  # noqa: E731
     elif "source" in parameters:  # N domains, any pair (ComboGAN).
-        directions = [(x, y) for x in images for y in images if x != y]
+        directions = None  # Every ordered pair of the domains.
         options = lambda x, y: {"source": ord(x) - ord("a"), "target": ord(y) - ord("a")}  # noqa: E731
     else:  # One way, A -> B (DTN): no cycle error.
         directions, round_trip = [("a", "b")], False
@@ -401,6 +410,54 @@ def unpaired_result(run, workdir: str, *, num_samples: int, batch_size: int, see
     def translate_fn(x: np.ndarray, source: str, target: str) -> np.ndarray:
         return np.asarray(translate(variables, x, key, tuple(options(source, target).items())))
 
+    return _scored_as_unpaired(run, workdir, run.config.data.source, translate_fn, directions, round_trip,
+                               num_samples=num_samples, batch_size=batch_size, seed=seed, use_ema=use_ema)
+
+
+def as_domains_result(run, workdir: str, spec: str, *, num_samples: int, batch_size: int, seed: int,
+                      use_ema: bool) -> Dict:
+    """A StarGAN or Fader run of one attribute scored as a two-domain translator on ``spec``
+    (``domains:SPEC_A|SPEC_B``, images with the run's channels, resized as the run's are): A -> B is
+    G(x, c = 1) on A's held-out images, B -> A is G(x, c = 0) on B's, each scored by
+    ``domains.unpaired_metrics`` with ``spec``'s classifiers (label preservation, domain fidelity, cycle
+    error G(G(x, c'), c), FCD), as a two-domain run on ``spec`` is: e.g. StarGAN on ``builtin:mnist/attribute_thick_slanted`` against CycleGAN on
+    ``domains:builtin:mnist/plain|builtin:mnist/thick_slanted``. The result adds ``as_domains`` (spec) and
+    ``attribute`` (its name)."""
+    keyword = _attribute_keyword(run.method)
+    label_sets = getattr(run.method, "label_sets", (None,))
+    names = label_sets[0].names if label_sets[0] is not None else run.data.attribute_names
+    if keyword is None or len(label_sets) != 1 or len(names) != 1:
+        raise ConfigError(f"--as_domains scores a StarGAN or Fader run of one attribute as a two-domain translator; "
+                          f"this run (method {run.config.method!r}, {run.config.data.source}) has "
+                          + ("no attributes" if keyword is None else f"attributes {list(names)}"
+                             + (f" in {len(label_sets)} datasets" if len(label_sets) != 1 else "")))
+    if not spec.startswith("domains:") or len(spec.split("|")) != 2:
+        raise ConfigError(f"--as_domains={spec!r}: give two domains, domains:SPEC_A|SPEC_B (A: {names[0]} off, "
+                          f"B: on), e.g. domains:builtin:mnist/plain|builtin:mnist/thick_slanted")
+    channels = build_source(spec, "test").image_shape[-1]
+    if channels != run.data.image_shape[-1]:
+        raise ConfigError(f"--as_domains={spec!r} has images of {channels} channel(s); the run's have "
+                          f"{run.data.image_shape[-1]}")
+    key, variables = jax.random.PRNGKey(seed), run.state.generator_variables(use_ema)
+    translate = jax.jit(lambda v, x, t: run.method.translate(
+        v, x, key, **{keyword: t}, **({"dataset": 0} if keyword == "target" else {})))
+
+    def translate_fn(x: np.ndarray, source: str, target: str) -> np.ndarray:
+        return np.asarray(translate(variables, x, np.full((len(x), 1), float(target == "b"), np.float32)))
+
+    result = _scored_as_unpaired(run, workdir, spec, translate_fn, [("a", "b"), ("b", "a")], True,
+                                 num_samples=num_samples, batch_size=batch_size, seed=seed, use_ema=use_ema)
+    return {**result, "as_domains": spec, "attribute": names[0]}
+
+
+def _scored_as_unpaired(run, workdir: str, spec: str, translate_fn, directions, round_trip: bool, *,
+                        num_samples: int, batch_size: int, seed: int, use_ema: bool) -> Dict:
+    """``domains.unpaired_metrics`` of ``translate_fn(x, source, target)`` on held-out images of ``spec``'s
+    domains, with ``spec``'s classifiers (cached in WORKDIR/eval/classifiers), as the result dict."""
+    classifiers = domains.domain_classifiers(spec, os.path.join(workdir, "eval", "classifiers"),
+                                             image_size=_evaluation_transform(run).load_size)
+    images, labels = domains.by_domain(_held_out_pairs(run, num_samples, batch_size, seed, spec=spec))
+    reference, _ = domains.by_domain(_held_out_pairs(run, num_samples, batch_size, seed, split="train", spec=spec))
     has_ema = run.state.ema_params is not None
     return {"workdir": os.path.abspath(workdir), "step": int(run.state.step), "family": "unpaired",
             "num_samples": min(len(v) for v in images.values()), "seed": seed, "ema": use_ema and has_ema,
@@ -445,7 +502,9 @@ def format_table(result: Dict) -> str:
         return (f"step {result['step']}, {result['num_pairs']} generated pairs, EMA: {result['ema']}\n"
                 f"pair agreement ({result['pair_relation']}): {result['pair_agreement']:.4f}")
     if result.get("family") == "unpaired":
-        return (f"step {result['step']}, {result['num_samples']} held-out images per domain, EMA: {result['ema']}\n"
+        return (f"step {result['step']}, {result['num_samples']} held-out images per domain, EMA: {result['ema']}"
+                + (f", attribute {result['attribute']!r} as the domains of {result['as_domains']}"
+                   if "as_domains" in result else "") + "\n"
                 + domains.format_unpaired_table(result["directions"]))
     lines = [f"step {result['step']}, {result['num_samples']} samples, EMA: {result['ema']}",
              f"{'row':<11}{'accuracy':>9}{'IS':>15}{'FCD':>10}{'intra-FCD':>10}{'precision':>10}{'recall':>7}"
@@ -482,7 +541,7 @@ def main(argv):
     with errors.reported():
         result = evaluate(FLAGS.workdir, step=FLAGS.step, num_samples=FLAGS.num_samples,
                           batch_size=FLAGS.batch_size, seed=FLAGS.seed, use_ema=FLAGS.ema,
-                          parzen=FLAGS.parzen, reference=FLAGS.reference)
+                          parzen=FLAGS.parzen, reference=FLAGS.reference, as_domains=FLAGS.as_domains)
     print(format_table(result))
     print(f"Wrote {result_path(FLAGS.workdir, result)}")
 
