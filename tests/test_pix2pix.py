@@ -177,14 +177,14 @@ def test_folder_of_rgb_pairs_trains_and_translates(tmp_path):
 
 
 def test_translate_refuses_a_label_conditional_run(tmp_path):
-    from test_cli import TINY
-    workdir = tmp_path / "cgan"
-    assert _run("jaxgan.main", "--config", "configs/cgan_mnist.py", "--workdir", str(workdir), *TINY).returncode == 0
+    from jaxgan import translate
+    from jaxgan.errors import ConfigError
+
+    workdir = str(tmp_path / "cgan")
+    resume_trainer("cgan_dcgan", workdir).run()
     (tmp_path / "in").mkdir()
-    result = _run("jaxgan.translate", "--workdir", str(workdir), "--input", str(tmp_path / "in"),
-                  "--output", str(tmp_path / "out"))
-    assert result.returncode == 2
-    assert "does not translate images" in result.stderr
+    with pytest.raises(ConfigError, match="does not translate images"):
+        translate.translate_folder(workdir, str(tmp_path / "in"), str(tmp_path / "out"))
 
 
 def test_paper_size_networks_two_steps(tmp_path):

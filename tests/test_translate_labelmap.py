@@ -4,9 +4,11 @@ neighbour; a class id outside the run's classes and a missing --instances are cl
 
 import jax
 import numpy as np
+import pytest
 from PIL import Image
 
-from jaxgan import images, restore, train
+from jaxgan import images, restore, train, translate
+from jaxgan.errors import ConfigError, JaxganError
 
 from conftest import tiny_pix2pixhd
 from test_cli import _run
@@ -48,13 +50,12 @@ def test_label_map_folder_is_translated(tmp_path):
         assert written.shape == (32, 32, 3)
         assert np.abs(written.astype(int) - expected[i]).max() <= 1
 
-    result = _run("jaxgan.translate", "--workdir", workdir, "--input", str(tmp_path / "labels"),
-                  "--output", str(tmp_path / "none"))
-    assert result.returncode == 2 and "pass --instances FOLDER" in result.stderr
+    # The errors, through translate_folder (what the command calls; its exit code 2: tests/test_cli.py).
+    with pytest.raises(ConfigError, match="pass --instances FOLDER"):
+        translate.translate_folder(workdir, str(tmp_path / "labels"), str(tmp_path / "none"))
     labels, _ = _maps(rng, 32)
     labels[3, 5] = 11  # The run has 11 classes, ids 0..10.
     Image.fromarray(labels, "L").save(tmp_path / "bad" / "m0.png")
-    result = _run("jaxgan.translate", "--workdir", workdir, "--input", str(tmp_path / "bad"),
-                  "--instances", str(tmp_path / "instances"), "--output", str(tmp_path / "none"))
-    assert result.returncode == 2
-    assert "m0.png holds class id 11; this run has 11 label classes (ids 0..10)" in result.stderr
+    with pytest.raises(JaxganError, match=r"m0.png holds class id 11; this run has 11 label classes \(ids 0..10\)"):
+        translate.translate_folder(workdir, str(tmp_path / "bad"), str(tmp_path / "none"),
+                                   instances=str(tmp_path / "instances"))
