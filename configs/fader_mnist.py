@@ -11,7 +11,7 @@ left-right; a flip would reverse 'slanted').
 
 lambda_E ramp, scaled: the authors ramp lambda_E from 0 to 1e-4 over 500,000 iterations of a run of
 1,000 epochs x 50,000 images at batch 32 = 1,562,500 iterations, i.e. over the first 32% of the run;
-here over the first 32% of STEPS (``loss.lambda_latent_ramp_steps``).
+here over the first 32% of the run's steps (``loss.lambda_latent_ramp_steps``).
 """
 
 from jaxgan.config import base_config
@@ -32,7 +32,8 @@ def get_config():
                                       dropout=0.3)  # Paper: C512 + FC 512; the code's --lat_dis_dropout 0.3.
     config.loss.lambda_ae = 1.0  # The code's --lambda_ae 1.
     config.loss.lambda_lat_dis = 1e-4  # Sec. 5 / --lambda_lat_dis 0.0001.
-    config.loss.lambda_latent_ramp_steps = STEPS * AUTHORS_RAMP // AUTHORS_ITERATIONS  # 3200: 32% of the run.
+    # 3200 at 10,000 steps: 32% of the run, following --config.train.steps.
+    config.loss.lambda_latent_ramp_steps = config.train.get_ref("steps") * AUTHORS_RAMP // AUTHORS_ITERATIONS
     config.loss.clip_grad_norm = 5.0  # The code's --clip_grad_norm 5.
     for side in ("generator", "discriminator"):
         config.optimizer[side].update(dict(learning_rate=2e-4, b1=0.5, b2=0.999))  # "adam,lr=0.0002", betas (0.5, 0.999).

@@ -161,6 +161,14 @@ def test_ramp_by_hand():
     np.testing.assert_allclose(latent_weight(steps, 1e-4, 0), 1e-4, rtol=1e-6)
 
 
+def test_mnist_config_ramps_over_the_authors_share_of_the_run():
+    """The authors ramp over 500,000 of 1,562,500 iterations: the first 32% of the run, whatever its length."""
+    config = load_config("fader_mnist")
+    assert config.loss.lambda_latent_ramp_steps == 3200
+    config.train.steps = 3000
+    assert config.loss.lambda_latent_ramp_steps == 960
+
+
 def test_translate_checks_its_attributes():
     """Sliders by name (every attribute named, e.g. parsed from 'thick=1,slanted=0,...') equal the vector
     in the run's attribute order; bad names, counts and text are refused before any network runs."""
