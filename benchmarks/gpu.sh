@@ -1,52 +1,60 @@
 #!/usr/bin/env bash
-# The issue-14 speed table on one GPU (H100 / H200), jaxgan against its PyTorch twins, in < 8 minutes
-# including compilation. Installs nothing from the network (the GPU machine has no package registry).
+# The issue-14 speed table on one GPU (H100 / H200), jaxgan against its PyTorch twins, in under 9
+# minutes including compilation. Installs nothing from the network (a GPU machine may have no registry).
 #
-#   bash benchmarks/gpu.sh 2>&1 | tee gpu_speed.txt
+#   bash benchmarks/gpu.sh [LOG_DIR]        # tables on stdout; each run's stdout/stderr in LOG_DIR
 #
-# Expected on the machine: jax 0.11.2 (CUDA), flax 0.12.10, orbax-checkpoint 0.12.4, torch 2.11 (CUDA).
-# jaxgan's other imports -- optax, chex (+ toolz), ml_collections, absl-py, tqdm, Pillow, tensorboardX
-# (+ protobuf) -- are used from the machine if importable, else installed with
-# `pip install --no-index --find-links .whl/` from wheels carried in the repository's ignored .whl/
-# folder (fill it on a connected machine with the same Python: `pip download -d .whl/ --only-binary=:all:
-# optax chex ml_collections absl-py tqdm pillow tensorboardX`). jaxgan itself runs from the checkout
-# (PYTHONPATH), not installed.
+# Expected on the machine: jax with CUDA, flax, orbax-checkpoint, torch with CUDA. jaxgan runs from the
+# checkout (PYTHONPATH), not installed; its pure-Python needs that the machine lacks (ml_collections,
+# tensorboardX, dm-pix; optax if the machine's predates optax.tree) are installed with --no-deps into
+# /tmp/jaxgan-site from the wheels in the repository's ignored .whl/ folder, filled on a connected
+# machine with `pip download --no-deps -d .whl ml_collections==1.1.0 tensorboardX dm-pix==0.4.5 optax==0.2.8`.
 #
-# Rows (the issue's): pix2pix unet_256 b1, b32; CycleGAN resnet_9blocks b1, b8; MLP cGAN b64, b1024;
-# DCGAN cGAN b64, b1024; AC-GAN b64, b1024. Each: 20 timed steps after 3 warm-up (median), the twin's
-# eager fp32, bf16 autocast + channels_last and torch.compile variants beside it. Utilisation is
-# against the bf16 dense peak (H100 790 TFLOP/s measured, H200 989; --peak_tflops overrides).
-set -euo pipefail
+# Rows, most important first (a run that outlives its limit keeps the rows it printed):
+#   pix2pix unet_256 b32, b1 and CycleGAN resnet_9blocks b8, b1: jaxgan fp32 beside the twin's eager
+#   fp32, bf16 autocast + channels_last and torch.compile; then jaxgan with train.compute_dtype=bfloat16
+#   at b32 / b8; then the MLP cGAN, DCGAN cGAN and AC-GAN at b64 and b1024 beside the twin's eager and
+#   bf16 variants (torch.compile left out there to fit the time). Each: 20 timed steps after 3 warm-up
+#   (median). Utilisation is against the bf16 dense peak (H100 790 TFLOP/s measured, H200 989).
+#   Last, tests/test_precision.py on the GPU (bf16 losses and gradients against fp32).
+set -uo pipefail
 cd "$(dirname "$0")/.."
+logs="${1:-gpu_logs}"
+mkdir -p "$logs"
 export PYTHONPATH="$PWD:$PWD/benchmarks${PYTHONPATH:+:$PYTHONPATH}"
 export XLA_PYTHON_CLIENT_PREALLOCATE=false  # JAX and torch share the GPU in one process.
-export TF_CPP_MIN_LOG_LEVEL=3
+export TF_CPP_MIN_LOG_LEVEL=3 PYTHONUNBUFFERED=1
 
-missing=$(python - <<'PY'
-import importlib.util
-mods = {"optax": "optax", "chex": "chex", "ml_collections": "ml_collections", "absl": "absl-py", "tqdm": "tqdm",
-        "PIL": "pillow", "tensorboardX": "tensorboardX", "flax": "flax", "orbax.checkpoint": "orbax-checkpoint",
-        "jax": "jax", "torch": "torch"}
-print(" ".join(p for m, p in mods.items() if importlib.util.find_spec(m.split(".")[0]) is None))
-PY
-)
-if [[ -n "$missing" ]]; then
-  if [[ -d .whl ]]; then
-    echo "installing from .whl/: $missing"
-    pip install --no-index --find-links .whl/ $missing
-  else
-    echo "missing packages: $missing; carry their wheels in .whl/ (see the header of this script)" >&2
-    exit 1
-  fi
+site=/tmp/jaxgan-site
+wheels=()
+for module_wheel in ml_collections:ml_collections tensorboardX:tensorboardx dm_pix:dm_pix; do
+  python3 -c "import ${module_wheel%%:*}" 2>/dev/null || wheels+=(.whl/${module_wheel##*:}-*.whl)
+done
+python3 -c "import optax; optax.tree.norm" 2>/dev/null || wheels+=(.whl/optax-*.whl)
+if (( ${#wheels[@]} )); then
+  echo "installing from .whl/: ${wheels[*]}"
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target "$site" "${wheels[@]}" || {
+    echo "could not install ${wheels[*]}: carry their wheels in .whl/ (see the header of this script)" >&2; exit 1; }
+  export PYTHONPATH="$site:$PYTHONPATH"
 fi
-python -c "import jax, torch; assert jax.default_backend() == 'gpu', jax.devices(); assert torch.cuda.is_available(); print(jax.devices()[0].device_kind)"
+python3 -c "import jax, torch, jaxgan; assert jax.default_backend() == 'gpu', jax.devices(); \
+assert torch.cuda.is_available(); print(jax.devices()[0].device_kind, 'jax', jax.__version__, 'torch', torch.__version__)" \
+  || exit 1
+nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv,noheader || true
 
-bench() {  # bench SECONDS CONFIG BATCH_SIZES: each run under its own limit, 7 min 10 s in all
-  timeout "$1" python benchmarks/speed.py --configs "$2" --batch_sizes "$3" --synthetic_data --peers \
-    --steps 20 --warmup 3 --pipeline_batches 5 "${@:4}" 2>/dev/null | grep -v '^I[0-9]' || echo "$2 $3: failed or timed out"
+bench() {  # bench NAME SECONDS CONFIGS BATCH_SIZES [speed.py flags]: one process under its own limit
+  echo "== $1"
+  timeout "$2" python3 benchmarks/speed.py --configs "$3" --batch_sizes "$4" --synthetic_data \
+    --steps 20 --warmup 3 --pipeline_batches 5 "${@:5}" > "$logs/$1.out" 2> "$logs/$1.err"
+  local rc=$?
+  grep -v '^I[0-9]' "$logs/$1.out"
+  (( rc == 0 )) || { echo "$1: exit $rc (124: over its ${2} s); last lines of its stderr:"; tail -5 "$logs/$1.err"; }
 }
-bench 120 configs/pix2pix_facades.py 1,32
-bench 130 configs/cyclegan_paper.py 1,8
-bench 60 configs/cgan_mnist.py 64,1024
-bench 60 configs/cgan_dcgan_mnist.py 64,1024
-bench 60 configs/acgan_mnist.py 64,1024
+bench pix2pix 140 configs/pix2pix_facades.py 32,1 --peers
+bench cyclegan 180 configs/cyclegan_paper.py 8,1 --peers
+bench pix2pix_bf16 45 configs/pix2pix_facades.py 32 --set train.compute_dtype=bfloat16
+bench cyclegan_bf16 55 configs/cyclegan_paper.py 8 --set train.compute_dtype=bfloat16
+bench label_conditional 80 configs/cgan_mnist.py,configs/cgan_dcgan_mnist.py,configs/acgan_mnist.py 64,1024 \
+  --peers --gpu_variants eager,bf16
+echo "== bf16 vs fp32 on this GPU: tests/test_precision.py (losses and gradient norms within 1%)"
+JAX_PLATFORMS=cuda timeout 60 python3 -m pytest -q -x tests/test_precision.py 2>&1 | tail -4

@@ -250,16 +250,19 @@ def default_peak_tflops() -> Optional[float]:
     return next((tflops for name, tflops in PEAK_BF16_TFLOPS.items() if name in kind), None)
 
 
-def peer_variants(threads: Sequence[int] = (1, 2)) -> Dict[str, dict]:
-    """Twin variants to time: CPU: eager fp32 at each of ``threads`` torch threads; GPU: eager, bf16, compile."""
+def peer_variants(threads: Sequence[int] = (1, 2), gpu_variants: Sequence[str] = ("eager", "bf16", "compile")
+                  ) -> Dict[str, dict]:
+    """Twin variants to time: CPU: eager fp32 at each of ``threads`` torch threads; GPU: ``gpu_variants``
+    (of eager, bf16, compile)."""
     if jax.default_backend() == "gpu":
-        return {name: dict(variant=name, threads=None) for name in ("eager", "bf16", "compile")}
+        return {name: dict(variant=name, threads=None) for name in gpu_variants}
     return {f"eager, {n} thread{'s' if n > 1 else ''}": dict(variant="eager", threads=n) for n in threads}
 
 
 def benchmark(config: ml_collections.ConfigDict, *, name: str, steps: int = 20, warmup: int = 3,
               rounds: int = 1, pipeline_batches: int = 10, peers: bool = False,
-              peak_tflops: Optional[float] = None, torch_threads: Sequence[int] = (1, 2), mesh=None) -> Result:
+              peak_tflops: Optional[float] = None, torch_threads: Sequence[int] = (1, 2),
+              gpu_variants: Sequence[str] = ("eager", "bf16", "compile"), mesh=None) -> Result:
     """Times ``config``'s train step (see the module docstring); ``rounds`` alternate jaxgan's ``steps``
     timed steps with each twin variant's, the median over all of them reported per side."""
     with tempfile.TemporaryDirectory() as workdir:
@@ -284,7 +287,7 @@ def benchmark(config: ml_collections.ConfigDict, *, name: str, steps: int = 20, 
             from peers import build_twin
 
             device = "cuda" if jax.default_backend() == "gpu" else "cpu"
-            for label, spec in peer_variants(torch_threads).items():
+            for label, spec in peer_variants(torch_threads, gpu_variants).items():
                 twins[label] = (build_twin(config, local, trainer.data.num_classes, device=device,
                                            variant=spec["variant"]), spec["threads"])
 
@@ -379,6 +382,7 @@ flags.DEFINE_integer("rounds", 1, "Rounds alternating jaxgan and the twins.")
 flags.DEFINE_integer("pipeline_batches", 10, "Batches the input pipeline reads for its rate (0: skip).")
 flags.DEFINE_bool("peers", False, "Also time the PyTorch twin (benchmarks/peers; needs torch).")
 flags.DEFINE_list("torch_threads", ["1", "2"], "CPU: torch thread counts to try for the twin (best reported).")
+flags.DEFINE_list("gpu_variants", ["eager", "bf16", "compile"], "GPU: the twin's variants to time.")
 flags.DEFINE_bool("synthetic_data", False, "Random JPEGs for configs that read a user folder.")
 flags.DEFINE_float("peak_tflops", None, "Device peak in TFLOP/s for the utilisation (default: H100/H200 bf16).")
 
@@ -399,10 +403,12 @@ def main(argv):
             with tempfile.TemporaryDirectory() as data_root:
                 if FLAGS.synthetic_data:
                     synthetic_source(config, data_root, count=max(8, 2 * config.train.batch_size))
-                results.append(benchmark(config, name=os.path.basename(spec), steps=FLAGS.steps, warmup=FLAGS.warmup,
+                name = os.path.basename(spec) + (f" ({', '.join(FLAGS.set)})" if FLAGS.set else "")
+                results.append(benchmark(config, name=name, steps=FLAGS.steps, warmup=FLAGS.warmup,
                                          rounds=FLAGS.rounds, pipeline_batches=FLAGS.pipeline_batches,
                                          peers=FLAGS.peers, peak_tflops=FLAGS.peak_tflops,
-                                         torch_threads=[int(n) for n in FLAGS.torch_threads]))
+                                         torch_threads=[int(n) for n in FLAGS.torch_threads],
+                                         gpu_variants=FLAGS.gpu_variants))
             print(markdown(results[-1:]), flush=True)
     print("\n" + markdown(results))
 

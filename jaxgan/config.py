@@ -84,6 +84,10 @@ def base_config() -> ml_collections.ConfigDict:
         # Eigen kernels. The faster depends on the shapes (benchmarks/RESULTS.md, "YNNPACK or Eigen"):
         # CycleGAN's 256x256 ResNet generators step 1.8x faster with False. Ignored on GPU/TPU.
         cpu_ynnpack=True,
+        # The networks' arithmetic in the train step: 'float32', or 'bfloat16' with float32 parameters,
+        # optimizer state and losses (jaxgan.precision; for GPUs and TPUs, whose bf16 units are several
+        # times faster; XLA:CPU has none and runs bf16 slower).
+        compute_dtype="float32",
     ))
     # per_class: columns of a label-conditional grid; examples: rows (held-out inputs) of an
     # image-to-image panel.
@@ -145,6 +149,7 @@ RULES = {
     "train.ema_decay": (FRACTION[0], "must be in [0, 1) (0 disables the EMA)"),
     "train.on_nonfinite": one_of("stop", "skip"),
     "train.cpu_ynnpack": BOOL,
+    "train.compute_dtype": one_of("float32", "bfloat16"),
     **_optimizer_rules("generator"),
     **_optimizer_rules("discriminator"),
     "model.latent_dim": POSITIVE_INT,

@@ -43,7 +43,7 @@ from jax.experimental import multihost_utils
 from jax.sharding import Mesh
 from tqdm import tqdm
 
-from jaxgan import checkpoint, config as config_lib, methods, optim, sharding, samples, summary
+from jaxgan import checkpoint, config as config_lib, methods, optim, precision, sharding, samples, summary
 from jaxgan.data.pipeline import Pipeline, summarize_batch
 from jaxgan.data.sources import build_source
 from jaxgan.data.transforms import ResizeAndCrop
@@ -156,7 +156,8 @@ class Trainer:
                        out_shardings=sharding.replicated(self.mesh))
         self.step_fn = compile_train_step(make_train_step(
             self.method, discriminator_tx=d_tx, generator_tx=g_tx,
-            ema_decay=config.train.ema_decay, skip_nonfinite=config.train.on_nonfinite == "skip"), self.mesh,
+            ema_decay=config.train.ema_decay, skip_nonfinite=config.train.on_nonfinite == "skip",
+            compute_dtype=precision.compute_dtype(config.train.compute_dtype)), self.mesh,
             compiler_options(config.train.cpu_ynnpack))
         self.checkpointer = checkpoint.Checkpointer(
             workdir, config=config.to_dict(), keep=config.train.keep_checkpoints,

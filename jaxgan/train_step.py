@@ -48,6 +48,7 @@ from jax.sharding import Mesh
 
 from jaxgan import sharding
 from jaxgan.methods.base import UPDATE_ORDERS
+from jaxgan.precision import in_compute_dtype
 from jaxgan.state import GANState, Side
 
 Batch = Mapping[str, jax.Array]
@@ -97,11 +98,16 @@ def _keep_finite(update: Callable[..., Tuple[GANState, Metrics]]) -> Callable[..
 
 def make_train_step(method: Any, *, discriminator_tx: optax.GradientTransformation,
                     generator_tx: optax.GradientTransformation,
-                    ema_decay: float = 0.0, skip_nonfinite: bool = False) -> StepFn:
+                    ema_decay: float = 0.0, skip_nonfinite: bool = False,
+                    compute_dtype: Optional[Any] = None) -> StepFn:
     """Builds the pure step function ``(state, batch, update_generator=True) -> (state, metrics)``
-    of ``method`` (either form, see the module docstring)."""
+    of ``method`` (either form, see the module docstring); ``compute_dtype``: the networks' dtype
+    inside the losses (``jaxgan.precision``; None: float32)."""
     guard = _keep_finite if skip_nonfinite else (lambda update: update)
     shared = hasattr(method, "generator_forward")
+    discriminator_loss = in_compute_dtype(method.discriminator_loss, compute_dtype)
+    generator_loss = in_compute_dtype(method.generator_loss, compute_dtype, params_first=not shared)
+    generator_forward = in_compute_dtype(method.generator_forward, compute_dtype) if shared else None
     order = getattr(method, "update_order", "discriminator_first")
     if order not in UPDATE_ORDERS:
         raise ValueError(f"method {type(method).__name__}: update_order={order!r} is not one of {UPDATE_ORDERS}")
@@ -113,7 +119,7 @@ def make_train_step(method: Any, *, discriminator_tx: optax.GradientTransformati
     @guard
     def discriminator_update(state: GANState, batch: Batch, generated: Any, rng: jax.Array):
         args = (batch, jax.lax.stop_gradient(generated), rng) if shared else (batch, rng)
-        (loss, aux), grads = jax.value_and_grad(method.discriminator_loss, has_aux=True)(
+        (loss, aux), grads = jax.value_and_grad(discriminator_loss, has_aux=True)(
             state.discriminator.params, state, *args)
         metrics, collections, method_state = _unpack(aux, state)
         discriminator, metrics = _apply(state.discriminator, discriminator_tx, loss, grads, collections, metrics)
@@ -122,7 +128,7 @@ def make_train_step(method: Any, *, discriminator_tx: optax.GradientTransformati
     @guard
     def generator_update(state: GANState, batch: Batch, rng: jax.Array):
         """G's update, running G inside its gradient (the first form)."""
-        (loss, aux), grads = jax.value_and_grad(method.generator_loss, has_aux=True)(
+        (loss, aux), grads = jax.value_and_grad(generator_loss, has_aux=True)(
             state.generator.params, state, batch, rng)
         metrics, collections, method_state = _unpack(aux, state)
         return with_generator(state, *_apply(state.generator, generator_tx, loss, grads, collections, metrics),
@@ -132,7 +138,7 @@ def make_train_step(method: Any, *, discriminator_tx: optax.GradientTransformati
     def shared_generator_update(state: GANState, batch: Batch, generated: Any, pullback: Callable,
                                 collections: Dict[str, Any], rng: jax.Array):
         """G's update from the step's one forward: d loss / d generated, pulled back to G's params."""
-        (loss, aux), cotangent = jax.value_and_grad(method.generator_loss, has_aux=True)(
+        (loss, aux), cotangent = jax.value_and_grad(generator_loss, has_aux=True)(
             generated, state, batch, rng)
         (grads,) = pullback(cotangent)
         metrics, _, method_state = _unpack(aux, state)  # D's collections in G's loss are not kept.
@@ -143,7 +149,7 @@ def make_train_step(method: Any, *, discriminator_tx: optax.GradientTransformati
         # split is prefix-stable: d_rng and g_rng are those of a 2-way split, as before the shared forward.
         d_rng, g_rng, forward_rng = jax.random.split(jax.random.fold_in(state.rng, state.step), 3)
         if shared:
-            forward = lambda params: method.generator_forward(params, state, batch, forward_rng)  # noqa: E731
+            forward = lambda params: generator_forward(params, state, batch, forward_rng)  # noqa: E731
             generated, pullback, g_collections = jax.vjp(forward, state.generator.params, has_aux=True)
             update_d = lambda s: discriminator_update(s, batch, generated, d_rng)  # noqa: E731
             update_g = lambda s: shared_generator_update(  # noqa: E731

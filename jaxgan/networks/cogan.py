@@ -38,7 +38,7 @@ import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
 from jaxgan.networks.conv import Conv, ConvTranspose
-from jaxgan.networks.layers import max_pool_2x2
+from jaxgan.networks.layers import Dense, max_pool_2x2
 
 IMAGE_SIZE = 28  # The digit networks' output and input side.
 WEIGHT_INIT = nn.initializers.variance_scaling(2.0, "fan_avg", "uniform")  # xavier_uniform(gain=sqrt(2)).
@@ -86,10 +86,10 @@ class DiscriminatorLayers(nn.Module):
                             bias_init=BIAS_INIT)(h)
                 h = max_pool_2x2(h)
             elif i == 2:
-                h = nn.PReLU(negative_slope_init=0.25)(nn.Dense(self.features[2], kernel_init=WEIGHT_INIT,
-                                                                 bias_init=BIAS_INIT)(h.reshape(h.shape[0], -1)))
+                h = nn.PReLU(negative_slope_init=0.25)(Dense(self.features[2], kernel_init=WEIGHT_INIT,
+                                                             bias_init=BIAS_INIT)(h.reshape(h.shape[0], -1)))
             else:
-                h = nn.Dense(1, kernel_init=WEIGHT_INIT, bias_init=BIAS_INIT)(h)[:, 0]
+                h = Dense(1, kernel_init=WEIGHT_INIT, bias_init=BIAS_INIT)(h)[:, 0]
         return h
 
 

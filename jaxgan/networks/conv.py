@@ -17,7 +17,7 @@ import functools
 import itertools
 import math
 import operator
-from typing import Optional, Sequence, Tuple
+from typing import Callable, Optional, Sequence, Tuple
 
 import flax.linen as nn
 import jax
@@ -27,6 +27,7 @@ from flax.linen.linear import canonicalize_padding
 from jax import lax
 
 from jaxgan.errors import ConfigError
+from jaxgan.precision import promote_product_dtype
 
 DECOMPOSITIONS = ("auto", "one_convolution", "phase_convolutions", "tap_products", "single_position")
 # 'auto' runs s^n phase convolutions from this many output features up, one convolution below:
@@ -137,8 +138,9 @@ def conv_general_dilated(lhs: jax.Array, rhs: jax.Array, window_strides: Sequenc
                            precision=precision, preferred_element_type=preferred_element_type)
 
 
-# ``flax.linen.Conv`` computed by :func:`conv_general_dilated`: same fields, parameters, names and outputs.
-Conv = functools.partial(nn.Conv, conv_general_dilated=conv_general_dilated)
+# ``flax.linen.Conv`` computed by :func:`conv_general_dilated`: same fields, parameters, names and outputs;
+# the bias is added in its own dtype (float32 under mixed precision, jaxgan.precision).
+Conv = functools.partial(nn.Conv, conv_general_dilated=conv_general_dilated, promote_dtype=promote_product_dtype)
 
 
 def correlation_kernel(kernel: jax.Array) -> jax.Array:
@@ -213,6 +215,7 @@ class ConvTranspose(nn.ConvTranspose):
     """
 
     decomposition: str = "auto"  # One of DECOMPOSITIONS (see the class docstring).
+    promote_dtype: Callable[..., list] = promote_product_dtype  # Bias in its own dtype (jaxgan.precision).
 
     @nn.compact
     def __call__(self, inputs: jax.Array) -> jax.Array:

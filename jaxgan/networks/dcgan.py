@@ -33,7 +33,7 @@ import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
 from jaxgan.networks.conv import Conv, ConvTranspose
-from jaxgan.networks.layers import ConditionalBatchNorm, apply_layer
+from jaxgan.networks.layers import ConditionalBatchNorm, Dense, apply_layer
 
 GENERATOR_CONDITIONING = ("concat", "cbn")
 DISCRIMINATOR_CONDITIONING = ("concat", "projection", "none")
@@ -56,7 +56,7 @@ class LabelMap(nn.Module):
     @nn.compact
     def __call__(self, labels: jax.Array) -> jax.Array:
         e = nn.Embed(self.num_classes, self.embed_dim)(labels)
-        return nn.Dense(self.height * self.width)(e).reshape(-1, self.height, self.width, 1)
+        return Dense(self.height * self.width)(e).reshape(-1, self.height, self.width, 1)
 
 
 class DCGANGenerator(nn.Module):
@@ -83,7 +83,7 @@ class DCGANGenerator(nn.Module):
                 return ConditionalBatchNorm(self.num_classes)(h, labels, use_running_average=not train)
             return nn.BatchNorm(use_running_average=not train)(h)
 
-        h = nn.Dense(h0 * w0 * self.features[0])(z).reshape(-1, h0, w0, self.features[0])
+        h = Dense(h0 * w0 * self.features[0])(z).reshape(-1, h0, w0, self.features[0])
         h = nn.relu(norm(h))
         if self.conditioning == "concat":
             h = jnp.concatenate([h, LabelMap(self.num_classes, self.embed_dim, h0, w0)(labels)], axis=-1)
@@ -131,12 +131,12 @@ class DCGANDiscriminator(nn.Module):
             h = nn.leaky_relu(h, 0.2)
             h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)
         phi = h.reshape(h.shape[0], -1)
-        logit = layer(nn.Dense(1), phi)[:, 0]
+        logit = layer(Dense(1), phi)[:, 0]
         if self.conditioning == "projection":
             # Glorot-uniform embedding V, as in Miyato & Koyama's code: <V_y, phi(x)> starts at the
             # scale of psi(phi(x)) instead of growing with the feature size.
             embed = nn.Embed(self.num_classes, phi.shape[-1], embedding_init=nn.initializers.xavier_uniform())
             logit = logit + jnp.sum(layer(embed, labels) * phi, axis=-1)
         if self.aux_classes:
-            return logit, layer(nn.Dense(self.aux_classes), phi)
+            return logit, layer(Dense(self.aux_classes), phi)
         return logit

@@ -20,6 +20,7 @@ import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
 from jaxgan.networks.conv import Conv, ConvTranspose
+from jaxgan.networks.layers import Dense
 from jaxgan.networks.unet import CONV_INIT, DOWN_PADDING, UP_PADDING, normalize
 
 
@@ -36,7 +37,7 @@ class FeatureDecoder(nn.Module):
         if size < max(height, width):
             raise ConfigError(f"feature_decoder: {len(self.features)} blocks reach {size}x{size}, smaller than the "
                               f"images' {height}x{width}; add a width to features")
-        h = nn.Dense(4 * 4 * self.features[0])(f).reshape(f.shape[0], 4, 4, self.features[0])
+        h = Dense(4 * 4 * self.features[0])(f).reshape(f.shape[0], 4, 4, self.features[0])
         h = nn.relu(normalize(h, "batch", train=train))
         widths = tuple(self.features[1:]) + (channels,)
         for i, c in enumerate(widths):
@@ -58,4 +59,4 @@ class TernaryDiscriminator(nn.Module):
         for i, c in enumerate(self.features):
             h = Conv(c, (4, 4), strides=(2, 2), padding=DOWN_PADDING, kernel_init=CONV_INIT)(h)
             h = nn.relu(normalize(h, "batch", train=train) if i else h)
-        return nn.Dense(3)(h.reshape(h.shape[0], -1))
+        return Dense(3)(h.reshape(h.shape[0], -1))

@@ -34,6 +34,7 @@ import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
 from jaxgan.networks.conv import Conv, ConvTranspose
+from jaxgan.networks.layers import Dense
 from jaxgan.networks.unet import CONV_INIT, DOWN_PADDING, UP_PADDING, check_norm, normalize
 
 
@@ -134,5 +135,5 @@ class LatentDiscriminator(nn.Module):
         while h.shape[1] > 1:  # The encoder's blocks continued down to 1x1.
             h = _leaky(normalize(_down(self.features, h), "batch", train=train))
             h = nn.Dropout(self.dropout, deterministic=not train)(h)
-        h = _leaky(nn.Dense(self.hidden)(h.reshape(h.shape[0], -1)))
-        return nn.Dense(self.num_outputs)(h)
+        h = _leaky(Dense(self.hidden)(h.reshape(h.shape[0], -1)))
+        return Dense(self.num_outputs)(h)

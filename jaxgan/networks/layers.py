@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+
+from jaxgan.precision import promote_product_dtype
+
+# ``flax.linen.Dense`` adding its bias in the bias's own dtype (float32 under mixed precision, jaxgan.precision).
+Dense = functools.partial(nn.Dense, promote_dtype=promote_product_dtype)
 
 
 class ConditionalBatchNorm(nn.Module):

@@ -36,6 +36,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from jaxgan.networks.layers import Dense
+
 
 def kernel_init(init_range: float) -> Callable:
     """W ~ U(-r, r) (pylearn2's ``irange``) for r > 0; Flax's default LeCun normal for r = 0."""
@@ -59,7 +61,7 @@ class Maxout(nn.Module):
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        h = nn.Dense(self.features * self.pieces, kernel_init=kernel_init(self.init_range))(x)
+        h = Dense(self.features * self.pieces, kernel_init=kernel_init(self.init_range))(x)
         return h.reshape(h.shape[:-1] + (self.features, self.pieces)).max(axis=-1)
 
 
@@ -90,7 +92,7 @@ class MLPGenerator(nn.Module):
             drop_hidden = lambda h: dropout_with_masks(h, u_hidden, self.dropout_rate)  # noqa: E731
         else:
             drop_joint, drop_hidden = (nn.Dropout(self.dropout_rate, deterministic=not train) for _ in range(2))
-        dense = lambda units: nn.Dense(units, kernel_init=kernel_init(self.init_range))  # noqa: E731
+        dense = lambda units: Dense(units, kernel_init=kernel_init(self.init_range))  # noqa: E731
         y = jax.nn.one_hot(labels, self.num_classes, dtype=z.dtype)
         h = jnp.concatenate([nn.relu(dense(self.noise_units)(z)), nn.relu(dense(self.label_units)(y))], axis=-1)
         h = drop_joint(h)
@@ -128,4 +130,4 @@ class MLPDiscriminator(nn.Module):
         h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)
         h = Maxout(self.hidden_units, self.hidden_pieces, self.init_range)(h)
         h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)
-        return nn.Dense(1, kernel_init=kernel_init(self.init_range))(h)[:, 0]
+        return Dense(1, kernel_init=kernel_init(self.init_range))(h)[:, 0]

@@ -23,7 +23,7 @@ import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
 from jaxgan.networks.conv import Conv
-from jaxgan.networks.layers import ConditionalBatchNorm, upsample_2x
+from jaxgan.networks.layers import ConditionalBatchNorm, Dense, upsample_2x
 
 
 class UpBlock(nn.Module):
@@ -55,7 +55,7 @@ class ResNetGenerator(nn.Module):
         if height % scale or width % scale:
             raise ConfigError(f"resnet_generator: image size {height}x{width} is not divisible by "
                               f"2^len(features) = {scale}; use fewer model.generator.features")
-        h = nn.Dense(height // scale * width // scale * self.features[0])(z)
+        h = Dense(height // scale * width // scale * self.features[0])(z)
         h = h.reshape(-1, height // scale, width // scale, self.features[0])
         for f in self.features:
             h = UpBlock(f, self.num_classes)(h, labels, train=train)

@@ -53,7 +53,7 @@ import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
 from jaxgan.networks.conv import Conv
-from jaxgan.networks.layers import apply_layer, upsample_2x
+from jaxgan.networks.layers import Dense, apply_layer, upsample_2x
 
 UPSAMPLINGS = {"normal": 5, "more": 6, "most": 7}  # The code's --num_upsampling_layers.
 NORMS = ("batch", "instance")
@@ -148,7 +148,7 @@ class SPADEGenerator(nn.Module):
         if self.use_vae:
             if z is None:
                 raise ValueError("spade_generator with use_vae needs z")
-            x = nn.Dense(16 * nf * sh * sw, name="fc")(z).reshape(-1, sh, sw, 16 * nf)
+            x = Dense(16 * nf * sh * sw, name="fc")(z).reshape(-1, sh, sw, 16 * nf)
         else:
             x = Conv(16 * nf, (3, 3), padding=((1, 1), (1, 1)), name="fc")(resize_nearest(m, sh, sw))
 
@@ -194,7 +194,7 @@ class StyleEncoder(nn.Module):
             h = nn.InstanceNorm(epsilon=1e-5, use_scale=False, use_bias=False)(
                 apply_layer(conv, h, spectral_norm=self.spectral_norm, train=train))
         h = nn.leaky_relu(h, 0.2).reshape(h.shape[0], -1)
-        return nn.Dense(self.z_dim, name="fc_mu")(h), nn.Dense(self.z_dim, name="fc_var")(h)
+        return Dense(self.z_dim, name="fc_mu")(h), Dense(self.z_dim, name="fc_var")(h)
 
 
 class SPADEModel(nn.Module):

@@ -36,6 +36,7 @@ import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
 from jaxgan.networks.conv import Conv
+from jaxgan.networks.layers import Dense
 
 
 def depth_to_space(x: jax.Array, block: int) -> jax.Array:
@@ -109,5 +110,5 @@ class SRGANDiscriminator(nn.Module):
                 if j or stride == 2:  # No batch norm on the first convolution (fig. 4).
                     h = _batch_norm(h, train)
                 h = nn.leaky_relu(h, 0.2)
-        h = nn.leaky_relu(nn.Dense(self.dense_features)(h.reshape(h.shape[0], -1)), 0.2)
-        return nn.Dense(1)(h)
+        h = nn.leaky_relu(Dense(self.dense_features)(h.reshape(h.shape[0], -1)), 0.2)
+        return Dense(1)(h)

@@ -31,7 +31,7 @@ import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
 from jaxgan.networks.conv import Conv
-from jaxgan.networks.layers import apply_layer, upsample_2x
+from jaxgan.networks.layers import Dense, apply_layer, upsample_2x
 
 
 def _up_block(h: jax.Array, features: int, train: bool) -> jax.Array:
@@ -57,7 +57,7 @@ class ConditioningAugmentation(nn.Module):
 
     @nn.compact
     def __call__(self, phi: jax.Array, eps: jax.Array) -> Tuple[jax.Array, jax.Array, jax.Array]:
-        mu, log_variance = jnp.split(nn.Dense(2 * self.condition_dim)(phi), 2, axis=-1)
+        mu, log_variance = jnp.split(Dense(2 * self.condition_dim)(phi), 2, axis=-1)
         return mu + jnp.exp(0.5 * log_variance) * eps, mu, log_variance
 
 
@@ -89,7 +89,7 @@ class StackGANGenerator(nn.Module):
         phi = jax.nn.one_hot(labels, self.num_classes)
 
         c_0, mu_0, logvar_0 = ConditioningAugmentation(self.condition_dim, name="ca_0")(phi, eps_0)
-        h = nn.Dense(height // 4 * width // 4 * self.stage1_features[0], use_bias=False)(
+        h = Dense(height // 4 * width // 4 * self.stage1_features[0], use_bias=False)(
             jnp.concatenate([c_0, z], axis=-1))
         h = nn.relu(nn.BatchNorm(use_running_average=not train)(
             h.reshape(-1, height // 4, width // 4, self.stage1_features[0])))
@@ -127,10 +127,10 @@ class StageDiscriminator(nn.Module):
         h = x
         for f in self.features:
             h = nn.leaky_relu(layer(Conv(f, (4, 4), strides=(2, 2), padding="SAME"), h), 0.2)
-        c = nn.leaky_relu(layer(nn.Dense(self.condition_dim), jax.nn.one_hot(labels, self.num_classes)), 0.2)
+        c = nn.leaky_relu(layer(Dense(self.condition_dim), jax.nn.one_hot(labels, self.num_classes)), 0.2)
         h = jnp.concatenate([h, _replicate(c, h.shape[1], h.shape[2])], axis=-1)
         h = nn.leaky_relu(layer(Conv(self.features[-1], (1, 1)), h), 0.2)
-        return layer(nn.Dense(1), h.reshape(h.shape[0], -1))[:, 0]
+        return layer(Dense(1), h.reshape(h.shape[0], -1))[:, 0]
 
 
 class StackGANDiscriminator(nn.Module):

@@ -32,10 +32,12 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from jaxgan.networks.layers import Dense
+
 
 def _mlp(h: jax.Array, units: Sequence[int]) -> jax.Array:
     for width in units:
-        h = nn.relu(nn.Dense(width)(h))
+        h = nn.relu(Dense(width)(h))
     return h
 
 
@@ -48,7 +50,7 @@ class MLPEncoder(nn.Module):
     @nn.compact
     def __call__(self, x: jax.Array) -> Tuple[jax.Array, jax.Array]:
         h = _mlp(x.reshape(x.shape[0], -1), self.units)
-        out = nn.Dense(2 * self.latent_dim, name="output")(h)
+        out = Dense(2 * self.latent_dim, name="output")(h)
         return out[:, :self.latent_dim], out[:, self.latent_dim:]  # mean, log variance
 
 
@@ -61,7 +63,7 @@ class MLPDecoder(nn.Module):
     @nn.compact
     def __call__(self, z: jax.Array) -> jax.Array:
         h = _mlp(z, self.units)
-        x = jnp.tanh(nn.Dense(math.prod(self.image_shape), name="output")(h))
+        x = jnp.tanh(Dense(math.prod(self.image_shape), name="output")(h))
         return x.reshape((-1,) + tuple(self.image_shape))
 
 
@@ -75,9 +77,9 @@ class LatentActor(nn.Module):
 
     @nn.compact
     def __call__(self, z: jax.Array, labels: jax.Array) -> Tuple[jax.Array, jax.Array]:
-        y = nn.Dense(self.label_units, name="label_embedding")(jax.nn.one_hot(labels, self.num_classes, dtype=z.dtype))
+        y = Dense(self.label_units, name="label_embedding")(jax.nn.one_hot(labels, self.num_classes, dtype=z.dtype))
         h = _mlp(jnp.concatenate([z, y], axis=-1), self.units)
-        out = nn.Dense(2 * self.latent_dim, name="output")(h)
+        out = Dense(2 * self.latent_dim, name="output")(h)
         dz, gate = out[:, :self.latent_dim], nn.sigmoid(out[:, self.latent_dim:])
         return gated_update(z, dz, gate), gate
 
@@ -96,9 +98,9 @@ class LatentCritic(nn.Module):
 
     @nn.compact
     def __call__(self, z: jax.Array, labels: jax.Array) -> jax.Array:
-        y = nn.Dense(self.label_units, name="label_embedding")(jax.nn.one_hot(labels, self.num_classes, dtype=z.dtype))
+        y = Dense(self.label_units, name="label_embedding")(jax.nn.one_hot(labels, self.num_classes, dtype=z.dtype))
         h = _mlp(jnp.concatenate([z, y], axis=-1), self.units)
-        return nn.Dense(1, name="output")(h)[:, 0]
+        return Dense(1, name="output")(h)[:, 0]
 
 
 class LatentAttributeClassifier(nn.Module):
@@ -109,7 +111,7 @@ class LatentAttributeClassifier(nn.Module):
 
     @nn.compact
     def __call__(self, z: jax.Array) -> jax.Array:
-        return nn.Dense(self.num_classes, name="output")(_mlp(z, self.units))
+        return Dense(self.num_classes, name="output")(_mlp(z, self.units))
 
 
 class LatentCritics(nn.Module):

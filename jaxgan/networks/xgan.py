@@ -32,6 +32,7 @@ import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
 from jaxgan.networks.conv import Conv, ConvTranspose
+from jaxgan.networks.layers import Dense
 from jaxgan.networks.unet import CONV_INIT, DOWN_PADDING, UP_PADDING, check_norm, normalize
 
 DOMAINS = ("a", "b")
@@ -51,7 +52,7 @@ class EncoderLayers(nn.Module):
         n = len(self.features)
         for i in range(self.start, self.stop):
             if i == n:
-                return nn.Dense(self.embedding_dim)(h.reshape(h.shape[0], -1))
+                return Dense(self.embedding_dim)(h.reshape(h.shape[0], -1))
             h = Conv(self.features[i], (4, 4), strides=(2, 2), padding=DOWN_PADDING, kernel_init=CONV_INIT)(h)
             h = nn.leaky_relu(normalize(h, self.norm, train=train) if i else h, 0.2)
         return h
@@ -75,7 +76,7 @@ class DecoderLayers(nn.Module):
         for i in range(self.start, self.stop):
             if i == 0:
                 width = self.features[-1]
-                h = nn.Dense(self.base[0] * self.base[1] * width)(h).reshape(h.shape[0], *self.base, width)
+                h = Dense(self.base[0] * self.base[1] * width)(h).reshape(h.shape[0], *self.base, width)
             else:
                 h = ConvTranspose(widths[i - 1], (4, 4), strides=(2, 2), padding=UP_PADDING, transpose_kernel=True,
                                   kernel_init=CONV_INIT)(h)
