@@ -98,3 +98,11 @@ def test_peers_tiny():
     result = speed.benchmark(config, name="tiny", steps=1, warmup=1, pipeline_batches=0, peers=True)
     assert set(result.peers) == {"eager, 1 thread", "eager, 2 threads"}
     assert "best PyTorch / jaxgan" in speed.markdown([result])
+
+
+def test_peer_variants_on_gpu_are_the_chosen_ones(monkeypatch):
+    monkeypatch.setattr(speed.jax, "default_backend", lambda: "gpu")
+    assert list(speed.peer_variants(gpu_variants=("eager", "bf16"))) == ["eager", "bf16"]
+    assert list(speed.peer_variants()) == ["eager", "bf16", "compile"]
+    monkeypatch.setattr(speed.jax, "default_backend", lambda: "cpu")
+    assert list(speed.peer_variants((1, 2), ("eager",))) == ["eager, 1 thread", "eager, 2 threads"]
