@@ -12,6 +12,7 @@ from typing import Any, Callable, List, Tuple
 import ml_collections
 
 from jaxgan.errors import ConfigError
+from jaxgan.precision import COMPUTE_DTYPES
 
 
 def optimizer_config(**overrides: Any) -> ml_collections.ConfigDict:
@@ -149,7 +150,7 @@ RULES = {
     "train.ema_decay": (FRACTION[0], "must be in [0, 1) (0 disables the EMA)"),
     "train.on_nonfinite": one_of("stop", "skip"),
     "train.cpu_ynnpack": BOOL,
-    "train.compute_dtype": one_of("float32", "bfloat16"),
+    "train.compute_dtype": one_of(*COMPUTE_DTYPES),
     **_optimizer_rules("generator"),
     **_optimizer_rules("discriminator"),
     "model.latent_dim": POSITIVE_INT,
