@@ -59,8 +59,7 @@ def cast_floating(tree: Any, dtype: Any) -> Any:
 
 def _cast_weights(params: Any, dtype: Any) -> Any:
     """Floating leaves of 2 or more dimensions as ``dtype``; vectors and scalars as they are."""
-    return jax.tree.map(lambda w: w.astype(dtype) if w.ndim >= 2 and jnp.issubdtype(w.dtype, jnp.floating) else w,
-                        params)
+    return jax.tree.map(lambda w: cast_floating(w, dtype) if w.ndim >= 2 else w, params)
 
 
 def _network_calls(dtype: Any) -> Callable[..., Any]:
