@@ -1,8 +1,10 @@
-"""The Domain Transfer Network (XGAN is not built yet): both losses by hand with a probe ternary D and the
-shipped f (which images reach D's three classes and f), f frozen inside the generator side through real
-steps, one forward per step, and the config's checks."""
+"""The Domain Transfer Network: both losses by hand with a probe ternary D and the shipped f (which images
+reach D's three classes and f), f frozen inside the generator side through real steps, one forward per
+step, the config's checks, and an f trained on an RGB source domain by ``train_classifier --source``.
+(XGAN's tests: tests/test_xgan.py.)"""
 
 import dataclasses
+import os
 
 import flax.linen as nn
 import jax
@@ -16,7 +18,7 @@ from jaxgan import train as train_lib
 from jaxgan.errors import ConfigError
 from jaxgan.methods.base import ArraySpec, DataInfo
 from jaxgan.methods.dtn import DTNGenerator
-from jaxgan.metrics import classifier
+from jaxgan.metrics import classifier, train_classifier
 from jaxgan.networks.dtn import FeatureDecoder, TernaryDiscriminator
 from jaxgan.state import GANState, Side
 from jaxgan.train_step import make_train_step
@@ -129,3 +131,60 @@ def test_config_checks():
     with pytest.raises(ConfigError, match="28x28x1"):
         methods.build(tiny_dtn(), rgb)
     assert isinstance(methods.build(tiny_dtn(), DATA).generator, DTNGenerator)
+
+
+@pytest.fixture(scope="module")
+def rgb_f(tmp_path_factory):
+    """f trained (4 steps) on 256 images of the coloured task's source domain, plain_rgb, by the CLI."""
+    path = str(tmp_path_factory.mktemp("f") / "f_plain_rgb.msgpack")
+    train_classifier.main(["--source", "builtin:mnist/plain_rgb", "--train-size", "256", "--batch-size", "64",
+                           "--epochs", "1", "--out", path])
+    return path
+
+
+def test_f_trained_on_an_rgb_source_domain_drives_dtn(rgb_f, tmp_path):
+    """The coloured task (plain_rgb -> coloured, 28x28x3): f is the file train_classifier wrote (3 input
+    channels, not the shipped grey weights), it enters the generator side unchanged and stays fixed through
+    two real steps while g trains."""
+    config = tiny_dtn(batch_size=4)
+    config.data.source = "domains:builtin:mnist/plain_rgb|builtin:mnist/coloured"
+    config.loss.feature_network = rgb_f
+    trainer = train_lib.Trainer(config, str(tmp_path), mesh=Mesh(np.asarray(jax.devices()[:1]), ("data",)))
+    written = classifier.load_variables(rgb_f, 3)["params"]
+    assert written["Conv_0"]["kernel"].shape == (3, 3, 3, 32)
+    before = jax.device_get(trainer.state)
+    jax.tree.map(np.testing.assert_array_equal, before.generator.params["f"], written)
+    trainer.train_steps(2)
+    after = jax.device_get(trainer.state)
+    jax.tree.map(np.testing.assert_array_equal, after.generator.params["f"], written)
+    assert any(not np.array_equal(x, y) for x, y in zip(jax.tree.leaves(after.generator.params["g"]),
+                                                         jax.tree.leaves(before.generator.params["g"])))
+
+
+def test_f_files_are_checked_against_the_source(rgb_f, tmp_path):
+    rgb = DataInfo({"image_a": ArraySpec((28, 28, 3), "float32"), "image_b": ArraySpec((28, 28, 3), "float32")})
+    config = tiny_dtn()
+    config.loss.feature_network = str(tmp_path / "missing.msgpack")
+    with pytest.raises(ConfigError, match="train_classifier --source"):
+        methods.build(config, rgb)
+    config.loss.feature_network = classifier.DEFAULT_WEIGHTS  # Grey weights, an RGB source.
+    with pytest.raises(ConfigError, match="3 channels"):
+        methods.build(config, rgb)
+    config.loss.feature_network = rgb_f  # RGB weights, a grey source.
+    with pytest.raises(ConfigError, match="1 channels"):
+        methods.build(config, DATA)
+    config.loss.feature_network = rgb_f
+    with pytest.raises(ConfigError, match="28x28 images"):
+        methods.build(config, DataInfo({k: ArraySpec((32, 32, 3), "float32") for k in ("image_a", "image_b")}))
+
+
+def test_train_classifier_refuses_a_source_without_digit_labels(tmp_path, capsys):
+    from PIL import Image
+
+    for c in range(11):  # Eleven classes: more than MNISTClassifier's ten outputs.
+        os.makedirs(tmp_path / "images" / f"c{c:02d}")
+        Image.fromarray(np.zeros((28, 28), np.uint8)).save(tmp_path / "images" / f"c{c:02d}" / "0.png")
+    with pytest.raises(SystemExit):
+        train_classifier.main(["--source", f"folder:{tmp_path / 'images'}", "--out", str(tmp_path / "f.msgpack")])
+    assert "at most 10 classes" in capsys.readouterr().err
+    assert not os.path.exists(tmp_path / "f.msgpack")

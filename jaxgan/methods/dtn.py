@@ -13,10 +13,12 @@ generated image from the target, D_3: a real target image):
 over elements (``losses.l2_loss``). alpha = beta = 15 for digits (sec. 5.1; ``config.loss.alpha``,
 ``config.loss.beta``).
 
-f is the project's shipped MNIST classifier (``jaxgan.metrics.classifier``: its 128-d penultimate
-features, trained on plain MNIST digits, the source domain here, as the paper trains f on SVHN), so the
-source domain is grey 28x28 digits (``config.loss.feature_network = 'mnist_classifier'``, the one f
-offered). The generator side holds f and g as one module (``translate`` = g(f(x)) needs both); f's
+f is ``jaxgan.metrics.classifier.MNISTClassifier`` (its 128-d penultimate features) trained on the
+source domain's digits, as the paper trains f on SVHN: ``config.loss.feature_network`` is
+'mnist_classifier' (the shipped weights, trained on plain grey MNIST: a source of grey 28x28 digits) or
+the path of weights ``python -m jaxgan.metrics.train_classifier --source SPEC --out PATH`` trained on
+another 28x28 source of C channels (e.g. ``builtin:mnist/plain_rgb`` for the coloured target). The
+generator side holds f and g as one module (``translate`` = g(f(x)) needs both); f's
 parameters start from the shipped weights and never train (``wrap_optimizers``: zero updates, no
 optimizer state). Each step runs f and g on both domains once (``generator_forward``); D updates first
 on those images held fixed, then G against the updated D.
@@ -28,6 +30,7 @@ mnist/thick_slanted``. ``translate(variables, x, rng)`` = g(f(x)) for source (or
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Any, Dict, Sequence, Tuple
 
 import flax.linen as nn
@@ -39,11 +42,36 @@ import optax
 from jaxgan import losses, networks, perceptual
 from jaxgan.errors import ConfigError
 from jaxgan.methods.base import Batch, DataInfo, Variables, apply_train
+from jaxgan.metrics import classifier
 from jaxgan.metrics.classifier import MNISTClassifier
 
 SOURCE, TARGET = "image_a", "image_b"
 FROM_SOURCE, FROM_TARGET, REAL_TARGET = 0, 1, 2  # D's three classes.
-FEATURE_NETWORKS = ("mnist_classifier",)
+SHIPPED_F = "mnist_classifier"
+
+
+def feature_params(name: Any, source_shape: Tuple[int, ...]) -> Any:
+    """The parameters of f named by ``config.loss.feature_network`` (see the module docstring), checked
+    against the source images' shape; a ConfigError naming the problem and the fix otherwise."""
+    train = "python -m jaxgan.metrics.train_classifier --source SOURCE_DOMAIN_SPEC --out PATH"
+    if name == SHIPPED_F:
+        if tuple(source_shape) != classifier.IMAGE_SHAPE:
+            raise ConfigError(f"config.loss.feature_network={SHIPPED_F!r} (the shipped classifier of grey digits) "
+                              f"needs 28x28x1 source images; the source's are {tuple(source_shape)}: train f on "
+                              f"the source domain with `{train}` and give PATH")
+        return perceptual.content_network({"content": name}, source_shape).variables["params"]  # Weights exist.
+    if not isinstance(name, str) or not os.path.isfile(name):
+        raise ConfigError(f"config.loss.feature_network={name!r} is neither {SHIPPED_F!r} (the shipped MNIST "
+                          f"classifier, for grey 28x28 sources) nor a file of classifier weights: train f on the "
+                          f"source domain with `{train}` and give PATH")
+    if tuple(source_shape[:2]) != classifier.IMAGE_SHAPE[:2]:
+        raise ConfigError(f"config.loss.feature_network={name!r}: f (MNISTClassifier) reads 28x28 images; the "
+                          f"source's are {tuple(source_shape)}: set data.load_size = data.crop_size = 28")
+    try:
+        return classifier.load_variables(name, source_shape[-1])["params"]
+    except ValueError as e:
+        raise ConfigError(f"config.loss.feature_network={name!r}: {e} (the source has {source_shape[-1]} "
+                          f"channels; train f on it with `{train}`)") from e
 
 
 class DTNGenerator(nn.Module):
@@ -52,7 +80,7 @@ class DTNGenerator(nn.Module):
     g: nn.Module
 
     def setup(self) -> None:
-        self.f = MNISTClassifier()
+        self.f = MNISTClassifier()  # Its input channels are the source's (the weights': feature_params).
 
     def features(self, x: jax.Array) -> jax.Array:
         return self.f(x, train=False)[1]
@@ -72,7 +100,7 @@ def _weight(config: ml_collections.ConfigDict, key: str, paper: str) -> float:
 class DomainTransferNetwork:
     generator: DTNGenerator
     discriminator: nn.Module
-    f_params: Any = dataclasses.field(compare=False, hash=False, repr=False)  # The shipped f (numpy).
+    f_params: Any = dataclasses.field(compare=False, hash=False, repr=False)  # f's weights (numpy).
     alpha: float = 15.0
     beta: float = 15.0
     update_order: str = "discriminator_first"
@@ -81,15 +109,10 @@ class DomainTransferNetwork:
     @classmethod
     def from_config(cls, config: ml_collections.ConfigDict, data: DataInfo) -> "DomainTransferNetwork":
         source, target = data.shape(SOURCE), data.shape(TARGET)
-        name = config.loss.get("feature_network")
-        if name not in FEATURE_NETWORKS:
-            raise ConfigError(f"config.loss.feature_network={name!r} is not one of {FEATURE_NETWORKS} (the fixed f "
-                              "of the Domain Transfer Network)")
-        f = perceptual.content_network({"content": name}, source)  # Checks 28x28x1 and that the weights exist.
         return cls(
             generator=DTNGenerator(networks.build_from_config(config.model.generator, image_shape=tuple(target))),
             discriminator=networks.build_from_config(config.model.discriminator),
-            f_params=f.variables["params"],
+            f_params=feature_params(config.loss.get("feature_network"), tuple(source)),
             alpha=_weight(config, "alpha", "Taigman et al. 2017, digits: 15"),
             beta=_weight(config, "beta", "Taigman et al. 2017, digits: 15"),
         )

@@ -51,14 +51,13 @@ from jaxgan import losses
 from jaxgan.data.domains import DomainsSource
 from jaxgan.data.sources import build_source
 from jaxgan.errors import ConfigError, DataSourceError, JaxganError
-from jaxgan.metrics import train_classifier
+from jaxgan.metrics import classifier, train_classifier
 from jaxgan.metrics.classifier import NUM_CLASSES, ClassifierFn, label_accuracy, make_classifier_fn
 from jaxgan.metrics.domains import (
     TrainingSettings,
     cache_paths,
     cached_classifier,
     classifier_input,
-    classifier_template,
     domain_specs,
     map_in_batches,
     read_examples,
@@ -160,7 +159,7 @@ def _attribute_classifier(spec: str, cache_dir: str, settings: TrainingSettings,
     if os.path.isfile(weights_path) and os.path.isfile(note_path):
         try:
             with open(weights_path, "rb") as f:
-                variables = serialization.from_bytes(classifier_template(channels), f.read())
+                variables = serialization.from_bytes(classifier.template(channels), f.read())
             with open(note_path) as f:
                 accuracy = [float(a) for a in json.load(f)["test_accuracy"]]
             if len(accuracy) != num_attributes:

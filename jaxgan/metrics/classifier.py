@@ -58,25 +58,39 @@ def init_params(key: jax.Array) -> dict:
     return MNISTClassifier().init(key, jnp.zeros((1, *IMAGE_SHAPE), jnp.float32))
 
 
-def load_classifier(path: str = DEFAULT_WEIGHTS) -> ClassifierFn:
-    """Returns a jitted ``images [N, 28, 28, 1] in [-1, 1] -> (logits, features)``."""
+def template(channels: int = IMAGE_SHAPE[-1]) -> dict:
+    """Zero variables of ``MNISTClassifier`` on 28x28 images of ``channels`` channels (numpy)."""
+    shapes = jax.eval_shape(MNISTClassifier().init, jax.random.PRNGKey(0),
+                            jnp.zeros((1, *IMAGE_SHAPE[:2], channels), jnp.float32))
+    return jax.tree_util.tree_map(lambda s: np.zeros(s.shape, s.dtype), shapes)
+
+
+def load_variables(path: str = DEFAULT_WEIGHTS, channels: int = IMAGE_SHAPE[-1]) -> dict:
+    """The ``MNISTClassifier`` variables (numpy) stored at ``path`` by ``train_classifier``, for images of
+    ``channels`` channels; FileNotFoundError or ValueError, naming the file and the fix, otherwise."""
     if not os.path.isfile(path):
         raise FileNotFoundError(
             f"MNIST classifier weights not found at {path}; train them with `{TRAIN_COMMAND}`"
         )
-    template = jax.eval_shape(init_params, jax.random.PRNGKey(0))
+    expected = template(channels)
     with open(path, "rb") as f:
         data = f.read()
     try:
-        variables = serialization.from_bytes(template, data)
-        matches = jax.tree_util.tree_map(lambda t, v: t.shape == np.shape(v), template, variables)
+        variables = serialization.from_bytes(expected, data)
+        matches = jax.tree_util.tree_map(lambda t, v: t.shape == np.shape(v), expected, variables)
     except ValueError as e:
         raise ValueError(f"{path} does not hold MNISTClassifier weights: {e}") from e
     if not all(jax.tree_util.tree_leaves(matches)):
         raise ValueError(
-            f"{path} holds weights of another shape than MNISTClassifier's; retrain with `{TRAIN_COMMAND}`"
+            f"{path} holds weights of another shape than MNISTClassifier's on {channels}-channel images; "
+            f"retrain with `{TRAIN_COMMAND}` (add --source SPEC for images of another domain)"
         )
-    return make_classifier_fn(jax.tree_util.tree_map(jnp.asarray, variables))
+    return variables
+
+
+def load_classifier(path: str = DEFAULT_WEIGHTS) -> ClassifierFn:
+    """Returns a jitted ``images [N, 28, 28, 1] in [-1, 1] -> (logits, features)``."""
+    return make_classifier_fn(jax.tree_util.tree_map(jnp.asarray, load_variables(path)))
 
 
 @jax.jit

@@ -56,8 +56,8 @@ from jaxgan.data.pipeline import to_float_image
 from jaxgan.data.transforms import ResizeAndCrop
 from jaxgan.data.sources import build_source
 from jaxgan.errors import ConfigError, DataSourceError, JaxganError
-from jaxgan.metrics import train_classifier
-from jaxgan.metrics.classifier import NUM_CLASSES, ClassifierFn, MNISTClassifier, label_accuracy, make_classifier_fn
+from jaxgan.metrics import classifier, train_classifier
+from jaxgan.metrics.classifier import NUM_CLASSES, ClassifierFn, label_accuracy, make_classifier_fn
 from jaxgan.metrics.frechet import frechet_classifier_distance
 
 CLASSIFIER_SIZE = (28, 28)  # Every classifier reads images resized to MNISTClassifier's input size.
@@ -172,19 +172,13 @@ def cache_paths(cache_dir: str, kind: str, spec: str, settings: TrainingSettings
     return stem + ".msgpack", stem + ".json"
 
 
-def classifier_template(channels: int) -> dict:
-    shapes = jax.eval_shape(MNISTClassifier().init, jax.random.PRNGKey(0),
-                            jnp.zeros((1, *CLASSIFIER_SIZE, channels), jnp.float32))
-    return jax.tree_util.tree_map(lambda s: np.zeros(s.shape, s.dtype), shapes)
-
-
 def _load_cached(weights_path: str, note_path: str, channels: int) -> Optional[Tuple[dict, float]]:
     """(variables, test accuracy) from the cache, or None when it has no such entry."""
     if not (os.path.isfile(weights_path) and os.path.isfile(note_path)):
         return None
     try:
         with open(weights_path, "rb") as f:
-            variables = serialization.from_bytes(classifier_template(channels), f.read())
+            variables = serialization.from_bytes(classifier.template(channels), f.read())
         with open(note_path) as f:
             accuracy = float(json.load(f)["test_accuracy"])
     except (ValueError, KeyError, TypeError) as e:

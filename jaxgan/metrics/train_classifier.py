@@ -4,6 +4,12 @@
 
 Adam with a cosine-decayed learning rate, random shifts of up to +-2 pixels, dropout before
 the logits; deterministic given ``--seed``. Prints the test accuracy at the end.
+
+``--source SPEC`` trains the same network on another labelled source instead of the built-in MNIST
+(its 'train' split; scored on its 'test' split; images resized to 28x28 as the domain metrics read
+them; any channel count), e.g. the fixed f of the Domain Transfer Network on its source domain:
+
+    python -m jaxgan.metrics.train_classifier --source builtin:mnist/plain_rgb --out runs/f_plain_rgb.msgpack
 """
 
 from __future__ import annotations
@@ -20,10 +26,11 @@ import optax
 from flax import serialization
 
 from jaxgan.data.mnist import load_mnist
+from jaxgan.errors import DataSourceError, JaxganError
 from jaxgan.metrics.classifier import (
     DEFAULT_WEIGHTS,
+    NUM_CLASSES,
     MNISTClassifier,
-    classify_in_batches,
     label_accuracy,
     make_classifier_fn,
 )
@@ -154,6 +161,24 @@ def train(
     return variables, np.asarray(jax.device_get(losses))
 
 
+def labelled_examples(spec: str, split: str, size: int, seed: int) -> Tuple[np.ndarray, np.ndarray]:
+    """(images [N, 28, 28, C] in [-1, 1], labels [N]) of the labelled source ``spec``'s ``split``: all of
+    it, or a seeded random subset of ``size`` > 0 images; a DataSourceError for a source without labels
+    of at most ``NUM_CLASSES`` classes."""
+    from jaxgan.data.sources import build_source
+    from jaxgan.metrics.domains import read_examples  # It trains classifiers with this module.
+
+    source = build_source(spec, split)
+    examples = read_examples(source, size or len(source), seed)
+    labels = examples.get("label")
+    classes = getattr(source, "num_classes", None)
+    if labels is None or np.ndim(labels) != 1 or not classes or classes > NUM_CLASSES:
+        raise DataSourceError(f"{spec} ({split}) has no integer labels of at most {NUM_CLASSES} classes (its "
+                              f"keys: {sorted(examples)}, classes: {classes}); the classifier trains on a "
+                              "labelled source, e.g. builtin:mnist/plain_rgb")
+    return examples["image"], labels
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -164,15 +189,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--learning-rate", type=float, default=3e-3)
     parser.add_argument("--max-shift", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--source", default="", help="a labelled data source (e.g. builtin:mnist/plain_rgb) "
+                        "instead of the built-in MNIST")
+    parser.add_argument("--train-size", type=int, default=0,
+                        help="with --source: train on a seeded random subset of this many images (0: all)")
     args = parser.parse_args(argv)
 
     start = time.time()
-    train_images, train_labels = load_mnist("train")
-    test_images, test_labels = load_mnist("test")
+    if args.source:
+        try:
+            (train_images, train_labels), (test_images, test_labels) = (
+                labelled_examples(args.source, split, size, args.seed)
+                for split, size in (("train", args.train_size), ("test", 0)))
+        except JaxganError as e:
+            parser.error(str(e))
+    else:
+        (train_images, train_labels), (test_images, test_labels) = (
+            (to_model_space(images), labels) for images, labels in (load_mnist("train"), load_mnist("test")))
     steps = int(args.epochs * (len(train_images) // args.batch_size))
     print(f"training {steps} steps of {args.batch_size} images ({args.epochs} epochs)", flush=True)
     variables, _ = train(
-        to_model_space(train_images),
+        train_images,
         train_labels,
         steps=steps,
         batch_size=args.batch_size,
@@ -181,7 +218,9 @@ def main(argv: list[str] | None = None) -> None:
         seed=args.seed,
         log_every=100,
     )
-    logits, _ = classify_in_batches(make_classifier_fn(variables), to_model_space(test_images))
+    from jaxgan.metrics.domains import map_in_batches  # It trains classifiers with this module.
+
+    logits, _ = map_in_batches(make_classifier_fn(variables), test_images, 1000)
     accuracy = label_accuracy(logits, test_labels)
     with open(args.out, "wb") as f:
         f.write(serialization.to_bytes(variables))
