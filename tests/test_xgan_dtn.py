@@ -187,4 +187,7 @@ def test_train_classifier_refuses_a_source_without_digit_labels(tmp_path, capsys
     with pytest.raises(SystemExit):
         train_classifier.main(["--source", f"folder:{tmp_path / 'images'}", "--out", str(tmp_path / "f.msgpack")])
     assert "at most 10 classes" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        train_classifier.main(["--train-size", "256", "--out", str(tmp_path / "f.msgpack")])
+    assert "--train-size subsets a --source" in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "f.msgpack")

@@ -19,7 +19,7 @@ source domain's digits, as the paper trains f on SVHN: ``config.loss.feature_net
 the path of weights ``python -m jaxgan.metrics.train_classifier --source SPEC --out PATH`` trained on
 another 28x28 source of C channels (e.g. ``builtin:mnist/plain_rgb`` for the coloured target). The
 generator side holds f and g as one module (``translate`` = g(f(x)) needs both); f's
-parameters start from the shipped weights and never train (``wrap_optimizers``: zero updates, no
+parameters start from those weights and never train (``wrap_optimizers``: zero updates, no
 optimizer state). Each step runs f and g on both domains once (``generator_forward``); D updates first
 on those images held fixed, then G against the updated D.
 

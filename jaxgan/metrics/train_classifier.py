@@ -195,6 +195,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="with --source: train on a seeded random subset of this many images (0: all)")
     args = parser.parse_args(argv)
 
+    if args.train_size and not args.source:
+        parser.error("--train-size subsets a --source; the built-in MNIST trains on all 60,000 images")
     start = time.time()
     if args.source:
         try:
