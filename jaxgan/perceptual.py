@@ -242,12 +242,8 @@ def content_network(loss_config: Mapping[str, Any], image_shape: Tuple[int, ...]
     if tuple(image_shape) != classifier.IMAGE_SHAPE:
         raise ConfigError(f"loss.content='mnist_classifier' needs 28x28x1 targets (the MNIST classifier's input); "
                           f"the data's are {tuple(image_shape)}: use loss.content='vgg' or 'mse'")
-    if not os.path.isfile(classifier.DEFAULT_WEIGHTS):
-        raise ConfigError(f"loss.content='mnist_classifier': no weights at {classifier.DEFAULT_WEIGHTS}; train "
-                          f"them with `{classifier.TRAIN_COMMAND}`")
-    from flax import serialization
-
-    template = jax.eval_shape(classifier.init_params, jax.random.PRNGKey(0))
-    with open(classifier.DEFAULT_WEIGHTS, "rb") as f:
-        variables = serialization.from_bytes(template, f.read())
-    return ContentNetwork("mnist_classifier", _classifier_features, jax.tree.map(np.asarray, variables))
+    try:
+        variables = classifier.load_variables()
+    except (FileNotFoundError, ValueError) as e:
+        raise ConfigError(f"loss.content='mnist_classifier': {e}") from e
+    return ContentNetwork("mnist_classifier", _classifier_features, variables)
