@@ -1,11 +1,14 @@
 """Times one transposed-convolution layer, forward + gradient (input and parameters), as
-``flax.linen.ConvTranspose`` and as ``jaxgan.networks.conv.ConvTranspose`` in its three exact
-sub-pixel forms: one stride-1 convolution with s^2 * C_out outputs + depth-to-space
-('one_convolution'), s^2 stride-1 convolutions, one per output phase with only the taps that
-phase uses ('phase_convolutions'), and one batched matrix product over the kernel's taps
-('tap_products'); the column 'auto' names the one the layer's default picks on this backend.
+``flax.linen.ConvTranspose`` and as ``jaxgan.networks.conv.ConvTranspose`` in its exact forms: one
+convolution over the input dilated with zeros, as Flax's but with the kernel held as W'
+('input_dilation'), and the three sub-pixel forms: one stride-1 convolution with s^2 * C_out
+outputs + depth-to-space ('one_convolution'), s^2 stride-1 convolutions, one per output phase with
+only the taps that phase uses ('phase_convolutions'), and one batched matrix product over the
+kernel's taps ('tap_products'); the column 'auto' names the one the layer's default picks on this
+backend.
 
-    python benchmarks/conv_transpose.py [--repeats 7] [--layers pix2pix,pix2pix_deep,dcgan]
+    python benchmarks/conv_transpose.py [--repeats 7] [--layers pix2pix,pix2pix_deep,dcgan] \
+        [--batch_scale 32] [--dtype bfloat16]
 
 Layers: the pix2pix U-Net decoder's (batch 1, 4x4 stride 2, PyTorch's padding 1 =
 ``((2, 2), (2, 2))`` with ``transpose_kernel=True``; 'pix2pix_deep': its innermost ones, from
@@ -34,9 +37,12 @@ from jaxgan.networks import conv
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("repeats", 7, "Timed calls per variant (interleaved); the median is reported.")
 flags.DEFINE_list("layers", ["pix2pix", "pix2pix_deep", "dcgan"], "Layer groups to time.")
+flags.DEFINE_integer("batch_scale", 1, "Multiplies every layer's batch (e.g. 32: pix2pix at batch 32, DCGAN at 2048).")
+flags.DEFINE_enum("dtype", "float32", ["float32", "bfloat16"], "Input, kernel and output-gradient dtype.")
 
 PIX2PIX = dict(padding=((2, 2), (2, 2)), transpose_kernel=True)  # PyTorch ConvTranspose2d(4, 2, 1).
 DCGAN = dict(padding="SAME", transpose_kernel=False)
+FORMS = ("input_dilation", "one_convolution", "phase_convolutions", "tap_products")
 # (group, description, batch, H, W, C_in, C_out, use_bias, layer options)
 LAYERS = [
     ("pix2pix_deep", "pix2pix 1x1x512 -> 2x2x512", 1, 1, 1, 512, 512, False, PIX2PIX),
@@ -73,17 +79,19 @@ def main(argv):
     print(f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; {platform.node()}; "
           f"{os.cpu_count()} CPU cores ({_cpu_model()}), load average {os.getloadavg()[0]:.1f} at start; "
           f"{jax.devices()[0].device_kind}; jax {jax.__version__}, flax {flax.__version__}; "
-          f"median of {FLAGS.repeats} interleaved repeats after 1 warm-up, forward + grad (input and params)\n")
-    print("| layer | batch | nn.ConvTranspose ms | one_convolution ms | speed-up | phase_convolutions ms | speed-up "
-          "| tap_products ms | speed-up | auto |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+          f"{FLAGS.dtype}; median of {FLAGS.repeats} interleaved repeats after 1 warm-up, forward + grad (input and "
+          "params)\n")
+    print("| layer | batch | nn.ConvTranspose ms | " + " | ".join(f"{d} ms | speed-up" for d in FORMS) + " | auto |")
+    print("| --- | --- | --- | " + "--- | --- | " * len(FORMS) + "--- |")
+    dtype = jnp.dtype(FLAGS.dtype)
     for group, name, batch, h, w, c_in, c_out, use_bias, options in LAYERS:
         if group not in FLAGS.layers:
             continue
-        x = jnp.asarray(rng.standard_normal((batch, h, w, c_in)), jnp.float32)
+        batch *= FLAGS.batch_scale
+        x = jnp.asarray(rng.standard_normal((batch, h, w, c_in)), dtype)
         ref = nn.ConvTranspose(c_out, (4, 4), (2, 2), use_bias=use_bias, **options)
-        params = ref.init(jax.random.PRNGKey(0), x)["params"]
-        g = jnp.asarray(rng.standard_normal(ref.apply({"params": params}, x).shape), jnp.float32)
+        params = jax.tree.map(lambda p: p.astype(dtype), ref.init(jax.random.PRNGKey(0), x)["params"])
+        g = jnp.asarray(rng.standard_normal(ref.apply({"params": params}, x).shape), dtype)
         # jaxgan's layer holds W' (conv.correlation_kernel) where Flax's holds a transposed kernel W: each
         # variant gets its parameters as held (converted outside the timed function), and the gradients of
         # W' are converted back to compare with Flax's.
@@ -93,22 +101,25 @@ def main(argv):
         variants = [grad_fn(lambda p, x: ref.apply({"params": p}, x))] + [
             grad_fn(lambda p, x, d=d: conv.ConvTranspose(c_out, (4, 4), (2, 2), use_bias=use_bias, decomposition=d,
                                                          **options).apply({"params": p}, x))
-            for d in ("one_convolution", "phase_convolutions", "tap_products")]
-        arguments = [params] + [held] * 3
+            for d in FORMS]
+        arguments = [params] + [held] * len(FORMS)
         outputs = [fn(p, x, g) for fn, p in zip(variants, arguments)]  # Compile + warm-up; check they agree.
         for grads, x_grad in outputs[1:]:
             grads = {("kernel" if k == name_held else k): (as_held(v) if k == name_held else v) for k, v in grads.items()}
             for a, b in zip(jax.tree.leaves(outputs[0]), jax.tree.leaves((grads, x_grad))):
-                np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-3 * float(jnp.abs(a).max()))
+                tolerance = 1e-3 if dtype == jnp.float32 else 5e-2
+                np.testing.assert_allclose(np.asarray(a, np.float32), np.asarray(b, np.float32), rtol=tolerance,
+                                           atol=tolerance * float(jnp.abs(a).max()))
         times = [[] for _ in variants]
         for _ in range(FLAGS.repeats):
             for fn, p, t in zip(variants, arguments, times):
                 t.append(timed(fn, p, x, g))
-        ref_ms, one_ms, phase_ms, tap_ms = (1e3 * statistics.median(t) for t in times)
-        auto = ("tap" if conv.few_output_positions(batch * h * w, c_out)
-                else "phase" if c_out >= conv.PHASE_CONVOLUTIONS_MIN_FEATURES else "one")
-        print(f"| {name} | {batch} | {ref_ms:.1f} | {one_ms:.1f} | {ref_ms / one_ms:.2f}x | {phase_ms:.1f} | "
-              f"{ref_ms / phase_ms:.2f}x | {tap_ms:.1f} | {ref_ms / tap_ms:.2f}x | {auto} |", flush=True)
+        ref_ms, *form_ms = (1e3 * statistics.median(t) for t in times)
+        auto = ("input_dilation" if jax.default_backend() != "cpu"
+                else "tap_products" if conv.few_output_positions(batch * h * w, c_out)
+                else "phase_convolutions" if c_out >= conv.PHASE_CONVOLUTIONS_MIN_FEATURES else "one_convolution")
+        print(f"| {name} | {batch} | {ref_ms:.2f} | " + " | ".join(f"{ms:.2f} | {ref_ms / ms:.2f}x" for ms in form_ms)
+              + f" | {auto} |", flush=True)
 
 
 def _cpu_model() -> str:

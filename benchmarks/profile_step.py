@@ -7,7 +7,9 @@ Builds the Trainer as ``speed.py`` does, runs ``--steps`` compiled steps untrace
 and then under ``jax.profiler.trace``, and sums the trace's op durations per step: by kind (the op name
 without its number: ``ynn_fusion`` for YNNPACK's dots and convolutions, ``convolution`` for Eigen's,
 ``transpose_copy_fusion``, ...) and, with ``--top``, the single slowest ops. Op times overlap where XLA
-runs ops concurrently, so their sum can exceed the wall time. ``--hlo FILE`` writes the compiled step's
+runs ops concurrently, so their sum can exceed the wall time. On a GPU the ops are the HLO ops of the
+device's 'XLA Ops' line, and each device line's busy time is printed first (the step's wall time less
+a stream's busy time is that stream's idle time: launch gaps, host work). ``--hlo FILE`` writes the compiled step's
 HLO, to look an op up by name. On XLA:CPU the per-op events need the XLA flag above.
 """
 
@@ -38,17 +40,36 @@ FLAGS = flags.FLAGS
 RUNTIME_EVENTS = ("Thunk", "Slinky", "PjitFunction")  # The executor's own spans, not ops.
 
 
-def op_times(trace_dir: str) -> collections.Counter:
-    """Total microseconds per event name of the (one) perfetto trace under ``trace_dir``."""
+def op_times(trace_dir: str) -> tuple:
+    """(total microseconds per op name, total per device timeline) of the (one) perfetto trace under
+    ``trace_dir``. On a GPU the ops are the device's 'XLA Ops' line (HLO ops, each spanning its kernels;
+    the kernels' stream lines where there is none) and the timelines say how busy each stream was; on
+    CPU every span except the executor's own, and no timelines."""
     path = glob.glob(os.path.join(trace_dir, "**", "*.trace.json.gz"), recursive=True)[0]
     with gzip.open(path) as f:
         events = json.load(f)["traceEvents"]
+    processes = {e["pid"]: e["args"]["name"] for e in events if e.get("ph") == "M" and e.get("name") == "process_name"}
+    threads = {(e["pid"], e["tid"]): e["args"]["name"] for e in events
+               if e.get("ph") == "M" and e.get("name") == "thread_name"}
+    spans = [e for e in events if e.get("ph") == "X" and not e.get("name", "").startswith("$")]
+    devices = {pid for pid, name in processes.items() if "/device:" in name}
+    timelines = collections.Counter()
+    for e in spans:
+        if e["pid"] in devices:
+            timelines[f"{processes[e['pid']]} {threads.get((e['pid'], e.get('tid')), e.get('tid'))}"] += e["dur"]
+
+    def line(e) -> str:
+        return threads.get((e["pid"], e.get("tid")), "")
+
+    if devices:
+        ops = [e for e in spans if e["pid"] in devices and line(e) == "XLA Ops"]
+        ops = ops or [e for e in spans if e["pid"] in devices and line(e).startswith("Stream")]
+    else:
+        ops = [e for e in spans if not any(r in e["name"] for r in RUNTIME_EVENTS)]
     totals = collections.Counter()
-    for event in events:
-        name = event.get("name", "")
-        if event.get("ph") == "X" and not name.startswith("$") and not any(r in name for r in RUNTIME_EVENTS):
-            totals[name] += event["dur"]
-    return totals
+    for e in ops:
+        totals[e["name"]] += e["dur"]
+    return totals, timelines
 
 
 def main(argv):
@@ -79,12 +100,14 @@ def main(argv):
         with tempfile.TemporaryDirectory() as trace_dir:
             with jax.profiler.trace(trace_dir, create_perfetto_trace=True):
                 run(FLAGS.steps)
-            totals = op_times(trace_dir)
+            totals, timelines = op_times(trace_dir)
     if not totals:
         raise SystemExit("the trace has no op events; on CPU set XLA_FLAGS=--xla_cpu_enable_xprof_traceme=true")
+    for name, micros in timelines.most_common(8):  # Busy time per device line (GPU): the rest is idle.
+        print(f"{micros / 1000 / FLAGS.steps:9.1f} ms  busy: {name}")
     kinds = collections.Counter()
     for name, micros in totals.items():
-        kinds[re.sub(r"\.\d+$", "", name)] += micros
+        kinds[re.sub(r"[._]\d+$", "", name)] += micros
     print(f"op time per step: {sum(kinds.values()) / 1000 / FLAGS.steps:.1f} ms")
     for name, micros in kinds.most_common(25):
         print(f"{micros / 1000 / FLAGS.steps:9.1f} ms  {name}")

@@ -89,6 +89,10 @@ def base_config() -> ml_collections.ConfigDict:
         # optimizer state and losses (jaxgan.precision; for GPUs and TPUs, whose bf16 units are several
         # times faster; XLA:CPU has none and runs bf16 slower).
         compute_dtype="float32",
+        # With compute_dtype='bfloat16': what the layers hand each other, 'float32' (a biased layer's and a
+        # normalisation's outputs as they come, float32) or 'bfloat16' (every layer's output, as PyTorch's
+        # autocast; half the memory traffic between layers). Statistics and bias gradients stay float32.
+        activation_dtype="float32",
     ))
     # per_class: columns of a label-conditional grid; examples: rows (held-out inputs) of an
     # image-to-image panel.
@@ -151,6 +155,7 @@ RULES = {
     "train.on_nonfinite": one_of("stop", "skip"),
     "train.cpu_ynnpack": BOOL,
     "train.compute_dtype": one_of(*COMPUTE_DTYPES),
+    "train.activation_dtype": one_of(*COMPUTE_DTYPES),
     **_optimizer_rules("generator"),
     **_optimizer_rules("discriminator"),
     "model.latent_dim": POSITIVE_INT,
@@ -196,6 +201,11 @@ def validate(config: ml_collections.ConfigDict) -> None:
         if not ok(value):
             problems.append(f"{path}={value!r} {requirement}")
     problems += _unconstrained_critic(config)
+    train = config.get("train", {})
+    if train.get("activation_dtype") == "bfloat16" and train.get("compute_dtype") != "bfloat16":
+        problems.append("train.activation_dtype='bfloat16' needs train.compute_dtype='bfloat16' (the layers' "
+                        f"products are in train.compute_dtype={train.get('compute_dtype')!r}); set both, or "
+                        "leave activation_dtype='float32'")
     if problems:
         raise ConfigError("invalid config:\n  " + "\n  ".join(problems)
                           + "\nFix these in the config file or override them, e.g. --config.train.steps=1000.")

@@ -11,9 +11,15 @@ keeps float32's exponent range, so no loss scaling is needed, Kalamkar et al. 20
   where float32 gives 76, on XLA:CPU); a layer adds its float32 bias to its bfloat16 product
   (:func:`promote_product_dtype`, the layers of ``jaxgan.networks``), so that sum is float32;
 * every network call casts its floating arguments to bfloat16 (so each convolution's input and kernel
-  are bfloat16; elementwise work between layers is float32), and a network called from outside any
-  network (a method's ``module.apply``) hands its floating outputs back as float32, so losses, metrics,
-  an image pool and batch statistics are computed and kept in float32.
+  are bfloat16), and a network called from outside any network (a method's ``module.apply``) hands its
+  floating outputs back as float32, so losses, metrics, an image pool and batch statistics are computed
+  and kept in float32;
+* between layers (``train.activation_dtype``): 'float32' (default) leaves a layer's output as it comes
+  (a biased layer's or a normalisation's float32, an unbiased product's bfloat16), so the elementwise
+  work between layers is float32; 'bfloat16' casts every inner network call's floating outputs to
+  bfloat16 too, as PyTorch's autocast leaves its activations: half the memory traffic between layers.
+  A normalisation still computes its statistics in float32 (Flax upcasts its reductions) and a bias
+  gradient is still summed in float32 (the cast's transpose upcasts the output gradient first).
 
 A layer whose operands include a float32 array of the network's own (a one-hot label, a spectral-norm
 vector, a fixed perceptual network's weights) computes in float32.
@@ -33,7 +39,7 @@ COMPUTE_DTYPES = {"float32": None, "bfloat16": jnp.bfloat16}
 
 
 def compute_dtype(name: str) -> Optional[Any]:
-    """``train.compute_dtype`` -> the dtype the networks compute in (None: float32 throughout)."""
+    """``train.compute_dtype`` or ``train.activation_dtype`` -> the dtype (None: float32 throughout)."""
     return COMPUTE_DTYPES[name]
 
 
@@ -62,21 +68,25 @@ def _cast_weights(params: Any, dtype: Any) -> Any:
     return jax.tree.map(lambda w: cast_floating(w, dtype) if w.ndim >= 2 else w, params)
 
 
-def _network_calls(dtype: Any) -> Callable[..., Any]:
+def _network_calls(dtype: Any, activation_dtype: Optional[Any]) -> Callable[..., Any]:
     """A Flax method interceptor: every network method gets its floating arguments in ``dtype``; one
-    called from outside any network returns its floating outputs as float32."""
+    called from outside any network returns its floating outputs as float32, one inside another as
+    ``activation_dtype`` (None: as they come)."""
     def interceptor(next_fun, args, kwargs, context):
         out = next_fun(*cast_floating(args, dtype), **cast_floating(kwargs, dtype))
-        return out if isinstance(context.module.parent, nn.Module) else cast_floating(out, jnp.float32)
+        if not isinstance(context.module.parent, nn.Module):
+            return cast_floating(out, jnp.float32)
+        return out if activation_dtype is None else cast_floating(out, activation_dtype)
 
     return interceptor
 
 
-def in_compute_dtype(fn: Callable[..., Any], dtype: Optional[Any], *, params_first: bool = True
-                     ) -> Callable[..., Any]:
+def in_compute_dtype(fn: Callable[..., Any], dtype: Optional[Any], *, params_first: bool = True,
+                     activation_dtype: Optional[Any] = None) -> Callable[..., Any]:
     """``fn(first, state, *args) -> (value, aux)`` (a method's loss or generator forward) with its
-    networks computing in ``dtype``; ``first``'s weights are cast too when it holds parameters
-    (``params_first``), not when it is the step's generated images. Identity for ``dtype=None``."""
+    networks computing in ``dtype`` and handing ``activation_dtype`` between layers (None: as they
+    come); ``first``'s weights are cast too when it holds parameters (``params_first``), not when it is
+    the step's generated images. Identity for ``dtype=None``."""
     if dtype is None:
         return fn
 
@@ -85,7 +95,7 @@ def in_compute_dtype(fn: Callable[..., Any], dtype: Optional[Any], *, params_fir
             first = _cast_weights(first, dtype)
         sides = {name: getattr(state, name).replace(params=_cast_weights(getattr(state, name).params, dtype))
                  for name in ("generator", "discriminator")}
-        with nn.intercept_methods(_network_calls(dtype)):
+        with nn.intercept_methods(_network_calls(dtype, activation_dtype)):
             out = fn(first, state.replace(**sides), *args)
         return cast_floating(out, jnp.float32)
 

@@ -157,7 +157,8 @@ class Trainer:
         self.step_fn = compile_train_step(make_train_step(
             self.method, discriminator_tx=d_tx, generator_tx=g_tx,
             ema_decay=config.train.ema_decay, skip_nonfinite=config.train.on_nonfinite == "skip",
-            compute_dtype=precision.compute_dtype(config.train.compute_dtype)), self.mesh,
+            compute_dtype=precision.compute_dtype(config.train.compute_dtype),
+            activation_dtype=precision.compute_dtype(config.train.activation_dtype)), self.mesh,
             compiler_options(config.train.cpu_ynnpack))
         self.checkpointer = checkpoint.Checkpointer(
             workdir, config=config.to_dict(), keep=config.train.keep_checkpoints,

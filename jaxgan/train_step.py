@@ -39,6 +39,7 @@ training loop decides (see ``jaxgan.train``).
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 import jax
@@ -99,15 +100,17 @@ def _keep_finite(update: Callable[..., Tuple[GANState, Metrics]]) -> Callable[..
 def make_train_step(method: Any, *, discriminator_tx: optax.GradientTransformation,
                     generator_tx: optax.GradientTransformation,
                     ema_decay: float = 0.0, skip_nonfinite: bool = False,
-                    compute_dtype: Optional[Any] = None) -> StepFn:
+                    compute_dtype: Optional[Any] = None, activation_dtype: Optional[Any] = None) -> StepFn:
     """Builds the pure step function ``(state, batch, update_generator=True) -> (state, metrics)``
     of ``method`` (either form, see the module docstring); ``compute_dtype``: the networks' dtype
-    inside the losses (``jaxgan.precision``; None: float32)."""
+    inside the losses, ``activation_dtype``: what their layers hand on (``jaxgan.precision``; None:
+    float32, and as the layers' outputs come)."""
     guard = _keep_finite if skip_nonfinite else (lambda update: update)
     shared = hasattr(method, "generator_forward")
-    discriminator_loss = in_compute_dtype(method.discriminator_loss, compute_dtype)
-    generator_loss = in_compute_dtype(method.generator_loss, compute_dtype, params_first=not shared)
-    generator_forward = in_compute_dtype(method.generator_forward, compute_dtype) if shared else None
+    mixed = functools.partial(in_compute_dtype, dtype=compute_dtype, activation_dtype=activation_dtype)
+    discriminator_loss = mixed(method.discriminator_loss)
+    generator_loss = mixed(method.generator_loss, params_first=not shared)
+    generator_forward = mixed(method.generator_forward) if shared else None
     order = getattr(method, "update_order", "discriminator_first")
     if order not in UPDATE_ORDERS:
         raise ValueError(f"method {type(method).__name__}: update_order={order!r} is not one of {UPDATE_ORDERS}")

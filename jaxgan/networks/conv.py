@@ -29,8 +29,9 @@ from jax import lax
 from jaxgan.errors import ConfigError
 from jaxgan.precision import promote_product_dtype
 
-DECOMPOSITIONS = ("auto", "one_convolution", "phase_convolutions", "tap_products", "single_position")
-# 'auto' runs s^n phase convolutions from this many output features up, one convolution below:
+DECOMPOSITIONS = ("auto", "input_dilation", "one_convolution", "phase_convolutions", "tap_products",
+                  "single_position")
+# 'auto' on CPU runs s^n phase convolutions from this many output features up, one convolution below:
 # the faster of the two on XLA:CPU in benchmarks/conv_transpose.py (RESULTS.md, 2026-12-01).
 PHASE_CONVOLUTIONS_MIN_FEATURES = 16
 
@@ -67,13 +68,14 @@ def _low_high_padding(padding, kernel: int, stride: int) -> Tuple[int, int]:
 @dataclasses.dataclass(frozen=True)
 class _Axis:
     """One spatial axis of the decomposition (symbols of the :class:`ConvTranspose` docstring):
-    kernel size K, input size N, low padding p, output length L, q = ceil(L / s) outputs per phase,
+    kernel size K, input size N, low and high padding p and p_hi, output length L, q = ceil(L / s) outputs per phase,
     the first input offset e_min and the tap table idx [T, s]: idx[t, r] is the tap of W' that
     multiplies x[q + e_min + t] in output phase r, or K (a zero slot) where no tap does."""
 
     kernel: int
     size: int
     low: int
+    high: int
     length: int
     q: int
     e_min: int
@@ -88,7 +90,7 @@ class _Axis:
         t = np.arange(e_max - e_min + 1)[:, None]
         idx = stride * (t + e_min) + low - np.arange(stride)[None, :]
         length = (size - 1) * stride + low + high - kernel + 2
-        return cls(kernel, size, low, length, -(-length // stride), e_min,
+        return cls(kernel, size, low, high, length, -(-length // stride), e_min,
                    np.where((idx >= 0) & (idx < kernel), idx, kernel))
 
 
@@ -182,8 +184,12 @@ class ConvTranspose(nn.ConvTranspose):
 
     where e ranges over [e_min, e_min + T - 1], the input offsets any phase uses, and the output
     is cropped to the transposed convolution's length L = (N - 1) s + p + p_hi - K + 2 (p_hi: the
-    high padding). Two exact ways to compute it (``decomposition``):
+    high padding). Ways to compute it (``decomposition``), all exact:
 
+    * 'input_dilation': the definition itself, one convolution of W' over x dilated by s
+      (``lax.conv_general_dilated`` with ``lhs_dilation``), as Flax's layer computes it. XLA:GPU runs it
+      as cuDNN's backward-data convolution and XLA:TPU natively, neither multiplying the inserted zeros;
+      XLA:CPU multiplies them.
     * 'one_convolution': one stride-1 correlation of x with the kernel V of T taps and s * C_out
       outputs (channel index (r, c_out)), then depth-to-space y[s q + r, c] = z[q, (r, c)]. For
       K = 4, s = 2 and 'SAME' or ((2, 2), (2, 2)) padding, T = 3: a 3x3 convolution with 4 C_out
@@ -201,7 +207,8 @@ class ConvTranspose(nn.ConvTranspose):
       product of x [B, C_in] with W' flipped and cropped (or zero-padded) to the output's L_1 ... L_n
       positions: exactly the layer's multiply-adds, where the other forms multiply mostly zeros (tap
       products: K_1 ... K_n times as many, and a gradient as large as K_1 ... K_n outputs).
-    * 'auto' (default): on CPU, a single position for a 1x1 input, else tap products where
+    * 'auto' (default): 'input_dilation' on GPU and TPU; on CPU, a single position for a 1x1 input, else
+      tap products where
       :func:`few_output_positions` holds for the B q_1 ... q_n positions of a phase; otherwise phase
       convolutions from PHASE_CONVOLUTIONS_MIN_FEATURES output features up and one convolution below,
       the faster of the two on XLA:CPU (few outputs per phase make thin matrix products; measured in
@@ -279,7 +286,8 @@ class ConvTranspose(nn.ConvTranspose):
         decomposition = self.decomposition
         single = all(a.size == 1 for a in axes)
         if decomposition == "auto":
-            decomposition = ("single_position" if single and jax.default_backend() == "cpu"
+            decomposition = ("input_dilation" if jax.default_backend() != "cpu"
+                             else "single_position" if single
                              else "tap_products" if few_output_positions(batch * math.prod(a.q for a in axes),
                                                                          self.features)
                              else "phase_convolutions" if self.features >= PHASE_CONVOLUTIONS_MIN_FEATURES
@@ -289,6 +297,11 @@ class ConvTranspose(nn.ConvTranspose):
                 raise ConfigError(f"jaxgan.networks.conv.ConvTranspose: decomposition='single_position' needs a "
                                   f"1x1 input, not {inputs.shape[1:-1]}; use 'auto'")
             y = self._single_position(inputs, kernel, axes)
+            return self._finish(y, bias, batch_shape)
+        if decomposition == "input_dilation":
+            y = lax.conv_general_dilated(inputs, kernel, (1,) * n, [(a.low, a.high) for a in axes],
+                                         lhs_dilation=strides, dimension_numbers=(f"N{spec}C", spec + "IO", f"N{spec}C"),
+                                         precision=self.precision, preferred_element_type=self.preferred_element_type)
             return self._finish(y, bias, batch_shape)
         if decomposition == "tap_products":
             z = self._tap_products(inputs, kernel, axes, strides)

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Where the bf16 steps of pix2pix (b32) and CycleGAN (b8) spend their time on one GPU, and the two
+# changes that might shorten them, in one call of under 9.5 minutes (issue 14's 2x and 35% goals):
+#   - transposed convolutions as one input-dilated convolution (cuDNN's backward-data kernel; the
+#     'auto' form off CPU since 2026-12-04) against the sub-pixel forms XLA:CPU needs, per layer;
+#   - train.activation_dtype=bfloat16 (layers hand bf16 to each other) against the default float32.
+#
+#   bash benchmarks/gpu_profile.sh [LOG_DIR]     # results on stdout; each part's stderr in LOG_DIR
+#
+# Same machine requirements and .whl/ wheels as benchmarks/gpu.sh. Parts, most important first, each
+# under its own time limit (a part that outlives it keeps what it printed).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+logs="${1:-gpu_logs}"
+mkdir -p "$logs"
+export PYTHONPATH="$PWD:$PWD/benchmarks${PYTHONPATH:+:$PYTHONPATH}"
+export XLA_PYTHON_CLIENT_PREALLOCATE=false TF_CPP_MIN_LOG_LEVEL=3 PYTHONUNBUFFERED=1
+site=/tmp/jaxgan-site
+wheels=()
+for module_wheel in ml_collections:ml_collections tensorboardX:tensorboardx dm_pix:dm_pix; do
+  python3 -c "import ${module_wheel%%:*}" 2>/dev/null || wheels+=(.whl/${module_wheel##*:}-*.whl)
+done
+python3 -c "import optax; optax.tree.norm" 2>/dev/null || wheels+=(.whl/optax-*.whl)
+if (( ${#wheels[@]} )); then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target "$site" "${wheels[@]}" || exit 1
+  export PYTHONPATH="$site:$PYTHONPATH"
+fi
+python3 -c "import jax, jaxgan; assert jax.default_backend() == 'gpu', jax.devices(); \
+print(jax.devices()[0].device_kind, 'jax', jax.__version__)" || exit 1
+
+part() {  # part NAME SECONDS COMMAND...: one process under its own limit, stdout kept, stderr to LOG_DIR
+  echo "== $1"
+  local name=$1 limit=$2
+  shift 2
+  timeout "$limit" "$@" 2> "$logs/$name.err" | grep -v '^I[0-9]'
+  local rc=${PIPESTATUS[0]}
+  (( rc == 0 )) || { echo "$name: exit $rc (124: over its $limit s); last lines of its stderr:"; tail -4 "$logs/$name.err"; }
+}
+bf16=(--set train.compute_dtype=bfloat16)
+act=(--set train.compute_dtype=bfloat16 --set train.activation_dtype=bfloat16)
+p2p=(--config configs/pix2pix_facades.py --set train.batch_size=32 --synthetic_data --steps 10 --top 12)
+cyc=(--config configs/cyclegan_paper.py --set train.batch_size=8 --synthetic_data --steps 8 --top 12)
+
+part conv_transpose 50 python3 benchmarks/conv_transpose.py --layers pix2pix,pix2pix_deep --batch_scale 32 \
+  --dtype bfloat16 --repeats 7
+part pix2pix_act 60 python3 benchmarks/profile_step.py "${p2p[@]}" "${act[@]}"
+part pix2pix_bf16 55 python3 benchmarks/profile_step.py "${p2p[@]}" "${bf16[@]}"
+part pix2pix_peers 110 python3 benchmarks/speed.py --configs configs/pix2pix_facades.py --batch_sizes 32 \
+  --synthetic_data --steps 20 --warmup 3 --pipeline_batches 0 --peers "${act[@]}"
+part cyclegan_act 85 python3 benchmarks/profile_step.py "${cyc[@]}" "${act[@]}"
+part cyclegan_bf16 80 python3 benchmarks/profile_step.py "${cyc[@]}" "${bf16[@]}"
+part pix2pix_b1 35 python3 benchmarks/speed.py --configs configs/pix2pix_facades.py --batch_sizes 1 \
+  --synthetic_data --steps 20 --warmup 3 --pipeline_batches 0 "${act[@]}"
+part dcgan_b1024 35 python3 benchmarks/speed.py --configs configs/cgan_dcgan_mnist.py --batch_sizes 1024 \
+  --steps 20 --warmup 3 --pipeline_batches 0 "${act[@]}"
