@@ -72,6 +72,17 @@ def op_times(trace_dir: str) -> tuple:
     return totals, timelines
 
 
+def family(kernel: str) -> str:
+    """A GPU kernel's family: 'convolution kernels' (cuDNN / CUTLASS: forward, data and weight gradients,
+    and cuDNN's own padding), 'XLA fusions and ops' (normalisation, elementwise, transposes, pads,
+    reductions), 'copies'."""
+    if re.search(r"xmma|cutlass|cudnn|convolve|implicit_gemm|nhwc|nchw", kernel, re.IGNORECASE):
+        return "convolution kernels"
+    if re.search(r"memcpy|memset", kernel, re.IGNORECASE):
+        return "copies"
+    return "XLA fusions and ops"
+
+
 def main(argv):
     del argv
     config = speed.load_config(FLAGS.config)
@@ -105,9 +116,13 @@ def main(argv):
         raise SystemExit("the trace has no op events; on CPU set XLA_FLAGS=--xla_cpu_enable_xprof_traceme=true")
     for name, micros in timelines.most_common(8):  # Busy time per device line (GPU): the rest is idle.
         print(f"{micros / 1000 / FLAGS.steps:9.1f} ms  busy: {name}")
-    kinds = collections.Counter()
+    kinds, families = collections.Counter(), collections.Counter()
     for name, micros in totals.items():
         kinds[re.sub(r"[._]\d+$", "", name)] += micros
+        families[family(name)] += micros
+    if timelines:  # GPU kernels: cuDNN's convolutions, XLA's fusions, copies.
+        for name, micros in families.most_common():
+            print(f"{micros / 1000 / FLAGS.steps:9.1f} ms  all {name}")
     print(f"op time per step: {sum(kinds.values()) / 1000 / FLAGS.steps:.1f} ms")
     for name, micros in kinds.most_common(25):
         print(f"{micros / 1000 / FLAGS.steps:9.1f} ms  {name}")

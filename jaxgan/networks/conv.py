@@ -187,9 +187,10 @@ class ConvTranspose(nn.ConvTranspose):
     high padding). Ways to compute it (``decomposition``), all exact:
 
     * 'input_dilation': the definition itself, one convolution of W' over x dilated by s
-      (``lax.conv_general_dilated`` with ``lhs_dilation``), as Flax's layer computes it. XLA:GPU runs it
-      as cuDNN's backward-data convolution and XLA:TPU natively, neither multiplying the inserted zeros;
-      XLA:CPU multiplies them.
+      (``lax.conv_general_dilated`` with ``lhs_dilation``), as Flax's layer computes it. XLA:CPU
+      multiplies the inserted zeros; on an H200 (jax 0.11.2) cuDNN ran some of these layers with a
+      generic kernel, 20x slower than the sub-pixel forms (CycleGAN's 3x3 upsampling layers; RESULTS.md,
+      "Where the bf16 steps spend their time"), so 'auto' does not pick it on any backend.
     * 'one_convolution': one stride-1 correlation of x with the kernel V of T taps and s * C_out
       outputs (channel index (r, c_out)), then depth-to-space y[s q + r, c] = z[q, (r, c)]. For
       K = 4, s = 2 and 'SAME' or ((2, 2), (2, 2)) padding, T = 3: a 3x3 convolution with 4 C_out
@@ -207,8 +208,7 @@ class ConvTranspose(nn.ConvTranspose):
       product of x [B, C_in] with W' flipped and cropped (or zero-padded) to the output's L_1 ... L_n
       positions: exactly the layer's multiply-adds, where the other forms multiply mostly zeros (tap
       products: K_1 ... K_n times as many, and a gradient as large as K_1 ... K_n outputs).
-    * 'auto' (default): 'input_dilation' on GPU and TPU; on CPU, a single position for a 1x1 input, else
-      tap products where
+    * 'auto' (default): on CPU, a single position for a 1x1 input, else tap products where
       :func:`few_output_positions` holds for the B q_1 ... q_n positions of a phase; otherwise phase
       convolutions from PHASE_CONVOLUTIONS_MIN_FEATURES output features up and one convolution below,
       the faster of the two on XLA:CPU (few outputs per phase make thin matrix products; measured in
@@ -286,8 +286,7 @@ class ConvTranspose(nn.ConvTranspose):
         decomposition = self.decomposition
         single = all(a.size == 1 for a in axes)
         if decomposition == "auto":
-            decomposition = ("input_dilation" if jax.default_backend() != "cpu"
-                             else "single_position" if single
+            decomposition = ("single_position" if single and jax.default_backend() == "cpu"
                              else "tap_products" if few_output_positions(batch * math.prod(a.q for a in axes),
                                                                          self.features)
                              else "phase_convolutions" if self.features >= PHASE_CONVOLUTIONS_MIN_FEATURES
