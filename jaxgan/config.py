@@ -93,6 +93,10 @@ def base_config() -> ml_collections.ConfigDict:
         # normalisation's outputs as they come, float32) or 'bfloat16' (every layer's output, as PyTorch's
         # autocast; half the memory traffic between layers). Statistics and bias gradients stay float32.
         activation_dtype="float32",
+        # Train steps per compiled call (a lax.scan over their batches): one dispatch and host round trip
+        # for k updates, for small models whose step is mostly launch overhead (an MLP on a GPU). A
+        # multiple of n_critic, dividing log_every, sample_every and checkpoint_every; 1: one step per call.
+        steps_per_call=1,
     ))
     # per_class: columns of a label-conditional grid; examples: rows (held-out inputs) of an
     # image-to-image panel.
@@ -150,7 +154,7 @@ RULES = {
     **{f"data.{k}": NON_NEGATIVE_INT for k in ("load_size", "crop_size", "num_workers")},
     "data.flip": BOOL,
     **{f"train.{k}": POSITIVE_INT for k in ("steps", "batch_size", "n_critic", "log_every", "sample_every",
-                                             "checkpoint_every", "keep_checkpoints")},
+                                             "checkpoint_every", "keep_checkpoints", "steps_per_call")},
     "train.ema_decay": (FRACTION[0], "must be in [0, 1) (0 disables the EMA)"),
     "train.on_nonfinite": one_of("stop", "skip"),
     "train.cpu_ynnpack": BOOL,
@@ -187,6 +191,26 @@ def _unconstrained_critic(config: ml_collections.ConfigDict) -> List[str]:
             "loss.r1 alone penalises D only at real data and does not bound it"]
 
 
+def _steps_per_call(train: ml_collections.ConfigDict) -> List[str]:
+    """Calls of k steps start at multiples of k, so every n_critic-th step (a G update) falls at the same
+    places in each call, and logs, grids and checkpoints, which need the state between steps, at call
+    ends: k must be a multiple of n_critic and divide the three intervals."""
+    k = train.get("steps_per_call", 1)
+    if not (_is_int(k) and k > 1):
+        return []
+    problems = []
+    n_critic = train.get("n_critic", 1)
+    if _is_int(n_critic) and n_critic > 0 and k % n_critic:
+        problems.append(f"train.steps_per_call={k} must be a multiple of train.n_critic={n_critic} (each call "
+                        f"updates G on the same steps); use e.g. {n_critic * max(1, k // n_critic)}")
+    for name in ("log_every", "sample_every", "checkpoint_every"):
+        every = train.get(name)
+        if _is_int(every) and every > 0 and every % k:
+            problems.append(f"train.{name}={every} must be a multiple of train.steps_per_call={k} (the state "
+                            f"exists only between calls); use e.g. {k * max(1, every // k)}")
+    return problems
+
+
 def validate(config: ml_collections.ConfigDict) -> None:
     """Raises ConfigError listing every value of the wrong type or out of range (``RULES``), with the fix.
 
@@ -202,6 +226,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
             problems.append(f"{path}={value!r} {requirement}")
     problems += _unconstrained_critic(config)
     train = config.get("train", {})
+    problems += _steps_per_call(train)
     if train.get("activation_dtype") == "bfloat16" and train.get("compute_dtype") != "bfloat16":
         problems.append("train.activation_dtype='bfloat16' needs train.compute_dtype='bfloat16' (the layers' "
                         f"products are in train.compute_dtype={train.get('compute_dtype')!r}); set both, or "

@@ -86,9 +86,10 @@ def replicated(mesh: Mesh) -> NamedSharding:
     return NamedSharding(mesh, P())
 
 
-def batch_sharded(mesh: Mesh) -> NamedSharding:
-    """Leading (batch) axis split over the data axis."""
-    return NamedSharding(mesh, P(DATA_AXIS))
+def batch_sharded(mesh: Mesh, *, stacked: bool = False) -> NamedSharding:
+    """The batch axis split over the data axis: the leading one, or the second of ``stacked`` batches
+    (several steps' batches on a leading axis, ``train.steps_per_call``)."""
+    return NamedSharding(mesh, P(None, DATA_AXIS) if stacked else P(DATA_AXIS))
 
 
 def check_batch_size(global_batch_size: int, mesh: Mesh) -> None:
@@ -100,14 +101,17 @@ def check_batch_size(global_batch_size: int, mesh: Mesh) -> None:
         )
 
 
-def global_batch(local_batch: Mapping[str, np.ndarray], mesh: Mesh) -> Mapping[str, jax.Array]:
-    """Assembles each process's rows into global arrays sharded along the batch axis."""
-    sharding = batch_sharded(mesh)
-    count = jax.process_count()
-    return {
-        k: jax.make_array_from_process_local_data(sharding, v, (v.shape[0] * count,) + v.shape[1:])
-        for k, v in local_batch.items()
-    }
+def global_batch(local_batch: Mapping[str, np.ndarray], mesh: Mesh, *, stacked: bool = False
+                 ) -> Mapping[str, jax.Array]:
+    """Assembles each process's rows into global arrays sharded along the batch axis (the second axis
+    of ``stacked`` batches, :func:`batch_sharded`)."""
+    sharding = batch_sharded(mesh, stacked=stacked)
+    count, axis = jax.process_count(), int(stacked)
+
+    def shape(v: np.ndarray) -> tuple:
+        return v.shape[:axis] + (v.shape[axis] * count,) + v.shape[axis + 1:]
+
+    return {k: jax.make_array_from_process_local_data(sharding, v, shape(v)) for k, v in local_batch.items()}
 
 
 def replicate(tree: Any, mesh: Mesh) -> Any:

@@ -50,9 +50,8 @@ from jaxgan.data.transforms import ResizeAndCrop
 from jaxgan.errors import Interrupted, NonFiniteError, WorkdirError
 from jaxgan.methods.base import DataInfo, split_variables
 from jaxgan.state import GANState, Side
-from jaxgan.train_step import compile_train_step, compiler_options, make_train_step, updates_generator
-
-NONFINITE_FLAGS = ("d/nonfinite", "g/nonfinite")
+from jaxgan.train_step import (NONFINITE_FLAGS, compile_train_step, compiler_options, make_train_step, scan_steps,
+                               updates_generator)
 
 
 def init_state(method, config: ml_collections.ConfigDict, generator_tx, discriminator_tx,
@@ -154,12 +153,16 @@ class Trainer:
         g_tx, d_tx = optim.build_pair(config, self.method)
         init = jax.jit(lambda b: init_state(self.method, config, g_tx, d_tx, b),
                        out_shardings=sharding.replicated(self.mesh))
-        self.step_fn = compile_train_step(make_train_step(
+        step = make_train_step(
             self.method, discriminator_tx=d_tx, generator_tx=g_tx,
             ema_decay=config.train.ema_decay, skip_nonfinite=config.train.on_nonfinite == "skip",
             compute_dtype=precision.compute_dtype(config.train.compute_dtype),
-            activation_dtype=precision.compute_dtype(config.train.activation_dtype)), self.mesh,
-            compiler_options(config.train.cpu_ynnpack))
+            activation_dtype=precision.compute_dtype(config.train.activation_dtype))
+        options = compiler_options(config.train.cpu_ynnpack)
+        self.step_fn = compile_train_step(step, self.mesh, options)
+        k = config.train.steps_per_call  # Compiled on the first call of k steps (jit), if any.
+        self.steps_fn = (compile_train_step(scan_steps(step, k, config.train.n_critic), self.mesh, options, stacked=True)
+                         if k > 1 else None)
         self.checkpointer = checkpoint.Checkpointer(
             workdir, config=config.to_dict(), keep=config.train.keep_checkpoints,
             data_info={**self.data.to_json(), "skipped_images": skipped_images})
@@ -173,28 +176,40 @@ class Trainer:
         return int(jax.device_get(self.state.step))
 
     def train_steps(self, num_steps: int):
-        """Runs ``num_steps`` steps with no logging; returns the last metrics (for tests and benchmarks)."""
-        metrics = None
-        for step in range(self.step, self.step + num_steps):
-            metrics = self.update(step)
+        """Runs ``num_steps`` steps with no logging; returns the last call's metrics (for tests and
+        benchmarks)."""
+        step, end, metrics = self.step, self.step + num_steps, None
+        while step < end:
+            count, metrics = self.update(step, end)
+            step += count
         return metrics
 
-    def update(self, step: int):
-        """The train step on batch ``step`` (D, and G on every n_critic-th step); returns its metrics,
-        still on device."""
+    def update(self, step: int, end: int):
+        """The train steps from batch ``step`` (D, and G on every n_critic-th step) in one compiled call:
+        ``train.steps_per_call`` of them where the call starts at a multiple of it and ends by ``end``,
+        else one. Returns (steps taken, their metrics still on device, stacked for a call of k steps)."""
+        k = self.config.train.steps_per_call
+        if k > 1 and step % k == 0 and step + k <= end:
+            batches = [self.pipeline.local_batch(s) for s in range(step, step + k)]
+            stacked = {key: np.stack([b[key] for b in batches]) for key in batches[0]}
+            self.state, metrics = self.steps_fn(self.state, sharding.global_batch(stacked, self.mesh, stacked=True))
+            return k, metrics
         batch = sharding.global_batch(self.pipeline.local_batch(step), self.mesh)
         self.state, metrics = self.step_fn(
             self.state, batch, updates_generator(step, self.config.train.n_critic))
-        return metrics
+        return 1, metrics
 
     def check_finite(self, step: int, metrics) -> None:
-        """With ``on_nonfinite='stop'``: raises NonFiniteError if the update on batch ``step``
-        (whose metrics these are) met a NaN/inf, after writing that batch's summary."""
+        """With ``on_nonfinite='stop'``: raises NonFiniteError if an update of the call that started on
+        batch ``step`` (whose metrics these are) met a NaN/inf, after writing that batch's summary."""
         if self.config.train.on_nonfinite != "stop":
             return
-        if not any(jax.device_get([metrics[k] for k in NONFINITE_FLAGS])):
+        flags = np.stack([np.atleast_1d(f) for f in jax.device_get([metrics[k] for k in NONFINITE_FLAGS])])
+        bad = np.flatnonzero(flags.any(axis=0))
+        if not bad.size:
             return
-        values = {k: float(v) for k, v in jax.device_get(metrics).items()}
+        step += int(bad[0])  # The first bad step of the call.
+        values = {k: float(np.atleast_1d(v)[bad[0]]) for k, v in jax.device_get(metrics).items()}
         report = os.path.join(self.workdir, f"nonfinite_step_{step:07d}.json")
         if jax.process_index() == 0:
             with open(report, "w") as f:
@@ -238,16 +253,18 @@ class Trainer:
         try:
             multi_process = jax.process_count() > 1  # Then JAX's preemption service owns SIGTERM.
             with stop_signals(() if multi_process else (signal.SIGTERM, signal.SIGINT)) as stop:
-                for step in range(start, total):
-                    new_metrics = self.update(step)
+                step = last_call = start
+                while step < total:
+                    count, new_metrics = self.update(step, total)
                     if step > start:
-                        self.check_finite(step - 1, metrics)  # Waits for the previous step only.
-                    metrics, done = new_metrics, step + 1
-                    bar.update(1)
+                        self.check_finite(last_call, metrics)  # Waits for the previous call only.
+                    metrics, last_call, done = new_metrics, step, step + count
+                    bar.update(count)
                     signum = self._preempted(stop, done)
                     if done % config.train.log_every == 0 or done == total:
                         self.check_finite(step, metrics)
-                        metrics = {k: float(v) for k, v in jax.device_get(metrics).items()}
+                        metrics = {k: float(np.atleast_1d(v)[-1])  # The call's last step.
+                                   for k, v in jax.device_get(metrics).items()}
                         bar.set_postfix({k: f"{metrics[k]:.3f}" for k in ("d/loss", "g/loss")})
                         if writer:
                             writer.scalars(done, {**metrics, "train/nonfinite_steps": float(self.state.nonfinite_steps)})
@@ -265,6 +282,7 @@ class Trainer:
                             f"Stopped by {signal.Signals(signum).name} after step {done}; saved checkpoint "
                             f"{os.path.join(self.checkpointer.directory, str(done))}. To resume, run the same "
                             f"command again with --workdir {workdir}.", signum)
+                    step = done
         finally:
             bar.close()
             self.checkpointer.close()  # Lets an asynchronous save of a good state finish.

@@ -182,6 +182,35 @@ def updates_generator(step: int, n_critic: int) -> bool:
     return (step + 1) % n_critic == 0
 
 
+# Each side's non-finite flag (1.0 for a NaN/inf loss or gradient).
+NONFINITE_FLAGS = ("d/nonfinite", "g/nonfinite")
+
+
+def scan_steps(step: StepFn, steps: int, n_critic: int) -> Callable[[GANState, Batch], Tuple[GANState, Metrics]]:
+    """``steps`` train steps as one function ``(state, batches) -> (state, metrics)`` of their batches
+    stacked on a new leading axis (``train.steps_per_call``): one ``lax.scan`` over groups of
+    ``n_critic`` steps whose last updates G, which is :func:`updates_generator`'s schedule for a call
+    starting at a multiple of ``steps`` (itself a multiple of ``n_critic``). Compiled, it is one dispatch
+    and one host round trip for ``steps`` updates: for small models whose step time is mostly launch
+    overhead. The metrics are every step's, stacked on a leading axis in order."""
+    if steps % n_critic:
+        raise ValueError(f"scan_steps: {steps} steps per call is not a multiple of n_critic={n_critic}")
+
+    def group(state: GANState, batches: Batch):
+        metrics = []
+        for i in range(n_critic):
+            state, step_metrics = step(state, jax.tree.map(lambda b: b[i], batches), i == n_critic - 1)  # noqa: B023
+            metrics.append(step_metrics)
+        return state, jax.tree.map(lambda *m: jnp.stack(m), *metrics)
+
+    def steps_fn(state: GANState, batches: Batch) -> Tuple[GANState, Metrics]:
+        grouped = jax.tree.map(lambda b: b.reshape((steps // n_critic, n_critic) + b.shape[1:]), batches)
+        state, metrics = jax.lax.scan(group, state, grouped)
+        return state, jax.tree.map(lambda m: m.reshape((steps,) + m.shape[2:]), metrics)
+
+    return steps_fn
+
+
 # The XLA:CPU option (jaxlib 0.10) naming the ops it hands to YNNPACK, and the value that leaves it
 # reductions only. With none at all, XLA:CPU splits every large reduction into a reduce-window and a
 # reduce (its tree-reduction rewrite), which ran a norm layer's statistics ~6x slower (RESULTS.md).
@@ -198,10 +227,12 @@ def compiler_options(cpu_ynnpack: bool) -> Optional[Dict[str, str]]:
     return {YNN_FUSION_OPTION: YNN_REDUCTIONS_ONLY}
 
 
-def compile_train_step(step: StepFn, mesh: Mesh, options: Optional[Dict[str, str]] = None) -> StepFn:
+def compile_train_step(step: StepFn, mesh: Mesh, options: Optional[Dict[str, str]] = None, *,
+                       stacked: bool = False) -> StepFn:
     """jit over the mesh: state replicated and donated, batch sharded on its leading axis,
-    ``update_generator`` static; ``options``: XLA compiler options (:func:`compiler_options`)."""
+    ``update_generator`` static; ``options``: XLA compiler options (:func:`compiler_options`).
+    ``stacked``: ``step`` is a :func:`scan_steps` function, its batches sharded on their second axis."""
     replicated = sharding.replicated(mesh)
-    return jax.jit(step, in_shardings=(replicated, sharding.batch_sharded(mesh)),
-                   out_shardings=(replicated, replicated), donate_argnums=(0,),
-                   static_argnums=(2,), compiler_options=options)
+    batches = sharding.batch_sharded(mesh, stacked=stacked)
+    return jax.jit(step, in_shardings=(replicated, batches), out_shardings=(replicated, replicated),
+                   donate_argnums=(0,), static_argnums=() if stacked else (2,), compiler_options=options)
