@@ -8,7 +8,8 @@ time (compile time), runs ``--warmup`` steps, then times ``--steps`` steps one b
 synchronised with ``block_until_ready``, on one fixed device batch, and reports the median:
 
 * ms/step and examples/s (an example is one item of the batch: an image, a pair, or one image per
-  domain);
+  domain); with ``--set train.steps_per_call=K`` each timed call runs K steps (on K copies of the
+  batch) and ms/step is its time / K;
 * compile time (lowering + XLA compilation);
 * peak device memory as the device reports it (``memory_stats()``; 'n/a' on CPU, which reports
   none; a process-wide peak, so a later row includes earlier ones) and XLA's own plan for the step
@@ -272,8 +273,12 @@ def benchmark(config: ml_collections.ConfigDict, *, name: str, steps: int = 20, 
         batch = sharding.global_batch(local, trainer.mesh)
         state = trainer.state
         gflop = count_flops(trainer.step_fn, state, batch, True) / 1e9
+        k = config.train.steps_per_call  # > 1: each timed call is k steps on k copies of the batch.
+        if k > 1:
+            batch = sharding.global_batch({key: np.stack([v] * k) for key, v in local.items()}, trainer.mesh,
+                                          stacked=True)
         start = time.perf_counter()
-        compiled = trainer.step_fn.lower(state, batch, True).compile()
+        compiled = (trainer.steps_fn.lower(state, batch) if k > 1 else trainer.step_fn.lower(state, batch, True)).compile()
         compile_s = time.perf_counter() - start
         holder = {"state": state}
 
@@ -306,7 +311,7 @@ def benchmark(config: ml_collections.ConfigDict, *, name: str, steps: int = 20, 
             for label in order:
                 call = jax_step if label == "jaxgan" else run_twin(label)
                 times[label] += [_timed(call) for _ in range(steps)]
-        ms = {label: 1000.0 * statistics.median(t) for label, t in times.items()}
+        ms = {label: 1000.0 * statistics.median(t) / (k if label == "jaxgan" else 1) for label, t in times.items()}
         return Result(config=name, batch_size=config.train.batch_size, ms_per_step=ms.pop("jaxgan"),
                       compile_s=compile_s, gflop=gflop,
                       xla_gflop=None if (f := _xla_flops(compiled)) is None else f / 1e9,

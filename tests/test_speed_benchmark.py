@@ -68,6 +68,16 @@ def test_benchmark_tiny_cgan():
     assert at_one_tflops.utilisation == pytest.approx(result.gflop / result.ms_per_step)  # GFLOP/ms = TFLOP/s.
 
 
+def test_benchmark_times_calls_of_k_steps(monkeypatch):
+    """With train.steps_per_call=4 the timed function is the scanned call of 4 steps, and ms/step is its
+    time / 4 (each call is timed as 8 ms)."""
+    config = tiny_cgan("mlp")
+    config.train.update(batch_size=8, steps_per_call=4, log_every=4, sample_every=4, checkpoint_every=4)
+    monkeypatch.setattr(speed, "_timed", lambda call: call() or 0.008)
+    result = speed.benchmark(config, name="tiny", steps=2, warmup=1, pipeline_batches=0)
+    assert result.ms_per_step == pytest.approx(2.0)
+
+
 @pytest.mark.parametrize("name", ["pix2pix_facades", "cyclegan_paper"])
 def test_synthetic_folders(tmp_path, name):
     """The configs that read a user folder run on generated JPEGs of their crop size."""
