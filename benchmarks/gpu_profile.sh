@@ -19,18 +19,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 logs="${1:-gpu_logs}"
 mkdir -p "$logs"
-export PYTHONPATH="$PWD:$PWD/benchmarks${PYTHONPATH:+:$PYTHONPATH}"
-export XLA_PYTHON_CLIENT_PREALLOCATE=false TF_CPP_MIN_LOG_LEVEL=3 PYTHONUNBUFFERED=1
-site=/tmp/jaxgan-site
-wheels=()
-for module_wheel in ml_collections:ml_collections tensorboardX:tensorboardx dm_pix:dm_pix; do
-  python3 -c "import ${module_wheel%%:*}" 2>/dev/null || wheels+=(.whl/${module_wheel##*:}-*.whl)
-done
-python3 -c "import optax; optax.tree.norm" 2>/dev/null || wheels+=(.whl/optax-*.whl)
-if (( ${#wheels[@]} )); then
-  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target "$site" "${wheels[@]}" || exit 1
-  export PYTHONPATH="$site:$PYTHONPATH"
-fi
+source benchmarks/gpu_env.sh
 python3 -c "import jax, jaxgan; assert jax.default_backend() == 'gpu', jax.devices(); \
 print(jax.devices()[0].device_kind, 'jax', jax.__version__)" || exit 1
 
