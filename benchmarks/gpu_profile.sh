@@ -6,7 +6,7 @@
 #     hand bf16 to each other; 13.4 ms against 13.8 for float32 activations on pix2pix b32 on 2026-12-04),
 #     and the stream's idle time (profile_step.py);
 #   - pix2pix b32 with bf16 activations beside its PyTorch twin; pix2pix b1 and DCGAN cGAN b1024 in bf16;
-#   - the MLP cGAN and AC-GAN at batch 64 with 8 steps per compiled call (train.steps_per_call).
+#   - the MLP cGAN and AC-GAN at batch 64 with 10 steps per compiled call (train.steps_per_call).
 # The limits are what each part took on an H200 on 2026-12-04 plus a margin (RESULTS.md, "Where the bf16
 # steps spend their time"); the first call there printed only the last 12,000 characters, so write the
 # output to a file under $OUT.
@@ -44,6 +44,6 @@ part pix2pix_peers 110 python3 benchmarks/speed.py --configs configs/pix2pix_fac
 part pix2pix_b1 45 python3 benchmarks/speed.py --configs configs/pix2pix_facades.py --batch_sizes 1 \
   --synthetic_data --steps 20 --warmup 3 --pipeline_batches 0 "${act[@]}"
 part steps_per_call 90 python3 benchmarks/speed.py --configs configs/cgan_mnist.py,configs/acgan_mnist.py \
-  --batch_sizes 64 --steps 20 --warmup 3 --pipeline_batches 0 --set train.steps_per_call=8
+  --batch_sizes 64 --steps 20 --warmup 3 --pipeline_batches 0 --set train.steps_per_call=10
 part dcgan_b1024 40 python3 benchmarks/speed.py --configs configs/cgan_dcgan_mnist.py --batch_sizes 1024 \
   --steps 20 --warmup 3 --pipeline_batches 0 "${act[@]}"
