@@ -93,7 +93,7 @@ def base_config() -> ml_collections.ConfigDict:
         # normalisation's outputs as they come, float32) or 'bfloat16' (every layer's output, as PyTorch's
         # autocast; half the memory traffic between layers). Statistics and bias gradients stay float32.
         activation_dtype="float32",
-        # Train steps per compiled call (a lax.scan over their batches): one dispatch and host round trip
+        # Train steps per compiled call (an unrolled lax.scan over their batches): one dispatch and host round trip
         # for k updates, for small models whose step is mostly launch overhead (an MLP on a GPU). A
         # multiple of n_critic, dividing log_every, sample_every and checkpoint_every; 1: one step per call.
         steps_per_call=1,
