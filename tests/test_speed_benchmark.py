@@ -69,12 +69,28 @@ def test_benchmark_tiny_cgan():
 
 
 def test_benchmark_times_calls_of_k_steps(monkeypatch):
-    """With train.steps_per_call=4 the timed function is the scanned call of 4 steps, and ms/step is its
-    time / 4 (each call is timed as 8 ms)."""
+    """With train.steps_per_call=4 the compiled and timed function is the call of 4 steps on 4 stacked
+    batches, and ms/step is its time / 4 (each call is timed as 8 ms)."""
     config = tiny_cgan("mlp")
     config.train.update(batch_size=8, steps_per_call=4, log_every=4, sample_every=4, checkpoint_every=4)
+    lowered = []
+
+    class Recording(speed.Trainer):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            steps_fn = self.steps_fn
+
+            class Spy:
+                def lower(self, state, batch):
+                    lowered.append(batch["image"].shape)
+                    return steps_fn.lower(state, batch)
+
+            self.steps_fn = Spy()
+
+    monkeypatch.setattr(speed, "Trainer", Recording)
     monkeypatch.setattr(speed, "_timed", lambda call: call() or 0.008)
     result = speed.benchmark(config, name="tiny", steps=2, warmup=1, pipeline_batches=0)
+    assert lowered == [(4, 8, 28, 28, 1)]
     assert result.ms_per_step == pytest.approx(2.0)
 
 
