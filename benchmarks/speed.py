@@ -23,6 +23,11 @@ synchronised with ``block_until_ready``, on one fixed device batch, and reports 
   figure); the steps run in float32, so this is the fraction of what bf16 could reach;
 * the input pipeline's examples/s: the config's Pipeline decoding ``--pipeline_batches`` batches of
   the config's real source (after one warm-up batch);
+* with ``--back_to_back``: ms/step over ``--steps`` steps in a row, run as training runs them: jaxgan
+  dispatches step n before waiting for step n - 1's metrics (as ``Trainer.run``), so the host's work
+  for one step overlaps the device's for the previous one; the twin synchronises once at the end (the
+  reference loops read their losses every ``print_freq`` iterations). The per-step synchronised median
+  above charges each step the host's dispatch time as well;
 * with ``--peers``: the PyTorch twin (``benchmarks/peers``) on the same first batch, same sizes, in the
   same process, rounds alternating with jaxgan's; on CPU the best of 1 and 2 torch threads, on GPU
   the best of eager fp32, bf16 autocast + channels_last and torch.compile.
@@ -78,6 +83,8 @@ class Result:
     pipeline_examples_per_s: Optional[float]
     load_average: float  # 1-minute load average at the end of the row.
     peers: Dict[str, float] = dataclasses.field(default_factory=dict)  # twin variant -> ms/step.
+    # With back_to_back: 'jaxgan' and each twin variant -> ms/step over steps run as a training loop runs them.
+    back_to_back: Dict[str, float] = dataclasses.field(default_factory=dict)
 
     @property
     def examples_per_s(self) -> float:
@@ -263,9 +270,12 @@ def peer_variants(threads: Sequence[int] = (1, 2), gpu_variants: Sequence[str] =
 def benchmark(config: ml_collections.ConfigDict, *, name: str, steps: int = 20, warmup: int = 3,
               rounds: int = 1, pipeline_batches: int = 10, peers: bool = False,
               peak_tflops: Optional[float] = None, torch_threads: Sequence[int] = (1, 2),
-              gpu_variants: Sequence[str] = ("eager", "bf16", "compile"), mesh=None) -> Result:
+              gpu_variants: Sequence[str] = ("eager", "bf16", "compile"), mesh=None,
+              back_to_back: bool = False) -> Result:
     """Times ``config``'s train step (see the module docstring); ``rounds`` alternate jaxgan's ``steps``
-    timed steps with each twin variant's, the median over all of them reported per side."""
+    timed steps with each twin variant's, the median over all of them reported per side. With
+    ``back_to_back``, each round also times ``steps`` steps in a row per side as a training loop runs them
+    (see ``jax_back_to_back``), the mean per step reported (median over rounds)."""
     with tempfile.TemporaryDirectory() as workdir:
         trainer = Trainer(config, workdir, mesh=mesh)
         pipeline_rate = _pipeline_rate(trainer.pipeline, pipeline_batches) if pipeline_batches else None
@@ -286,6 +296,17 @@ def benchmark(config: ml_collections.ConfigDict, *, name: str, steps: int = 20, 
             holder["state"], metrics = compiled(holder["state"], batch)
             jax.block_until_ready((holder["state"], metrics))
 
+        def jax_back_to_back() -> None:
+            """``steps`` calls as Trainer.run makes them: call n is dispatched before waiting for the
+            metrics of call n - 1, so the host prepares the next call while the device runs one."""
+            pending = None
+            for _ in range(steps):
+                holder["state"], metrics = compiled(holder["state"], batch)
+                if pending is not None:
+                    jax.block_until_ready(pending)
+                pending = metrics
+            jax.block_until_ready((holder["state"], pending))
+
         twins = {}
         if peers:
             import torch
@@ -301,7 +322,19 @@ def benchmark(config: ml_collections.ConfigDict, *, name: str, steps: int = 20, 
                 if threads:
                     torch.set_num_threads(threads)
                 return twin.step
+
+            def twin_back_to_back(label: str) -> Callable[[], None]:
+                """``steps`` iterations synchronised once at the end, as the reference training loops
+                run them (they read the losses every ``print_freq`` iterations)."""
+                step, twin = run_twin(label), twins[label][0]
+
+                def run() -> None:
+                    for _ in range(steps):
+                        step(synchronize=False)
+                    twin.synchronize()
+                return run
         times: Dict[str, List[float]] = {"jaxgan": [], **{label: [] for label in twins}}
+        in_a_row: Dict[str, List[float]] = {label: [] for label in times} if back_to_back else {}
         for _ in range(warmup):
             jax_step()
             for label in twins:
@@ -311,13 +344,18 @@ def benchmark(config: ml_collections.ConfigDict, *, name: str, steps: int = 20, 
             for label in order:
                 call = jax_step if label == "jaxgan" else run_twin(label)
                 times[label] += [_timed(call) for _ in range(steps)]
-        ms = {label: 1000.0 * statistics.median(t) / (k if label == "jaxgan" else 1) for label, t in times.items()}
+                if back_to_back:
+                    run = jax_back_to_back if label == "jaxgan" else twin_back_to_back(label)
+                    in_a_row[label].append(_timed(run) / steps)
+        steps_per_call = {label: k if label == "jaxgan" else 1 for label in times}
+        ms = {label: 1000.0 * statistics.median(t) / steps_per_call[label] for label, t in times.items()}
+        ms_in_a_row = {label: 1000.0 * statistics.median(t) / steps_per_call[label] for label, t in in_a_row.items()}
         return Result(config=name, batch_size=config.train.batch_size, ms_per_step=ms.pop("jaxgan"),
                       compile_s=compile_s, gflop=gflop,
                       xla_gflop=None if (f := _xla_flops(compiled)) is None else f / 1e9,
                       peak_memory_mib=_device_peak_mib(), step_memory_mib=_step_memory_mib(compiled),
                       peak_tflops=peak_tflops or default_peak_tflops(), pipeline_examples_per_s=pipeline_rate,
-                      load_average=os.getloadavg()[0], peers=ms)
+                      load_average=os.getloadavg()[0], peers=ms, back_to_back=ms_in_a_row)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -362,6 +400,9 @@ def markdown(results: Sequence[Result]) -> str:
     columns += [f"PyTorch {label} ms" for label in labels]
     if labels:
         columns.append("best PyTorch / jaxgan")
+    in_a_row = any(r.back_to_back for r in results)
+    if in_a_row:
+        columns += ["jaxgan ms in a row", "best PyTorch ms in a row", "best PyTorch / jaxgan in a row"]
     lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
     for r in results:
         cells = [r.config, str(r.batch_size), f"{r.ms_per_step:.1f}", f"{r.examples_per_s:.1f}", f"{r.compile_s:.1f}",
@@ -373,6 +414,11 @@ def markdown(results: Sequence[Result]) -> str:
         if labels:
             best = min(r.peers.values()) if r.peers else None
             cells.append(_fmt(None if best is None else best / r.ms_per_step, ".2f", "x"))
+        if in_a_row:
+            ours = r.back_to_back.get("jaxgan")
+            best = min((v for label, v in r.back_to_back.items() if label != "jaxgan"), default=None)
+            cells += [_fmt(ours, ".1f"), _fmt(best, ".1f"),
+                      _fmt(None if best is None or ours is None else best / ours, ".2f", "x")]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -388,6 +434,7 @@ flags.DEFINE_integer("pipeline_batches", 10, "Batches the input pipeline reads f
 flags.DEFINE_bool("peers", False, "Also time the PyTorch twin (benchmarks/peers; needs torch).")
 flags.DEFINE_list("torch_threads", ["1", "2"], "CPU: torch thread counts to try for the twin (best reported).")
 flags.DEFINE_list("gpu_variants", ["eager", "bf16", "compile"], "GPU: the twin's variants to time.")
+flags.DEFINE_bool("back_to_back", False, "Also time --steps steps in a row per side, as training runs them.")
 flags.DEFINE_bool("synthetic_data", False, "Random JPEGs for configs that read a user folder.")
 flags.DEFINE_float("peak_tflops", None, "Device peak in TFLOP/s for the utilisation (default: H100/H200 bf16).")
 
@@ -413,7 +460,7 @@ def main(argv):
                                          rounds=FLAGS.rounds, pipeline_batches=FLAGS.pipeline_batches,
                                          peers=FLAGS.peers, peak_tflops=FLAGS.peak_tflops,
                                          torch_threads=[int(n) for n in FLAGS.torch_threads],
-                                         gpu_variants=FLAGS.gpu_variants))
+                                         gpu_variants=FLAGS.gpu_variants, back_to_back=FLAGS.back_to_back))
             print(markdown(results[-1:]), flush=True)
     print("\n" + markdown(results))
 

@@ -94,6 +94,60 @@ def test_benchmark_times_calls_of_k_steps(monkeypatch):
     assert result.ms_per_step == pytest.approx(2.0)
 
 
+def test_back_to_back_dispatches_before_waiting(monkeypatch):
+    """--back_to_back runs steps as Trainer.run does: step n is dispatched before the wait for step
+    n - 1's metrics, and ms/step is the run's time / steps (each timed run is 12 ms here)."""
+    config = tiny_cgan("mlp")
+    config.train.batch_size = 8
+    events = []
+
+    class Recording(speed.Trainer):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            step_fn = self.step_fn
+
+            class Spy:
+                def trace(self, *args):
+                    return step_fn.trace(*args)
+
+                def lower(self, *args):
+                    compiled = step_fn.lower(*args).compile()
+
+                    class Compiled:
+                        def compile(self):
+                            return self
+
+                        def __call__(self, state, batch):
+                            state, metrics = compiled(state, batch)
+                            events.append(("call", id(metrics)))
+                            return state, metrics
+
+                        def __getattr__(self, name):
+                            return getattr(compiled, name)
+                    return Compiled()
+
+            self.step_fn = Spy()
+
+    def wait(tree):
+        metrics = tree if isinstance(tree, dict) else tree[1]
+        events.append(("wait", id(metrics)))
+        return tree
+
+    monkeypatch.setattr(speed, "Trainer", Recording)
+    monkeypatch.setattr(speed.jax, "block_until_ready", wait)
+    monkeypatch.setattr(speed, "_timed", lambda call: call() or 0.012)
+    result = speed.benchmark(config, name="tiny", steps=3, warmup=0, pipeline_batches=0, back_to_back=True)
+    in_a_row = events[6:]  # After the three steps timed one by one (a call and its wait each).
+    assert [e[0] for e in events[:6]] == ["call", "wait"] * 3
+    calls = [e[1] for e in in_a_row if e[0] == "call"]
+    assert in_a_row == [("call", calls[0]), ("call", calls[1]), ("wait", calls[0]),
+                        ("call", calls[2]), ("wait", calls[1]), ("wait", calls[2])]
+    assert result.back_to_back == {"jaxgan": pytest.approx(4.0)}
+    assert result.ms_per_step == pytest.approx(12.0)
+    assert speed.markdown([result]).splitlines()[0].endswith("| jaxgan ms in a row | best PyTorch ms in a row "
+                                                             "| best PyTorch / jaxgan in a row |")
+
+
 @pytest.mark.parametrize("name", ["pix2pix_facades", "cyclegan_paper"])
 def test_synthetic_folders(tmp_path, name):
     """The configs that read a user folder run on generated JPEGs of their crop size."""

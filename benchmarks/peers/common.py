@@ -49,9 +49,14 @@ class Twin:
             return torch.autocast(device_type=self.device.split(":")[0], dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
-    def step(self) -> None:
+    def step(self, synchronize: bool = True) -> None:
+        """One iteration; waits for the device to finish it unless ``synchronize`` is False."""
         with self.autocast():
             self._iteration()
+        if synchronize:
+            self.synchronize()
+
+    def synchronize(self) -> None:
         if self.device.startswith("cuda"):
             torch.cuda.synchronize()
 
