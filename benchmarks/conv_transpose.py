@@ -115,9 +115,7 @@ def main(argv):
             for fn, p, t in zip(variants, arguments, times):
                 t.append(timed(fn, p, x, g))
         ref_ms, *form_ms = (1e3 * statistics.median(t) for t in times)
-        auto = ("input_dilation" if jax.default_backend() != "cpu"
-                else "tap_products" if conv.few_output_positions(batch * h * w, c_out)
-                else "phase_convolutions" if c_out >= conv.PHASE_CONVOLUTIONS_MIN_FEATURES else "one_convolution")
+        auto = conv.auto_decomposition(h == w == 1, batch * h * w, c_out)  # Stride 2: h x w outputs per phase.
         print(f"| {name} | {batch} | {ref_ms:.2f} | " + " | ".join(f"{ms:.2f} | {ref_ms / ms:.2f}x" for ms in form_ms)
               + f" | {auto} |", flush=True)
 

@@ -62,6 +62,7 @@ from PIL import Image
 
 import jaxgan
 from jaxgan import sharding
+from jaxgan.networks import conv
 from jaxgan.train import Trainer
 
 PEAK_BF16_TFLOPS = {"H100": 790.0, "H200": 989.0}  # PERF-NOTES (H100, measured); NVIDIA (H200).
@@ -435,6 +436,9 @@ flags.DEFINE_bool("peers", False, "Also time the PyTorch twin (benchmarks/peers;
 flags.DEFINE_list("torch_threads", ["1", "2"], "CPU: torch thread counts to try for the twin (best reported).")
 flags.DEFINE_list("gpu_variants", ["eager", "bf16", "compile"], "GPU: the twin's variants to time.")
 flags.DEFINE_bool("back_to_back", False, "Also time --steps steps in a row per side, as training runs them.")
+flags.DEFINE_enum("transpose_form", None, [d for d in conv.DECOMPOSITIONS if d not in ("auto", "single_position")],
+                  "Run every transposed convolution left at 'auto' in this form (conv.ConvTranspose's "
+                  "decomposition), to compare the forms on whole steps.")
 flags.DEFINE_bool("synthetic_data", False, "Random JPEGs for configs that read a user folder.")
 flags.DEFINE_float("peak_tflops", None, "Device peak in TFLOP/s for the utilisation (default: H100/H200 bf16).")
 
@@ -443,6 +447,8 @@ def main(argv):
     del argv
     if FLAGS.peers:
         import torch  # noqa: F401 - imported first so that the header names its version.
+    if FLAGS.transpose_form:
+        conv.auto_decomposition = lambda *_, form=FLAGS.transpose_form: form
     print(header())
     print(f"command: python {' '.join(sys.argv)}; load average at start {os.getloadavg()[0]:.1f}\n", flush=True)
     results = []
@@ -455,7 +461,9 @@ def main(argv):
             with tempfile.TemporaryDirectory() as data_root:
                 if FLAGS.synthetic_data:
                     synthetic_source(config, data_root, count=max(8, 2 * config.train.batch_size))
-                name = os.path.basename(spec) + (f" ({', '.join(FLAGS.set)})" if FLAGS.set else "")
+                settings = FLAGS.set + ([f"transposed convolutions as {FLAGS.transpose_form}"]
+                                        if FLAGS.transpose_form else [])
+                name = os.path.basename(spec) + (f" ({', '.join(settings)})" if settings else "")
                 results.append(benchmark(config, name=name, steps=FLAGS.steps, warmup=FLAGS.warmup,
                                          rounds=FLAGS.rounds, pipeline_batches=FLAGS.pipeline_batches,
                                          peers=FLAGS.peers, peak_tflops=FLAGS.peak_tflops,

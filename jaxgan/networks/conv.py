@@ -53,6 +53,16 @@ def smaller_than_kernel(out_size: Sequence[int], kernel_size: Sequence[int]) -> 
     return any(o < k for o, k in zip(out_size, kernel_size)) and jax.default_backend() == "cpu"
 
 
+def auto_decomposition(single_position: bool, phase_positions: int, features: int) -> str:
+    """The form :class:`ConvTranspose`'s 'auto' picks for a layer with ``features`` outputs whose phases
+    have ``phase_positions`` positions each (batch x space), ``single_position`` when its input is 1x1."""
+    if single_position and jax.default_backend() == "cpu":
+        return "single_position"
+    if few_output_positions(phase_positions, features):
+        return "tap_products"
+    return "phase_convolutions" if features >= PHASE_CONVOLUTIONS_MIN_FEATURES else "one_convolution"
+
+
 def _low_high_padding(padding, kernel: int, stride: int) -> Tuple[int, int]:
     """The padding (low, high) of the zero-dilated input, as ``lax.conv_transpose`` computes it:
     'SAME' and 'VALID' name the padding of the forward convolution; pairs are used as given."""
@@ -286,11 +296,7 @@ class ConvTranspose(nn.ConvTranspose):
         decomposition = self.decomposition
         single = all(a.size == 1 for a in axes)
         if decomposition == "auto":
-            decomposition = ("single_position" if single and jax.default_backend() == "cpu"
-                             else "tap_products" if few_output_positions(batch * math.prod(a.q for a in axes),
-                                                                         self.features)
-                             else "phase_convolutions" if self.features >= PHASE_CONVOLUTIONS_MIN_FEATURES
-                             else "one_convolution")
+            decomposition = auto_decomposition(single, batch * math.prod(a.q for a in axes), self.features)
         if decomposition == "single_position":
             if not single:
                 raise ConfigError(f"jaxgan.networks.conv.ConvTranspose: decomposition='single_position' needs a "
