@@ -24,14 +24,6 @@ source benchmarks/gpu_env.sh
 python3 -c "import jax, torch, jaxgan; assert jax.default_backend() == 'gpu', jax.devices(); \
 print(jax.devices()[0].device_kind, 'jax', jax.__version__, 'torch', torch.__version__)" || exit 1
 
-part() {  # part NAME SECONDS [VAR=VALUE...] COMMAND...: one process under its own limit, stderr to LOG_DIR
-  echo "== $1 (${*:3})"
-  local name=$1 limit=$2
-  shift 2
-  timeout "$limit" env "$@" 2> "$logs/$name.err" | grep -v '^I[0-9]'
-  local rc=${PIPESTATUS[0]}
-  (( rc == 0 )) || { echo "$name: exit $rc (124: over its $limit s); last lines of its stderr:"; tail -4 "$logs/$name.err"; }
-}
 speed=(python3 benchmarks/speed.py --synthetic_data --steps 20 --warmup 3 --pipeline_batches 0 --back_to_back)
 bf16=(--set train.compute_dtype=bfloat16 --set train.activation_dtype=bfloat16)
 p2p=(--configs configs/pix2pix_facades.py --batch_sizes 32)

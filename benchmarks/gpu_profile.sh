@@ -21,14 +21,6 @@ source benchmarks/gpu_env.sh
 python3 -c "import jax, jaxgan; assert jax.default_backend() == 'gpu', jax.devices(); \
 print(jax.devices()[0].device_kind, 'jax', jax.__version__)" || exit 1
 
-part() {  # part NAME SECONDS COMMAND...: one process under its own limit, stdout kept, stderr to LOG_DIR
-  echo "== $1"
-  local name=$1 limit=$2
-  shift 2
-  timeout "$limit" "$@" 2> "$logs/$name.err" | grep -v '^I[0-9]'
-  local rc=${PIPESTATUS[0]}
-  (( rc == 0 )) || { echo "$name: exit $rc (124: over its $limit s); last lines of its stderr:"; tail -4 "$logs/$name.err"; }
-}
 act=(--set train.compute_dtype=bfloat16 --set train.activation_dtype=bfloat16)
 speed=(python3 benchmarks/speed.py --synthetic_data --steps 20 --warmup 3 --pipeline_batches 0 --back_to_back)
 
