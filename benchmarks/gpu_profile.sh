@@ -5,6 +5,8 @@
 #     per step and in a row;
 #   - CycleGAN b8 bf16's profile again, with the compiled step's HLO written to LOG_DIR/cyclegan_b8.hlo, to look
 #     up its largest fusions (concatenate fusions took 11.5 ms of 73.8 busy, one of them 4.6 ms);
+#   - reflection padding in three forms on CycleGAN's shapes at batch 8 in bf16 (benchmarks/reflect_pad.py; the
+#     step's concatenates all come from its reflection pads);
 #   - DCGAN cGAN b1024 bf16's profile (2x its twin needs 4.25 ms in a row, it takes 5.2);
 #   - AC-GAN b64 with 10 steps per compiled call (its compilation outlived two 60 s limits).
 # Write the output to a file under $OUT (the device tool returns only the last 12,000 characters):
@@ -28,6 +30,7 @@ part cyclegan_b1 90 "${speed[@]}" --configs configs/cyclegan_paper.py --batch_si
   --gpu_variants eager,bf16
 part cyclegan_b8_profile 140 python3 benchmarks/profile_step.py --config configs/cyclegan_paper.py \
   --set train.batch_size=8 --synthetic_data --steps 8 --top 25 --hlo "$logs/cyclegan_b8.hlo" "${act[@]}"
+part reflect_pad 60 python3 benchmarks/reflect_pad.py --batch 8 --dtype bfloat16
 part dcgan_b1024_profile 60 python3 benchmarks/profile_step.py --config configs/cgan_dcgan_mnist.py \
   --set train.batch_size=1024 --steps 10 --top 15 "${act[@]}"
 part acgan_steps_per_call 120 "${speed[@]}" --configs configs/acgan_mnist.py --batch_sizes 64 --set train.steps_per_call=10

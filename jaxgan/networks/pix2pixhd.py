@@ -30,16 +30,13 @@ import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
 from jaxgan.networks.conv import Conv, ConvTranspose
+from jaxgan.networks.resnet_translator import reflect_pad
 from jaxgan.networks.unet import CONV_INIT
 
 LOCAL_PREFIX = "local_"  # Top-level parameter names of the local enhancers.
 # PyTorch's ConvTranspose2d(k=3, s=2, p=1, output_padding=1) pads the zero-dilated input by
 # k - 1 - p = 1 below and 1 + output_padding = 2 above: H -> 2H.
 UP_PADDING = ((1, 2), (1, 2))
-
-
-def reflect_pad(h: jax.Array, p: int) -> jax.Array:
-    return jnp.pad(h, ((0, 0), (p, p), (p, p), (0, 0)), mode="reflect")
 
 
 def instance_norm(h: jax.Array) -> jax.Array:
