@@ -157,6 +157,17 @@ def tiny_cgan_paper_sgd():
     return config
 
 
+def tiny_cgan_matching():
+    """The tiny MLP cGAN as ``configs/cgan_mnist.py:matching`` trains it: the paper's SGD, a matching-aware D
+    (real images with wrong labels as a third pair) and an EMA of G."""
+    config = tiny_cgan_paper_sgd()
+    matching = load_config("cgan_mnist", "matching")
+    config.method = matching.method
+    config.model.discriminator_structure = matching.model.discriminator_structure
+    config.train.ema_decay = matching.train.ema_decay
+    return config
+
+
 def tiny_pix2pix(*, steps: int = 3, batch_size: int = 8, variant: str = ""):
     """configs/pix2pix_mnist_edges.py (edges -> digit, resized to 32x32) with a 5-level U-Net and a
     1-layer PatchGAN, 2 filters at the first level of each."""
@@ -400,6 +411,7 @@ def probe_state(step: int = 0, method_state=None):
 TINY_CONFIGS = {
     "cgan_dcgan": lambda: tiny_cgan("dcgan"),  # Batch norm, EMA, Adam.
     "cgan_mlp_paper_sgd": tiny_cgan_paper_sgd,  # Dropout; learning-rate and momentum schedules.
+    "cgan_mlp_matching": tiny_cgan_matching,  # The same with a matching-aware D and G's EMA.
     "acgan": lambda: tiny_config("acgan_mnist"),
     "matching_aware": lambda: tiny_config("matching_mnist"),
     # Two phases: the VAE for 1 update, then actor and critic (the resume test crosses the boundary).

@@ -85,8 +85,9 @@ def test_init_range_is_pylearn2s_irange():
     assert float(jnp.abs(default["params"]["Dense_0"]["kernel"]).max()) > 0.05  # Flax's LeCun normal (std 0.1).
 
 
-def test_cgan_noise_is_z_then_the_mask_uniforms():
-    config = load_config("cgan_mnist")
+@pytest.mark.parametrize("variant", ["", "matching"])
+def test_cgan_noise_is_z_then_the_mask_uniforms(variant):
+    config = load_config("cgan_mnist", variant)
     config.model.latent_dim = 5
     config.model.generator.update(dict(noise_units=4, label_units=6, hidden_units=8))
     method = methods.build(config, DataInfo.labelled((28, 28, 1), 10))
@@ -109,5 +110,16 @@ def test_cgan_mnist_is_the_papers_sgd_and_adam_a_variant():
     adam = load_config("cgan_mnist", "adam")
     assert (adam.optimizer.generator.name, adam.optimizer.generator.learning_rate) == ("adam", 2e-4)
     assert adam.model == paper.model
-    with pytest.raises(ConfigError, match="unknown variant 'paper_sgd' of cgan_mnist; the one variant is 'adam'"):
+    with pytest.raises(ConfigError, match="unknown variant 'paper_sgd' of cgan_mnist; the variants are adam, matching"):
         load_config("cgan_mnist", "paper_sgd")
+
+
+def test_cgan_mnist_matching_is_the_papers_networks_and_sgd_with_a_matching_aware_d():
+    paper, matching = load_config("cgan_mnist"), load_config("cgan_mnist", "matching")
+    assert (matching.method, matching.model.discriminator_structure, matching.train.ema_decay) == (
+        "matching_aware", "joint", 0.999)
+    assert (paper.method, paper.train.ema_decay) == ("cgan", 0.0)
+    assert matching.model.generator == paper.model.generator
+    assert matching.model.discriminator == paper.model.discriminator
+    assert matching.optimizer == paper.optimizer and matching.data == paper.data
+    assert matching.train.steps == paper.train.steps and matching.loss == paper.loss
