@@ -55,6 +55,7 @@ def get_config(variant: str = ""):
     if variant == "matching":  # Reed et al. 2016's D loss on (x, y), (G(z, y), y) and (x, y' != y).
         config.method = "matching_aware"
         config.model.discriminator_structure = "joint"
+        config.loss.mismatch_weight = 0.5  # GAN-CLS: D's fake term split evenly with the mismatched pairs.
         config.train.ema_decay = 0.999
     if variant == "adam":
         config.optimizer.generator = optimizer_config()

@@ -35,6 +35,7 @@ def get_config(variant: str = ""):
     config.model.discriminator = dict(name="dcgan_discriminator", features=(32, 64), embed_dim=50,
                                       conditioning="concat", batch_norm=False)
     config.loss.adversarial = "non_saturating"  # Reed et al. 2016, Algorithm 1.
+    config.loss.mismatch_weight = 0.5  # GAN-CLS: D's fake term split evenly with the mismatched pairs.
     # Reed et al. 2016: Adam(2e-4, b1 0.5) for both sides (the base config's).
     config.train.batch_size = 64  # Reed et al. 2016: minibatch 64.
     config.train.steps = 5000  # As configs/cgan_dcgan_mnist.py (the paper: 600 epochs).

@@ -245,6 +245,18 @@ def test_matching_aware_joint_score_sees_mismatched_real_pairs():
     assert g_loss == pytest.approx(np.mean(softplus(-fake)), rel=1e-5)
 
 
+def test_matching_aware_mismatch_weight_shares_the_fake_term():
+    """loss_D = f_real(s(x, y)) + (1 - w) f_fake(s(G(z, y), y)) + w f_fake(s(x, y')), here w = 0.2."""
+    method = _cgan(MatchingAwareGAN, structure="joint", mismatch_weight=0.2)
+    (d_loss, _, d_calls), _ = _losses(method, _state(method))
+    _, wrong = _one(d_calls, "D", "real", "wrong")
+    real = spy_logit(REAL, LABELS, 1.0, 0.3)
+    fake = spy_logit(fake_images(LABELS), LABELS, 1.0, 0.3)
+    mismatched = spy_logit(REAL, wrong, 1.0, 0.3)
+    expected = np.mean(softplus(-real)) + 0.8 * np.mean(softplus(fake)) + 0.2 * np.mean(softplus(mismatched))
+    assert d_loss == pytest.approx(expected, rel=1e-5)
+
+
 def test_matching_aware_separate_realism_is_real_vs_fake_and_match_is_matched_vs_mismatched():
     spies = RealismAndMatch(realism=SpyDiscriminator(tag="r", image_weight=2.0, label_weight=0.0),
                             match=SpyDiscriminator(tag="m", image_weight=1.0, label_weight=0.3))

@@ -10,8 +10,9 @@ wrong label, y' = (y + u) mod K with u ~ U{1, ..., K-1} (never the right one), a
 
 * 'joint' (GAN-CLS): one score s(x, y) for "realistic and matched", with the
   adversarial terms f_real / f_fake of ``config.loss.adversarial``:
-      loss_D = f_real(s(x, y)) + (f_fake(s(G(z, y), y)) + f_fake(s(x, y'))) / 2
+      loss_D = f_real(s(x, y)) + (1 - w) f_fake(s(G(z, y), y)) + w f_fake(s(x, y'))
       loss_G = g(s(G(z, y), y))
+  with w = ``config.loss.mismatch_weight`` (GAN-CLS: 1/2; 0 is the plain conditional GAN's loss).
 * 'separate': a realism score r(x) from the image alone (the configured network with
   conditioning='none') and a match score m(x, y) from image and label (the configured
   network); realism is trained real vs generated, match is trained matched vs
@@ -63,6 +64,7 @@ def mismatched_labels(labels: jax.Array, rng: jax.Array, num_classes: int) -> ja
 @dataclasses.dataclass(frozen=True)
 class MatchingAwareGAN(ConditionalGAN):
     structure: str = "joint"
+    mismatch_weight: float = 0.5  # w of the joint loss (module docstring).
 
     @classmethod
     def from_config(cls, config: ml_collections.ConfigDict, data: DataInfo) -> "MatchingAwareGAN":
@@ -76,9 +78,17 @@ class MatchingAwareGAN(ConditionalGAN):
         if d_config.get("conditioning") == "none":
             raise ConfigError("method 'matching_aware' scores (image, label) pairs: model.discriminator.conditioning "
                               "must not be 'none' (use 'concat' or 'projection')")
+        weight = config.loss.get("mismatch_weight", 0.5)
+        if not isinstance(weight, (int, float)) or not 0 <= weight <= 1:
+            raise ConfigError(f"config.loss.mismatch_weight={weight!r} must be in [0, 1]: the share of D's fake "
+                              "term given to real images with a wrong label (GAN-CLS: 0.5)")
+        if structure == "separate" and weight != 0.5:
+            raise ConfigError("config.loss.mismatch_weight weighs the joint score's terms; "
+                              "discriminator_structure='separate' trains its match score on matched vs "
+                              "mismatched pairs alone: leave mismatch_weight at 0.5 or use 'joint'")
         method = super().from_config(config, data)
         if structure == "joint":
-            return dataclasses.replace(method, structure=structure)
+            return dataclasses.replace(method, structure=structure, mismatch_weight=float(weight))
         if "conditioning" not in d_config:
             raise ConfigError(f"discriminator_structure='separate' builds the realism network as the configured "
                               f"discriminator with conditioning='none'; {d_config['name']!r} has no 'conditioning' "
@@ -105,9 +115,10 @@ class MatchingAwareGAN(ConditionalGAN):
         wrong, collections = self.discriminate_mismatched(params, state, batch, wrong_rng, collections)
         penalty, penalty_metrics = self.critic_penalty(params, state, batch, generated, pairs_rng, collections)
         if self.structure == "joint":
+            w = self.mismatch_weight
             loss = (losses.discriminator_real_loss(self.adversarial_loss, logits=real)
-                    + (losses.discriminator_fake_loss(self.adversarial_loss, logits=fake)
-                       + losses.discriminator_fake_loss(self.adversarial_loss, logits=wrong)) / 2)
+                    + (1 - w) * losses.discriminator_fake_loss(self.adversarial_loss, logits=fake)
+                    + w * losses.discriminator_fake_loss(self.adversarial_loss, logits=wrong))
             metrics = {"real_score": real.mean(), "fake_score": fake.mean(), "mismatched_score": wrong.mean(),
                        **penalty_metrics}
             return loss + penalty, (metrics, collections)
