@@ -123,9 +123,9 @@ def test_cgan_mnist_matching_is_the_papers_networks_and_sgd_with_a_matching_awar
     assert matching.model.discriminator == paper.model.discriminator
     assert matching.optimizer == paper.optimizer and matching.data == paper.data
     assert matching.train.steps == paper.train.steps and matching.loss.adversarial == paper.loss.adversarial
-    assert matching.loss.mismatch_weight == 0.5  # GAN-CLS's even split.
+    assert matching.loss.mismatch_weight == 0.25  # A quarter of D's fake term (GAN-CLS: a half).
     method = methods.build(matching, DataInfo.labelled((28, 28, 1), 10))
-    assert (type(method).__name__, method.mismatch_weight) == ("MatchingAwareGAN", 0.5)
+    assert (type(method).__name__, method.mismatch_weight) == ("MatchingAwareGAN", 0.25)
     matching.loss.mismatch_weight = 1.5
     with pytest.raises(ConfigError, match=r"config.loss.mismatch_weight=1.5 must be in \[0, 1\]"):
         methods.build(matching, DataInfo.labelled((28, 28, 1), 10))
