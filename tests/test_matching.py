@@ -108,6 +108,12 @@ def test_config_mistakes_name_the_key():
         methods.build(config, MNIST)
     with pytest.raises(ConfigError, match=">= 2 classes"):
         methods.build(tiny_config("matching_mnist"), DataInfo.labelled((28, 28, 1), 1))
+    config = tiny_config("matching_mnist", "separate")
+    config.loss.mismatch_weight = 0.25
+    with pytest.raises(ConfigError, match="mismatch_weight weighs the joint score's terms"):
+        methods.build(config, MNIST)
+    config.loss.mismatch_weight = 0.5  # GAN-CLS's, the only one 'separate' takes.
+    assert methods.build(config, MNIST).structure == "separate"
 
 
 def test_joint_real_training_steps_with_diffaugment(tmp_path, monkeypatch):
