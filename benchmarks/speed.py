@@ -259,20 +259,22 @@ def default_peak_tflops() -> Optional[float]:
     return next((tflops for name, tflops in PEAK_BF16_TFLOPS.items() if name in kind), None)
 
 
-def peer_variants(threads: Sequence[int] = (1, 2), gpu_variants: Sequence[str] = ("eager", "bf16", "compile")
-                  ) -> Dict[str, dict]:
-    """Twin variants to time: CPU: eager fp32 at each of ``threads`` torch threads; GPU: ``gpu_variants``
-    (of eager, bf16, compile)."""
+def peer_variants(threads: Sequence[int] = (1, 2), gpu_variants: Sequence[str] = ("eager", "bf16", "compile"),
+                  cpu_variants: Sequence[str] = ("eager",)) -> Dict[str, dict]:
+    """Twin variants to time: CPU: each of ``cpu_variants`` (eager fp32; bf16 autocast + channels_last,
+    which oneDNN runs on a CPU's bf16 units where it has them) at each of ``threads`` torch threads;
+    GPU: ``gpu_variants`` (of eager, bf16, compile)."""
     if jax.default_backend() == "gpu":
         return {name: dict(variant=name, threads=None) for name in gpu_variants}
-    return {f"eager, {n} thread{'s' if n > 1 else ''}": dict(variant="eager", threads=n) for n in threads}
+    return {f"{variant}, {n} thread{'s' if n > 1 else ''}": dict(variant=variant, threads=n)
+            for variant in cpu_variants for n in threads}
 
 
 def benchmark(config: ml_collections.ConfigDict, *, name: str, steps: int = 20, warmup: int = 3,
               rounds: int = 1, pipeline_batches: int = 10, peers: bool = False,
               peak_tflops: Optional[float] = None, torch_threads: Sequence[int] = (1, 2),
               gpu_variants: Sequence[str] = ("eager", "bf16", "compile"), mesh=None,
-              back_to_back: bool = False) -> Result:
+              back_to_back: bool = False, cpu_variants: Sequence[str] = ("eager",)) -> Result:
     """Times ``config``'s train step (see the module docstring); ``rounds`` alternate jaxgan's ``steps``
     timed steps with each twin variant's, the median over all of them reported per side. With
     ``back_to_back``, each round also times ``steps`` steps in a row per side as a training loop runs them
@@ -314,7 +316,7 @@ def benchmark(config: ml_collections.ConfigDict, *, name: str, steps: int = 20, 
             from peers import build_twin
 
             device = "cuda" if jax.default_backend() == "gpu" else "cpu"
-            for label, spec in peer_variants(torch_threads, gpu_variants).items():
+            for label, spec in peer_variants(torch_threads, gpu_variants, cpu_variants).items():
                 twins[label] = (build_twin(config, local, trainer.data.num_classes, device=device,
                                            variant=spec["variant"]), spec["threads"])
 
@@ -435,6 +437,7 @@ flags.DEFINE_integer("pipeline_batches", 10, "Batches the input pipeline reads f
 flags.DEFINE_bool("peers", False, "Also time the PyTorch twin (benchmarks/peers; needs torch).")
 flags.DEFINE_list("torch_threads", ["1", "2"], "CPU: torch thread counts to try for the twin (best reported).")
 flags.DEFINE_list("gpu_variants", ["eager", "bf16", "compile"], "GPU: the twin's variants to time.")
+flags.DEFINE_list("cpu_variants", ["eager"], "CPU: the twin's variants to time (eager, bf16), at each --torch_threads.")
 flags.DEFINE_bool("back_to_back", False, "Also time --steps steps in a row per side, as training runs them.")
 flags.DEFINE_enum("transpose_form", None, [d for d in conv.DECOMPOSITIONS if d not in ("auto", "single_position")],
                   "Run every transposed convolution left at 'auto' in this form (conv.ConvTranspose's "
@@ -468,7 +471,8 @@ def main(argv):
                                          rounds=FLAGS.rounds, pipeline_batches=FLAGS.pipeline_batches,
                                          peers=FLAGS.peers, peak_tflops=FLAGS.peak_tflops,
                                          torch_threads=[int(n) for n in FLAGS.torch_threads],
-                                         gpu_variants=FLAGS.gpu_variants, back_to_back=FLAGS.back_to_back))
+                                         gpu_variants=FLAGS.gpu_variants, back_to_back=FLAGS.back_to_back,
+                                         cpu_variants=FLAGS.cpu_variants))
             print(markdown(results[-1:]), flush=True)
     print("\n" + markdown(results))
 

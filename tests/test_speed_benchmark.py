@@ -186,3 +186,4 @@ def test_peer_variants_on_gpu_are_the_chosen_ones(monkeypatch):
     assert list(speed.peer_variants()) == ["eager", "bf16", "compile"]
     monkeypatch.setattr(speed.jax, "default_backend", lambda: "cpu")
     assert list(speed.peer_variants((1, 2), ("eager",))) == ["eager, 1 thread", "eager, 2 threads"]
+    assert list(speed.peer_variants((2,), cpu_variants=("eager", "bf16"))) == ["eager, 2 threads", "bf16, 2 threads"]
