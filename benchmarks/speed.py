@@ -62,7 +62,7 @@ from PIL import Image
 
 import jaxgan
 from jaxgan import sharding
-from jaxgan.networks import conv
+from jaxgan.networks import combogan, conv, pix2pixhd, resnet_translator
 from jaxgan.train import Trainer
 
 PEAK_BF16_TFLOPS = {"H100": 790.0, "H200": 989.0}  # PERF-NOTES (H100, measured); NVIDIA (H200).
@@ -442,16 +442,38 @@ flags.DEFINE_bool("back_to_back", False, "Also time --steps steps in a row per s
 flags.DEFINE_enum("transpose_form", None, [d for d in conv.DECOMPOSITIONS if d not in ("auto", "single_position")],
                   "Run every transposed convolution left at 'auto' in this form (conv.ConvTranspose's "
                   "decomposition), to compare the forms on whole steps.")
+flags.DEFINE_enum("reflect_pad_form", None, ["concatenate", "gather", "gather_fold"],
+                  "Run every reflection pad in this form of benchmarks/reflect_pad.py (concatenate = jnp.pad, "
+                  "what the networks run), to compare the forms on whole steps.")
 flags.DEFINE_bool("synthetic_data", False, "Random JPEGs for configs that read a user folder.")
 flags.DEFINE_float("peak_tflops", None, "Device peak in TFLOP/s for the utilisation (default: H100/H200 bf16).")
+
+
+REFLECT_PAD_USERS = (resnet_translator, combogan, pix2pixhd)  # The modules that call reflect_pad.
+
+
+def use_forms(transpose_form: Optional[str] = None, reflect_pad_form: Optional[str] = None) -> List[str]:
+    """Swaps in the forms the flags name for the rest of the process: every transposed convolution left at
+    'auto' in ``transpose_form`` (``conv.auto_decomposition``), every ResNet generator's reflection pad in
+    ``reflect_pad_form`` (a form of benchmarks/reflect_pad.py). Returns the settings, for the table's names."""
+    settings = []
+    if transpose_form:
+        conv.auto_decomposition = lambda *_, form=transpose_form: form
+        settings.append(f"transposed convolutions as {transpose_form}")
+    if reflect_pad_form:
+        import reflect_pad  # benchmarks/reflect_pad.py (this script's folder is on sys.path).
+
+        for module in REFLECT_PAD_USERS:
+            module.reflect_pad = reflect_pad.FORMS[reflect_pad_form]
+        settings.append(f"reflection pads as {reflect_pad_form}")
+    return settings
 
 
 def main(argv):
     del argv
     if FLAGS.peers:
         import torch  # noqa: F401 - imported first so that the header names its version.
-    if FLAGS.transpose_form:
-        conv.auto_decomposition = lambda *_, form=FLAGS.transpose_form: form
+    forms = use_forms(FLAGS.transpose_form, FLAGS.reflect_pad_form)
     print(header())
     print(f"command: python {' '.join(sys.argv)}; load average at start {os.getloadavg()[0]:.1f}\n", flush=True)
     results = []
@@ -464,8 +486,7 @@ def main(argv):
             with tempfile.TemporaryDirectory() as data_root:
                 if FLAGS.synthetic_data:
                     synthetic_source(config, data_root, count=max(8, 2 * config.train.batch_size))
-                settings = FLAGS.set + ([f"transposed convolutions as {FLAGS.transpose_form}"]
-                                        if FLAGS.transpose_form else [])
+                settings = FLAGS.set + forms
                 name = os.path.basename(spec) + (f" ({', '.join(settings)})" if settings else "")
                 results.append(benchmark(config, name=name, steps=FLAGS.steps, warmup=FLAGS.warmup,
                                          rounds=FLAGS.rounds, pipeline_batches=FLAGS.pipeline_batches,

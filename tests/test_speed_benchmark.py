@@ -8,6 +8,7 @@ import sys
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 
 from conftest import ROOT, load_config, tiny_cgan
@@ -187,3 +188,27 @@ def test_peer_variants_on_gpu_are_the_chosen_ones(monkeypatch):
     monkeypatch.setattr(speed.jax, "default_backend", lambda: "cpu")
     assert list(speed.peer_variants((1, 2), ("eager",))) == ["eager, 1 thread", "eager, 2 threads"]
     assert list(speed.peer_variants((2,), cpu_variants=("eager", "bf16"))) == ["eager, 2 threads", "bf16, 2 threads"]
+
+
+def test_use_forms_reaches_the_networks(monkeypatch):
+    from jaxgan.networks import resnet_translator
+
+    for module in speed.REFLECT_PAD_USERS:  # Restored after the test.
+        monkeypatch.setattr(module, "reflect_pad", module.reflect_pad)
+    monkeypatch.setattr(speed.conv, "auto_decomposition", speed.conv.auto_decomposition)
+    net = resnet_translator.ResNetTranslator(output_channels=3, features=4, blocks=1)
+    x = jax.random.normal(jax.random.PRNGKey(0), (1, 16, 16, 3))
+    variables = net.init(jax.random.PRNGKey(1), x, train=False)
+
+    def apply(x):
+        return net.apply(variables, x, train=False)
+
+    before, before_jaxpr = apply(x), str(jax.make_jaxpr(apply)(x))
+    assert speed.use_forms("one_convolution", "gather_fold") == [
+        "transposed convolutions as one_convolution", "reflection pads as gather_fold"]
+    assert speed.conv.auto_decomposition(False, 64, 64) == "one_convolution"
+    after_jaxpr = str(jax.make_jaxpr(lambda x: apply(x))(x))  # A new function: make_jaxpr caches per function.
+    # Four pads (the two 7x7 layers', the block's two), each a gather now instead of a concatenate per axis.
+    assert after_jaxpr.count("gather[") == before_jaxpr.count("gather[") + 4
+    assert after_jaxpr.count("concatenate[") < before_jaxpr.count("concatenate[")
+    np.testing.assert_allclose(apply(x), before, rtol=1e-5, atol=1e-5)
