@@ -87,7 +87,8 @@ def base_config() -> ml_collections.ConfigDict:
         cpu_ynnpack=True,
         # The networks' arithmetic in the train step: 'float32', or 'bfloat16' with float32 parameters,
         # optimizer state and losses (jaxgan.precision; for GPUs and TPUs, whose bf16 units are several
-        # times faster; XLA:CPU has none and runs bf16 slower).
+        # times faster). XLA:CPU runs convolutions no faster in bf16, even on a CPU with bf16 units (AMX),
+        # but its matrix products (dense layers) ~4x faster there with cpu_ynnpack=True (benchmarks/RESULTS.md).
         compute_dtype="float32",
         # With compute_dtype='bfloat16': what the layers hand each other, 'float32' (a biased layer's and a
         # normalisation's outputs as they come, float32) or 'bfloat16' (every layer's output, as PyTorch's

@@ -94,6 +94,40 @@ def test_activation_dtype_bfloat16_hands_bfloat16_between_layers(tmp_path):
     assert _layer_output_dtypes(steps["bfloat16_activations"], trainer.state, batch) == {"bfloat16"}
 
 
+def test_dense_returns_the_float32_sum_of_its_bfloat16_products():
+    """300 x 1.0078125 = 302.34375 in float32; a bfloat16 result (spacing 2 there) would be 302."""
+    from jaxgan.networks.layers import Dense
+
+    layer = Dense(1, use_bias=False)
+    x = jnp.ones((1, 300), jnp.bfloat16)
+    kernel = jnp.full((300, 1), 1.0078125, jnp.bfloat16)
+    y = layer.apply({"params": {"kernel": kernel}}, x)
+    assert y.dtype == jnp.float32 and float(y[0, 0]) == 302.34375
+    assert layer.apply({"params": {"kernel": kernel.astype(jnp.float32)}}, x.astype(jnp.float32)).dtype == jnp.float32
+
+
+def test_float32_sum_product_gradients_are_bfloat16_products():
+    """Its gradients match float32 autodiff's to bf16 precision, come back in the operands' dtype, and are
+    computed by products of bfloat16 operands (not of the float32 output gradient)."""
+    from jaxgan.networks.layers import float32_sum_product
+
+    x = jax.random.normal(jax.random.PRNGKey(0), (2, 5, 64)).astype(jnp.bfloat16)
+    w = jax.random.normal(jax.random.PRNGKey(1), (64, 32)).astype(jnp.bfloat16)
+    g = jax.random.normal(jax.random.PRNGKey(2), (2, 5, 32))
+
+    def loss(product, x, w):
+        return jnp.sum(product(x, w).astype(jnp.float32) * g)
+
+    grads = jax.grad(lambda x, w: loss(float32_sum_product, x, w), argnums=(0, 1))(x, w)
+    reference = jax.grad(lambda x, w: loss(lambda a, b: a @ b, x, w), argnums=(0, 1))(
+        x.astype(jnp.float32), w.astype(jnp.float32))
+    for got, want in zip(grads, reference):
+        assert got.dtype == jnp.bfloat16
+        np.testing.assert_allclose(np.asarray(got, np.float32), want, rtol=2e-2, atol=2e-2 * float(jnp.abs(want).max()))
+    trace = jax.make_jaxpr(jax.grad(lambda x, w: loss(float32_sum_product, x, w), argnums=(0, 1)))(x, w)
+    assert _operand_dtypes(trace.jaxpr) == [("bfloat16", "bfloat16")] * 3
+
+
 def test_cast_floating_casts_floating_leaves_only():
     tree = {"w": np.ones(2, np.float32), "step": np.int32(3), "key": jax.random.PRNGKey(0), "name": "a"}
     cast = cast_floating(tree, jnp.bfloat16)
