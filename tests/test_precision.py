@@ -126,6 +126,8 @@ def test_float32_sum_product_gradients_are_bfloat16_products():
         np.testing.assert_allclose(np.asarray(got, np.float32), want, rtol=2e-2, atol=2e-2 * float(jnp.abs(want).max()))
     trace = jax.make_jaxpr(jax.grad(lambda x, w: loss(float32_sum_product, x, w), argnums=(0, 1)))(x, w)
     assert _operand_dtypes(trace.jaxpr) == [("bfloat16", "bfloat16")] * 3
+    # An input that gets no gradient (an image, noise) gets no gradient product.
+    assert len(_operand_dtypes(jax.make_jaxpr(jax.grad(lambda w: loss(float32_sum_product, x, w)))(w).jaxpr)) == 2
 
 
 def test_cast_floating_casts_floating_leaves_only():

@@ -17,23 +17,36 @@ def _matmul(x: jax.Array, w: jax.Array) -> jax.Array:
 
 @jax.custom_vjp
 def float32_sum_product(x: jax.Array, w: jax.Array) -> jax.Array:
-    """y[..., n] = sum_k x[..., k] w[k, n], summed and returned in float32 whatever the operands' dtype. Its
+    """y[..., n] = sum_k x[..., k] w[k, n] for x and w of one dtype, summed and returned in float32. Its
     gradients are products of the same kind with the output gradient g cast to the operands' dtype,
     dx = cast(g) w^T and dw = x^T cast(g), each cast back to its operand's dtype (so a bfloat16 layer's
     backward pass multiplies bfloat16 operands, as its forward pass does)."""
     return _matmul(x, w)
 
 
+def _float32_sum_product_fwd(x, w):
+    """Keeps what each needed gradient reads: w for dx where x is differentiated, x for dw where w is (an
+    input image or noise gets no gradient product, so none is traced)."""
+    y = _matmul(x.value, w.value)
+    return y, (w.value if x.perturbed else None, x.value if w.perturbed else None)
+
+
 def _float32_sum_product_bwd(residuals, g):
-    x, w = residuals
-    g = g.astype(x.dtype)
-    dx = jax.lax.dot_general(g, w, (((g.ndim - 1,), (1,)), ((), ())), preferred_element_type=jnp.float32)
-    dw = jax.lax.dot_general(x.reshape(-1, x.shape[-1]), g.reshape(-1, g.shape[-1]), (((0,), (0,)), ((), ())),
-                             preferred_element_type=jnp.float32)
-    return dx.astype(x.dtype), dw.astype(w.dtype)
+    w, x = residuals  # x and w share one dtype (_dense_product), so each gradient takes the other's.
+    if isinstance(g, jax.custom_derivatives.SymbolicZero):
+        return None, None
+    dx = dw = None
+    if w is not None:
+        dx = jax.lax.dot_general(g.astype(w.dtype), w, (((g.ndim - 1,), (1,)), ((), ())),
+                                 preferred_element_type=jnp.float32).astype(w.dtype)
+    if x is not None:
+        g_w = g.astype(x.dtype).reshape(-1, g.shape[-1])
+        dw = jax.lax.dot_general(x.reshape(-1, x.shape[-1]), g_w, (((0,), (0,)), ((), ())),
+                                 preferred_element_type=jnp.float32).astype(x.dtype)
+    return dx, dw
 
 
-float32_sum_product.defvjp(lambda x, w: (_matmul(x, w), (x, w)), _float32_sum_product_bwd)
+float32_sum_product.defvjp(_float32_sum_product_fwd, _float32_sum_product_bwd, symbolic_zeros=True)
 
 
 def _dense_product(x, w, dimension_numbers, precision=None, **kwargs):
