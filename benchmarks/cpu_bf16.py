@@ -9,9 +9,9 @@ than in float32. This times, on the shapes of CycleGAN's residual blocks (the st
 * the same layer's multiply-adds as one matrix product, [4096, 2304] @ [2304, 256] (its im2col form), in
   float32, bf16 -> bf16 and bf16 -> float32 (``preferred_element_type``), XLA and PyTorch.
 
-    python benchmarks/cpu_bf16.py [--repeats 7] [--torch_threads 2]
+    python benchmarks/cpu_bf16.py [--calls 7] [--threads 2]
 
-Medians of ``--repeats`` calls after one warm-up; the XLA:CPU bf16 results are checked against float32.
+Medians of ``--calls`` calls after one warm-up; the XLA:CPU bf16 results are checked against float32.
 torch is optional (the 'bench' extra); without it only XLA's rows are printed.
 """
 
@@ -29,18 +29,18 @@ from jax import lax
 
 from jaxgan.train_step import compiler_options
 
-flags.DEFINE_integer("repeats", 7, "Timed calls per case (median reported).")
-flags.DEFINE_integer("torch_threads", 2, "torch.set_num_threads for PyTorch's rows.")
+flags.DEFINE_integer("calls", 7, "Timed calls per case (median reported).")
+flags.DEFINE_integer("threads", 2, "torch.set_num_threads for PyTorch's rows.")
 FLAGS = flags.FLAGS
 
 SIZE, FEATURES = 64, 256  # CycleGAN's residual blocks at 256x256 inputs.
 DIMENSIONS = ("NHWC", "HWIO", "NHWC")
 
 
-def median_ms(fn) -> float:
+def median_ms(fn, calls: int) -> float:
     fn()
     times = []
-    for _ in range(FLAGS.repeats):
+    for _ in range(calls):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
@@ -56,7 +56,8 @@ def cpu_flags() -> str:
     return ", ".join(w for w in ("avx512f", "avx512_bf16", "amx_bf16", "amx_tile") if w in words) or "none of note"
 
 
-def xla_rows():
+def xla_rows(calls: int):
+    """(case, forward ms, forward + gradients ms or None, the gradients' max relative difference to float32's)."""
     rng = np.random.default_rng(0)
     x = jnp.asarray(rng.normal(size=(1, SIZE, SIZE, FEATURES)), jnp.float32)
     w = jnp.asarray(rng.normal(size=(3, 3, FEATURES, FEATURES)) * 0.05, jnp.float32)
@@ -77,23 +78,23 @@ def xla_rows():
             reference = out if reference is None else reference
             error = max(float(jnp.abs(o - r).max() / jnp.abs(r).max()) for o, r in zip(out, reference))
             name = jnp.dtype(dtype).name
-            yield (f"XLA {kernels}, conv {name}", median_ms(lambda: jax.block_until_ready(forward(x, w))),
-                   median_ms(lambda: jax.block_until_ready(gradients(x, w))), f"max rel. diff to float32 {error:.1e}")
+            yield (f"XLA {kernels}, conv {name}", median_ms(lambda: jax.block_until_ready(forward(x, w)), calls),
+                   median_ms(lambda: jax.block_until_ready(gradients(x, w)), calls), error)
         for name, dtype, out_dtype in (("float32", jnp.float32, None), ("bf16 -> bf16", jnp.bfloat16, None),
                                        ("bf16 -> float32", jnp.bfloat16, jnp.float32)):
             product = jax.jit(lambda a, b, out_dtype=out_dtype: jnp.matmul(a, b, preferred_element_type=out_dtype),
                               compiler_options=options)
             a_, b_ = a.astype(dtype), b.astype(dtype)
-            yield (f"XLA {kernels}, product {name}", median_ms(lambda: jax.block_until_ready(product(a_, b_))),
-                   None, "")
+            yield (f"XLA {kernels}, product {name}", median_ms(lambda: jax.block_until_ready(product(a_, b_)), calls),
+                   None, None)
 
 
-def torch_rows():
+def torch_rows(calls: int, threads: int):
     try:
         import torch
     except ImportError:
         return
-    torch.set_num_threads(FLAGS.torch_threads)
+    torch.set_num_threads(threads)
     conv = torch.nn.Conv2d(FEATURES, FEATURES, 3, padding=1)
     for name, bf16, channels_last in (("float32", False, False), ("bf16 autocast", True, False),
                                       ("bf16 autocast, channels_last", True, True)):
@@ -108,12 +109,12 @@ def torch_rows():
                 y.float().sum().backward()
 
         with torch.no_grad():
-            fwd = median_ms(lambda: forward(False))
-        yield f"PyTorch {torch.__version__}, conv {name}", fwd, median_ms(lambda: forward(True)), ""
+            fwd = median_ms(lambda: forward(False), calls)
+        yield f"PyTorch {torch.__version__}, conv {name}", fwd, median_ms(lambda: forward(True), calls), None
     a, b = torch.randn(SIZE * SIZE, 9 * FEATURES), torch.randn(9 * FEATURES, FEATURES)
     for name, dtype in (("float32", torch.float32), ("bf16", torch.bfloat16)):
         a_, b_ = a.to(dtype), b.to(dtype)
-        yield f"PyTorch, product {name}", median_ms(lambda: a_ @ b_), None, ""
+        yield f"PyTorch, product {name}", median_ms(lambda: a_ @ b_, calls), None, None
 
 
 def main(_):
@@ -121,7 +122,8 @@ def main(_):
           f"({platform.machine()}; {cpu_flags()}); jax {jax.__version__}; load average {os.getloadavg()[0]:.1f}\n")
     print("| kernels, case | forward ms | forward + both gradients ms | note |")
     print("| --- | --- | --- | --- |")
-    for name, forward, both, note in (*xla_rows(), *torch_rows()):
+    for name, forward, both, error in (*xla_rows(FLAGS.calls), *torch_rows(FLAGS.calls, FLAGS.threads)):
+        note = "" if error is None else f"max rel. diff to float32 {error:.1e}"
         print(f"| {name} | {forward:.1f} | {'-' if both is None else f'{both:.1f}'} | {note} |", flush=True)
 
 

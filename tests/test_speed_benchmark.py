@@ -212,3 +212,17 @@ def test_use_forms_reaches_the_networks(monkeypatch):
     assert after_jaxpr.count("gather[") == before_jaxpr.count("gather[") + 4
     assert after_jaxpr.count("concatenate[") < before_jaxpr.count("concatenate[")
     np.testing.assert_allclose(apply(x), before, rtol=1e-5, atol=1e-5)
+
+
+def test_cpu_bf16_benchmark_runs_at_tiny_shapes(monkeypatch):
+    """benchmarks/cpu_bf16.py's XLA rows at 8x8x16: every case timed, bf16 convolutions' gradients within
+    bf16 precision of float32's and not equal to them."""
+    import cpu_bf16
+
+    monkeypatch.setattr(cpu_bf16, "SIZE", 8)
+    monkeypatch.setattr(cpu_bf16, "FEATURES", 16)
+    rows = list(cpu_bf16.xla_rows(calls=1))
+    assert len(rows) == 10 and all(forward > 0 for _, forward, _, _ in rows)
+    errors = {name: error for name, _, _, error in rows if error is not None}
+    assert set(errors) == {f"XLA {k}, conv {d}" for k in ("YNNPACK", "Eigen") for d in ("float32", "bfloat16")}
+    assert all(0 < errors[f"XLA {k}, conv bfloat16"] < 2e-2 for k in ("YNNPACK", "Eigen"))
