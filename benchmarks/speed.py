@@ -29,8 +29,11 @@ synchronised with ``block_until_ready``, on one fixed device batch, and reports 
   reference loops read their losses every ``print_freq`` iterations). The per-step synchronised median
   above charges each step the host's dispatch time as well;
 * with ``--peers``: the PyTorch twin (``benchmarks/peers``) on the same first batch, same sizes, in the
-  same process, rounds alternating with jaxgan's; on CPU the best of 1 and 2 torch threads, on GPU
-  the best of eager fp32, bf16 autocast + channels_last and torch.compile.
+  same process, rounds alternating with jaxgan's; on CPU the best of ``--torch_threads`` (1 and 2) for each
+  of ``--cpu_variants`` (eager fp32; add bf16 for autocast + channels_last, which oneDNN runs on a CPU's
+  bf16 units), on GPU the best of eager fp32, bf16 autocast + channels_last and torch.compile.
+* ``--transpose_form`` / ``--reflect_pad_form``: every transposed convolution / ResNet reflection pad in
+  another exact form (``use_forms``), to compare forms on whole steps.
 
 ``--synthetic_data``: a config whose source is a user folder (``paired:DIR``, ``unpaired:DIR``) gets
 a temporary folder of random JPEGs of the config's crop size instead (A|B pairs, or trainA/trainB).
