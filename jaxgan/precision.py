@@ -11,9 +11,10 @@ keeps float32's exponent range, so no loss scaling is needed, Kalamkar et al. 20
   where float32 gives 76, on XLA:CPU); a layer adds its float32 bias to its bfloat16 product
   (:func:`promote_product_dtype`, the layers of ``jaxgan.networks``), so that sum is float32;
 * every network call casts its floating arguments to bfloat16 (so each convolution's input and kernel
-  are bfloat16; a dense layer returns its bfloat16 products' float32 sums, ``networks.layers.Dense``), and a network called from outside any network (a method's ``module.apply``) hands its
-  floating outputs back as float32, so losses, metrics, an image pool and batch statistics are computed
-  and kept in float32;
+  are bfloat16; a dense layer returns its bfloat16 products' float32 sums, ``networks.layers.Dense``),
+  and a network called from outside any network (a method's ``module.apply``) hands its floating
+  outputs back as float32, so losses, metrics, an image pool and batch statistics are computed and
+  kept in float32;
 * between layers (``train.activation_dtype``): 'float32' (default) leaves a layer's output as it comes
   (a biased layer's or a normalisation's float32, an unbiased product's bfloat16), so the elementwise
   work between layers is float32; 'bfloat16' casts every inner network call's floating outputs to
