@@ -57,6 +57,7 @@ from jaxgan.data.pipeline import Pipeline, to_float_image
 from jaxgan.data.sources import build_source
 from jaxgan.data.transforms import ResizeAndCrop
 from jaxgan.errors import ConfigError, DataSourceError
+from jaxgan.methods import cogan
 from jaxgan.metrics import attributes, domains, segmentation, translation
 
 FLAGS = flags.FLAGS
@@ -188,7 +189,9 @@ def evaluate(workdir: str, *, step=None, num_samples=10000, batch_size=1000, see
             "workdir": os.path.abspath(workdir), "step": int(run.state.step), "family": "coupled",
             "num_samples": num_samples, "seed": seed, "ema": use_ema and has_ema, "ema_skipped": has_ema and not use_ema,
             **run.method.evaluate_pairs(run.state.generator_variables(use_ema), num_samples,
-                                        jax.random.PRNGKey(seed), batch_size)})
+                                        jax.random.PRNGKey(seed), batch_size),
+            "real_baselines": cogan.agreement_baselines(
+                _held_out_pairs(run, num_samples, batch_size, seed)["image_a"], run.method.pair_relation, seed)})
     keyword = _attribute_keyword(run.method)
     if keyword is not None:  # Attribute-conditioned (StarGAN, Fader): each attribute flipped, per label set.
         return _write(workdir, attribute_result(run, workdir, keyword, num_samples=num_samples,
@@ -500,7 +503,10 @@ def format_table(result: Dict) -> str:
                 + attributes.format_attribute_table(result["datasets"]))
     if result.get("family") == "coupled":
         return (f"step {result['step']}, {result['num_pairs']} generated pairs, EMA: {result['ema']}\n"
-                f"pair agreement ({result['pair_relation']}): {result['pair_agreement']:.4f}")
+                f"pair agreement ({result['pair_relation']}): {result['pair_agreement']:.4f}\n"
+                "without correspondence, on held-out real images: unrelated pairs "
+                f"{result['real_baselines']['unrelated']:.4f}, best constant second image "
+                f"{result['real_baselines']['constant']:.4f}")
     if result.get("family") == "unpaired":
         return (f"step {result['step']}, {result['num_samples']} held-out images per domain, EMA: {result['ema']}"
                 + (f", attribute {result['attribute']!r} as the domains of {result['as_domains']}"

@@ -223,3 +223,24 @@ def test_paper_size_two_real_steps(tmp_path):
     trainer = train_lib.Trainer(config, str(tmp_path), mesh=one_device_mesh())
     metrics = jax.device_get(trainer.train_steps(2))
     assert int(trainer.state.step) == 2 and all(np.isfinite(m) for m in jax.tree.leaves(metrics))
+
+
+def test_agreement_baselines_by_hand():
+    """'negative': T(x) = 255 - x. Image 1 is white | black, so T is on at its second pixel; image 2 is white |
+    white, T on nowhere. Each against the other agrees on 1 of 2 pixels; T is on at 1 of 4 pixels, so the
+    best constant second image (all off) agrees on 3 of 4."""
+    from jaxgan.methods.cogan import agreement_baselines
+
+    first = np.array([[1.0, -1.0], [1.0, 1.0]]).reshape(2, 1, 2, 1)
+    assert agreement_baselines(first, "negative") == {"unrelated": 0.5, "constant": 0.75}
+    assert agreement_baselines(np.concatenate([first[:1]] * 3), "negative")["unrelated"] == 1.0
+    with pytest.raises(ConfigError, match="pair relation"):
+        agreement_baselines(first, "rotated")
+
+
+def test_evaluation_table_prints_the_baselines_beside_the_ratio():
+    from jaxgan.evaluate import format_table
+
+    table = format_table({"family": "coupled", "step": 5, "num_pairs": 10, "ema": False, "pair_relation": "edges",
+                           "pair_agreement": 0.8142, "real_baselines": {"unrelated": 0.8047, "constant": 0.8695}})
+    assert "0.8142" in table and "unrelated pairs 0.8047" in table and "constant second image 0.8695" in table
