@@ -159,11 +159,12 @@ def tiny_cgan_paper_sgd():
 
 def tiny_cgan_matching():
     """The tiny MLP cGAN as ``configs/cgan_mnist.py:matching`` trains it: the paper's SGD, a matching-aware D
-    (real images with wrong labels as a third pair) and an EMA of G."""
+    (real images with wrong labels as a third pair, at the variant's mismatch weight) and an EMA of G."""
     config = tiny_cgan_paper_sgd()
     matching = load_config("cgan_mnist", "matching")
     config.method = matching.method
     config.model.discriminator_structure = matching.model.discriminator_structure
+    config.loss.mismatch_weight = matching.loss.mismatch_weight
     config.train.ema_decay = matching.train.ema_decay
     return config
 
