@@ -7,7 +7,7 @@ distribution of two domains from unpaired samples of each:
 Networks, loss and optimizer of the paper's digit experiment as the authors' PyTorch port has them
 (mingyuliutw/CoGAN ``cogan_pytorch``: net_cogan_mnistedge.py, trainer_cogan_mnistedge.py,
 exps/mnistedge_cogan.yaml); ``jaxgan.networks.cogan`` gives the layers. The pair relation names the
-function T of the task for the paper's pixel agreement ratio (``CoGAN.evaluate_pairs``).
+function T of the task for the paper's pixel agreement ratio (``cogan.pair_agreement``).
 """
 
 from jaxgan.config import base_config

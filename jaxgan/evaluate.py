@@ -10,7 +10,9 @@ accuracy and FCD of the outputs. An attribute-conditioned run (StarGAN, Fader Ne
 attributes kept and the digit preserved (``jaxgan.metrics.attributes``); with ``--as_domains
 domains:SPEC_A|SPEC_B``, a run of one attribute is scored instead as a two-domain translator on that
 source's held-out images (``as_domains_result``: A -> B turns the attribute on, B -> A off), with the
-same classifiers and table as a two-domain run on it, so StarGAN sits in the same table as CycleGAN. A label-conditional run: the command generates ``--num_samples`` images with balanced labels and reports, with the shipped MNIST
+same classifiers and table as a two-domain run on it, so StarGAN sits in the same table as CycleGAN. A CoGAN
+run (pairs from noise) is scored by ``coupled_result``: the paper's pixel agreement of its pairs, and how
+often its two domains' digit classifiers read the two images of a pair as the same digit. A label-conditional run: the command generates ``--num_samples`` images with balanced labels and reports, with the shipped MNIST
 classifier (``jaxgan.metrics``):
 
 - accuracy: the fraction classified as the label they were conditioned on, per class and overall;
@@ -183,15 +185,9 @@ def evaluate(workdir: str, *, step=None, num_samples=10000, batch_size=1000, see
     if as_domains is not None:
         return _write(workdir, as_domains_result(run, workdir, as_domains, num_samples=num_samples,
                                                  batch_size=batch_size, seed=seed, use_ema=use_ema))
-    if hasattr(run.method, "evaluate_pairs"):  # CoGAN: do its pairs agree as the domains do?
-        has_ema = run.state.ema_params is not None
-        return _write(workdir, {
-            "workdir": os.path.abspath(workdir), "step": int(run.state.step), "family": "coupled",
-            "num_samples": num_samples, "seed": seed, "ema": use_ema and has_ema, "ema_skipped": has_ema and not use_ema,
-            **run.method.evaluate_pairs(run.state.generator_variables(use_ema), num_samples,
-                                        jax.random.PRNGKey(seed), batch_size),
-            "real_baselines": cogan.agreement_baselines(
-                _held_out_pairs(run, num_samples, batch_size, seed)["image_a"], run.method.pair_relation, seed)})
+    if hasattr(run.method, "generate_pairs"):  # CoGAN: do its pairs correspond as the domains do?
+        return _write(workdir, coupled_result(run, workdir, num_samples=num_samples, batch_size=batch_size,
+                                              seed=seed, use_ema=use_ema))
     keyword = _attribute_keyword(run.method)
     if keyword is not None:  # Attribute-conditioned (StarGAN, Fader): each attribute flipped, per label set.
         return _write(workdir, attribute_result(run, workdir, keyword, num_samples=num_samples,
@@ -417,6 +413,52 @@ def unpaired_result(run, workdir: str, *, num_samples: int, batch_size: int, see
                                num_samples=num_samples, batch_size=batch_size, seed=seed, use_ema=use_ema)
 
 
+def coupled_result(run, workdir: str, *, num_samples: int, batch_size: int, seed: int, use_ema: bool) -> Dict:
+    """A CoGAN run's ``num_samples`` generated pairs (noise of PRNGKey(seed)) against its domains' held-out
+    images: with a pair relation T, the paper's pixel agreement (``cogan.pair_agreement``) beside what real
+    images without correspondence score (``real_baselines``, ``cogan.agreement_baselines``); when both
+    domains have labels of the same classes, ``label_agreement`` (``cogan.label_agreement``) of the two
+    domains' label classifiers (``jaxgan.metrics.domains``, cached in WORKDIR/eval/classifiers), with their
+    test accuracies and, with T, their agreement on held-out real pairs (x, T(x)): the ceiling."""
+    method = run.method
+    spec = run.config.data.source
+    classifiers = None
+    if spec.startswith("domains:"):
+        classifiers = domains.domain_classifiers(spec, os.path.join(workdir, "eval", "classifiers"),
+                                                 image_size=_evaluation_transform(run).load_size)
+        classes = set(classifiers.num_classes.values())
+        classifiers = classifiers if len(classes) == 1 and None not in classes else None
+    if not method.pair_relation and classifiers is None:
+        raise ConfigError("this CoGAN run has no config.model.pair_relation ('edges' or 'negative') and its domains "
+                          f"are not both labelled with the same classes ({spec}): neither the pixel agreement nor "
+                          "the label agreement of its pairs is defined")
+    has_ema = run.state.ema_params is not None
+    first, second = method.generate_pairs(run.state.generator_variables(use_ema), num_samples,
+                                          jax.random.PRNGKey(seed), batch_size)
+    held_out = _held_out_pairs(run, num_samples, batch_size, seed)
+    result = {"workdir": os.path.abspath(workdir), "step": int(run.state.step), "family": "coupled",
+              "num_pairs": num_samples, "seed": seed, "ema": use_ema and has_ema, "ema_skipped": has_ema and not use_ema,
+              "pair_relation": method.pair_relation}
+    if method.pair_relation:
+        result["pair_agreement"] = cogan.pair_agreement(first, second, method.pair_relation)
+        result["real_baselines"] = cogan.agreement_baselines(held_out["image_a"], method.pair_relation, seed)
+    if classifiers is not None:
+        def read(letter, images):
+            logits, _ = domains.map_in_batches(
+                lambda x: classifiers.label[letter](domains.classifier_input(x)), images, batch_size)
+            return np.argmax(logits, axis=1)
+
+        num_classes = classifiers.num_classes["a"]
+        result["label_agreement"] = {**cogan.label_agreement(read("a", first), read("b", second), num_classes),
+                                     "classifier_test_accuracy": {k: classifiers.test_accuracy[f"label_{k}"]
+                                                                  for k in ("a", "b")}}
+        if method.pair_relation:
+            real = held_out["image_a"]
+            related = cogan.apply_relation(real, method.pair_relation)
+            result["label_agreement"]["real_pairs"] = float(np.mean(read("a", real) == read("b", related)))
+    return result
+
+
 def as_domains_result(run, workdir: str, spec: str, *, num_samples: int, batch_size: int, seed: int,
                       use_ema: bool) -> Dict:
     """A StarGAN or Fader run of one attribute scored as a two-domain translator on ``spec``
@@ -470,6 +512,27 @@ def _scored_as_unpaired(run, workdir: str, spec: str, translate_fn, directions, 
                                                    round_trip=round_trip, batch_size=batch_size)}
 
 
+def format_coupled_table(result: Dict) -> str:
+    """A CoGAN result (``coupled_result``): each measure with what it reads against."""
+    lines = [f"step {result['step']}, {result['num_pairs']} generated pairs, EMA: {result['ema']}"]
+    if "pair_agreement" in result:
+        baselines = result["real_baselines"]
+        lines += [f"pixel agreement ({result['pair_relation']}): {result['pair_agreement']:.4f}; without "
+                  f"correspondence, on held-out real images: unrelated pairs {baselines['unrelated']:.4f}, best "
+                  f"constant second image {baselines['constant']:.4f}"]
+    if "label_agreement" in result:
+        label = result["label_agreement"]
+        accuracy = label["classifier_test_accuracy"]
+        lines += [f"label agreement: {label['agreement']:.4f} of pairs read as the same digit; independent pairs "
+                  f"of these class frequencies {label['independent']:.4f}"
+                  + (f"; real pairs (x, T(x)) {label['real_pairs']:.4f}" if "real_pairs" in label else "")
+                  + f" (classifiers' test accuracy A {accuracy['a']:.4f}, B {accuracy['b']:.4f})",
+                  f"{'class':<8}" + "".join(f"{k:>6}" for k in range(len(label["counts_a"]))),
+                  f"{'A read':<8}" + "".join(f"{c:>6}" for c in label["counts_a"]),
+                  f"{'B read':<8}" + "".join(f"{c:>6}" for c in label["counts_b"])]
+    return "\n".join(lines)
+
+
 def format_translation_table(result: Dict) -> str:
     lines = [f"step {result['step']}, {result['num_samples']} held-out pairs, EMA: {result['ema']}",
              f"{'row':<15}{'PSNR':>8}{'SSIM':>8}{'L1':>8}{'L2':>8}{'accuracy':>10}{'FCD':>9}"]
@@ -502,11 +565,7 @@ def format_table(result: Dict) -> str:
         return (f"step {result['step']}, EMA: {result['ema']}, each attribute flipped on held-out images\n"
                 + attributes.format_attribute_table(result["datasets"]))
     if result.get("family") == "coupled":
-        return (f"step {result['step']}, {result['num_pairs']} generated pairs, EMA: {result['ema']}\n"
-                f"pair agreement ({result['pair_relation']}): {result['pair_agreement']:.4f}\n"
-                "without correspondence, on held-out real images: unrelated pairs "
-                f"{result['real_baselines']['unrelated']:.4f}, best constant second image "
-                f"{result['real_baselines']['constant']:.4f}")
+        return format_coupled_table(result)
     if result.get("family") == "unpaired":
         return (f"step {result['step']}, {result['num_samples']} held-out images per domain, EMA: {result['ema']}"
                 + (f", attribute {result['attribute']!r} as the domains of {result['as_domains']}"

@@ -1,6 +1,6 @@
 """CoGAN: weight sharing (one submodule used for both domains, in G and in D), the paper-size layers, the
 losses by hand with a probe D, one generator run per step, D first in a compiled step, fixed-noise panels,
-the pair agreement by hand and over a run's generators, and the configs."""
+the pair and label agreements by hand, a run's generated pairs, and the configs."""
 
 import dataclasses
 
@@ -146,10 +146,10 @@ def test_panels_are_pairs_from_fixed_noise(trainer):
     jax.tree.map(np.testing.assert_array_equal, first, second)
 
 
-def test_real_steps_discriminator_first_and_pair_agreement(trainer):
+def test_real_steps_discriminator_first_and_generated_pairs(trainer):
     """Two compiled steps of the tiny config (last to use the trainer: it trains it). Step 1: D learned from
-    this step's pairs under the start-of-step D, G's terms are those of the updated D. Then the pair
-    agreement of the run's generators equals pair_agreement on the same generated pairs."""
+    this step's pairs under the start-of-step D, G's terms are those of the updated D. Then generate_pairs
+    gives the test-time pairs of its noise batches, across a partial last batch."""
     method, old = trainer.method, jax.device_get(trainer.state)
     batch = _batch(trainer)
     forward_rng = jax.random.split(jax.random.fold_in(old.rng, old.step), 3)[2]
@@ -168,15 +168,13 @@ def test_real_steps_discriminator_first_and_pair_agreement(trainer):
     assert abs(old_logits[0] - new_logits[0]) > 1e-6
     trainer.train_steps(1)
     variables = trainer.state.generator_variables()
-    result = method.evaluate_pairs(variables, n=6, rng=jax.random.PRNGKey(5), batch_size=4)
+    first, second = method.generate_pairs(variables, 6, jax.random.PRNGKey(5), batch_size=4)
     generate = jax.jit(method.generate)
     pairs = [generate(variables, method.sample_noise(jax.random.fold_in(jax.random.PRNGKey(5), s), size))
              for s, size in ((0, 4), (4, 2))]
-    expected = pair_agreement(np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs]),
-                              "negative")
-    assert result == {"pair_agreement": pytest.approx(expected), "pair_relation": "negative", "num_pairs": 6}
-    with pytest.raises(ConfigError, match="pair_relation"):
-        dataclasses.replace(method, pair_relation="").evaluate_pairs(variables, n=2)
+    np.testing.assert_allclose(first, np.concatenate([p[0] for p in pairs]), atol=1e-5)
+    np.testing.assert_allclose(second, np.concatenate([p[1] for p in pairs]), atol=1e-5)
+    assert first.shape == (6, 28, 28, 1) and np.abs(first - second).max() > 0  # Two output layers.
 
 
 # --- The pair agreement by hand -------------------------------------------------------------------------------------
@@ -238,9 +236,46 @@ def test_agreement_baselines_by_hand():
         agreement_baselines(first, "rotated")
 
 
-def test_evaluation_table_prints_the_baselines_beside_the_ratio():
+def test_apply_relation_maps_images_in_the_engines_range():
+    """T(x) as an image in [-1, 1]: the negative of white | black | mid-grey (uint8 255, 0, 128) is
+    0, 255, 127; the edges of a 2x2 stroke are its 12 neighbours."""
+    from jaxgan.methods.cogan import apply_relation
+
+    first = np.array([1.0, -1.0, 0.0]).reshape(1, 1, 3, 1)
+    np.testing.assert_allclose(apply_relation(first, "negative")[0, 0, :, 0], [-1.0, 1.0, 127 / 127.5 - 1.0])
+    stroke = -np.ones((1, 6, 6, 1), np.float32)
+    stroke[0, 2:4, 2:4, 0] = 1.0
+    related = apply_relation(stroke, "edges")
+    assert related.dtype == np.float32 and int((related > 0).sum()) == 12 and set(np.unique(related)) == {-1.0, 1.0}
+    with pytest.raises(ConfigError, match="relation"):
+        apply_relation(stroke, "blur")
+
+
+def test_label_agreement_by_hand():
+    """Pairs read (0, 0), (1, 1), (1, 2), (2, 2): 3 of 4 agree. A reads 0, 1, 1, 2 (p_a = 1/4, 1/2, 1/4), B
+    reads 0, 1, 2, 2 (1/4, 1/4, 1/2): independent pairs agree on 1/16 + 1/8 + 1/8 = 5/16. A dropped class
+    shows as a 0 count."""
+    from jaxgan.methods.cogan import label_agreement
+
+    result = label_agreement(np.array([0, 1, 1, 2]), np.array([0, 1, 2, 2]), num_classes=4)
+    assert result == {"agreement": 0.75, "independent": 5 / 16, "counts_a": [1, 2, 1, 0], "counts_b": [1, 1, 2, 0]}
+    assert label_agreement(np.array([3, 3]), np.array([3, 3]), 4)["independent"] == 1.0
+    with pytest.raises(ConfigError, match="label vectors"):
+        label_agreement(np.array([0, 1]), np.array([0]), 4)
+
+
+def test_evaluation_table_prints_each_measure_beside_what_it_reads_against():
     from jaxgan.evaluate import format_table
 
     table = format_table({"family": "coupled", "step": 5, "num_pairs": 10, "ema": False, "pair_relation": "edges",
-                           "pair_agreement": 0.8142, "real_baselines": {"unrelated": 0.8047, "constant": 0.8695}})
+                          "pair_agreement": 0.8142, "real_baselines": {"unrelated": 0.8047, "constant": 0.8695},
+                          "label_agreement": {"agreement": 0.4371, "independent": 0.1137, "real_pairs": 0.9835,
+                                              "counts_a": [6, 4], "counts_b": [9, 1],
+                                              "classifier_test_accuracy": {"a": 0.99, "b": 0.98}}})
     assert "0.8142" in table and "unrelated pairs 0.8047" in table and "constant second image 0.8695" in table
+    assert "label agreement: 0.4371" in table and "frequencies 0.1137" in table and "(x, T(x)) 0.9835" in table
+    assert table.splitlines()[-1].split() == ["B", "read", "9", "1"]
+    labels_only = format_table({"family": "coupled", "step": 5, "num_pairs": 10, "ema": False, "pair_relation": "",
+                                "label_agreement": {"agreement": 0.5, "independent": 0.25, "counts_a": [1],
+                                                    "counts_b": [1], "classifier_test_accuracy": {"a": 1, "b": 1}}})
+    assert "pixel" not in labels_only and "T(x)" not in labels_only and "label agreement: 0.5000" in labels_only

@@ -233,15 +233,22 @@ def test_evaluating_an_unpaired_run_scores_each_direction(tmp_path, monkeypatch)
     assert len(trained) == count  # Read from WORKDIR/eval/classifiers, not trained again.
 
 
-def test_evaluating_a_cogan_run_reports_pair_agreement(tmp_path):
-    """jaxgan.evaluate on a CoGAN run: the pair agreement of its generated pairs, recomputed by hand
-    (digit vs negative: binarised at mid-grey, the second must be the first's negative)."""
+def test_evaluating_a_cogan_run_reports_pair_and_label_agreement(tmp_path, monkeypatch):
+    """jaxgan.evaluate on a CoGAN run (digits | their negatives, both labelled): the pixel agreement of its
+    generated pairs recomputed by hand (binarised at mid-grey, the second must be the first's negative), and
+    the label agreement recomputed from its domains' label classifiers, on the generated pairs and on held-out
+    real pairs (x, 255 - x). Without a pair relation, the label agreement alone."""
+    import functools
+
     from jaxgan import evaluate as evaluate_lib
     from jaxgan import images, restore
+    from jaxgan.metrics import domains
 
     from conftest import resume_trainer
 
     resume_trainer("cogan", tmp_path).run()
+    monkeypatch.setattr(domains, "domain_classifiers", functools.partial(
+        domains.domain_classifiers, steps=2, batch_size=16, train_size=64, test_size=32))
     result = evaluate_lib.evaluate(str(tmp_path), num_samples=20, batch_size=10)
     run = restore.restore_run(str(tmp_path))
     key = jax.random.PRNGKey(0)
@@ -252,7 +259,26 @@ def test_evaluating_a_cogan_run_reports_pair_agreement(tmp_path):
     expected = np.mean((255 - u > 127) == (v > 127))
     assert result["family"] == "coupled" and result["pair_relation"] == "negative"
     np.testing.assert_allclose(result["pair_agreement"], expected, atol=1e-6)
-    assert "pair agreement (negative)" in evaluate_lib.format_table(result)
+
+    classifiers = domains.domain_classifiers(run.config.data.source, str(tmp_path / "eval" / "classifiers"))
+
+    def read(letter, x):
+        return np.argmax(np.asarray(classifiers.label[letter](domains.classifier_input(x))[0]), axis=1)
+
+    label = result["label_agreement"]
+    assert label["agreement"] == pytest.approx(np.mean(read("a", first) == read("b", second)))
+    assert sum(label["counts_a"]) == sum(label["counts_b"]) == 20 and len(label["counts_a"]) == 10
+    real = evaluate_lib._held_out_pairs(run, 20, 10, 0)["image_a"]
+    assert label["real_pairs"] == pytest.approx(np.mean(read("a", real) == read("b", -real)))
+    assert label["classifier_test_accuracy"] == {k: classifiers.test_accuracy[f"label_{k}"] for k in "ab"}
+    table = evaluate_lib.format_table(result)
+    assert "pixel agreement (negative)" in table and "label agreement" in table
+
+    unrelated = run._replace(method=dataclasses.replace(run.method, pair_relation=""))
+    labels_only = evaluate_lib.coupled_result(unrelated, str(tmp_path), num_samples=20, batch_size=10, seed=0,
+                                              use_ema=True)
+    assert "pair_agreement" not in labels_only and "real_pairs" not in labels_only["label_agreement"]
+    assert labels_only["label_agreement"]["agreement"] == label["agreement"]
 
 
 def test_evaluating_a_one_way_run(tmp_path, monkeypatch):

@@ -26,15 +26,17 @@ G_b(z), one row per z (the held-out batch the engine passes only sets the number
 
 The paper's measure (sec. 5, digits): for tasks whose second domain is a known function T of the
 first (digits -> their edges, digits -> their negatives), the ratio of pixels on which the generated
-pair agrees, T(G_a(z)) against G_b(z): ``pair_agreement`` (pure, on images) and
-``CoGAN.evaluate_pairs`` (on a run's generators, over 10,000 pairs as the paper), with T named by
-``config.model.pair_relation`` ('edges', 'negative', or '' for none).
+pair agrees, T(G_a(z)) against G_b(z): ``pair_agreement`` (pure, on images; ``jaxgan.evaluate`` scores
+10,000 pairs of ``CoGAN.generate_pairs``, as the paper), with T named by ``config.model.pair_relation``
+('edges', 'negative', or '' for none). A pixel ratio punishes a pair that draws the same digit a pixel
+apart as much as two different digits, so ``jaxgan.evaluate`` also reads each image of a pair with its
+domain's digit classifier: ``label_agreement``, how often both show the same digit.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Sequence, Tuple
 
 import flax.linen as nn
 import jax
@@ -71,6 +73,14 @@ def pair_agreement(first: np.ndarray, second: np.ndarray, relation: str) -> floa
     return float(np.mean(expected == (second[..., 0] > 127)))
 
 
+def apply_relation(first: np.ndarray, relation: str) -> np.ndarray:
+    """T(first) of grey images [N, H, W, 1] in [-1, 1] as images in [-1, 1]: ``RELATIONS[relation]`` on their
+    uint8 form (``jaxgan.images.to_uint8``), e.g. the real second images of held-out pairs (x, T(x))."""
+    if relation not in RELATIONS:
+        raise ConfigError(f"pair relation {relation!r} is not one of {sorted(RELATIONS)}")
+    return RELATIONS[relation](images.to_uint8(first)[..., 0])[..., None].astype(np.float32) / 127.5 - 1.0
+
+
 def agreement_baselines(real_first: np.ndarray, relation: str, seed: int = 0) -> Dict[str, float]:
     """What :func:`pair_agreement` gives without any correspondence, to read a run's ratio against, from
     real images of the first domain [N, H, W, 1] in [-1, 1] (N >= 2): 'unrelated', T of each image against
@@ -83,6 +93,23 @@ def agreement_baselines(real_first: np.ndarray, relation: str, seed: int = 0) ->
     expected = expected[np.random.default_rng(seed).permutation(len(expected))]
     on = float(np.mean(expected))
     return {"unrelated": float(np.mean(expected == np.roll(expected, 1, axis=0))), "constant": max(on, 1.0 - on)}
+
+
+def label_agreement(labels_a: np.ndarray, labels_b: np.ndarray, num_classes: int) -> Dict[str, Any]:
+    """How often the two images of a generated pair show the same class, each read by its own domain's
+    label classifier: 'agreement' = mean_i [l_a,i = l_b,i] over the N pairs (labels_x [N], the argmax
+    classes of domain x's images). 'independent' = sum_k p_a(k) p_b(k), p_x(k) the fraction of domain x's
+    images read as k: what pairs drawn independently with these class frequencies agree on (1/K for
+    balanced classes), the chance level to read 'agreement' against. 'counts_a', 'counts_b': images read
+    as each class (a class one generator has dropped shows as a count near 0)."""
+    labels_a, labels_b = np.asarray(labels_a), np.asarray(labels_b)
+    if labels_a.shape != labels_b.shape or labels_a.ndim != 1 or not len(labels_a):
+        raise ConfigError(f"label agreement compares two label vectors [N] of one length; got {labels_a.shape} "
+                          f"and {labels_b.shape}")
+    counts_a, counts_b = (np.bincount(labels, minlength=num_classes) for labels in (labels_a, labels_b))
+    return {"agreement": float(np.mean(labels_a == labels_b)),
+            "independent": float(np.dot(counts_a, counts_b)) / len(labels_a) ** 2,
+            "counts_a": counts_a.tolist(), "counts_b": counts_b.tolist()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,21 +163,16 @@ class CoGAN:
         return self.generate(variables, self.sample_noise(jax.random.PRNGKey(PANEL_SEED),
                                                           batch[DOMAIN_A].shape[0]))
 
-    def evaluate_pairs(self, variables: Variables, n: int = 10000, rng: Optional[jax.Array] = None,
-                       batch_size: int = 1000) -> Dict[str, Any]:
-        """The pair agreement of ``n`` pairs generated from noise of ``rng`` (default PRNGKey(0); the paper:
-        10,000 pairs) under ``pair_relation``: {'pair_agreement': ratio, 'pair_relation': name, 'num_pairs': n}."""
-        if not self.pair_relation:
-            raise ConfigError("this CoGAN run has no config.model.pair_relation ('edges' or 'negative'): its "
-                              "domains are not a known function of each other, so pair agreement is undefined")
-        rng = jax.random.PRNGKey(0) if rng is None else rng
+    def generate_pairs(self, variables: Variables, n: int, rng: jax.Array, batch_size: int = 1000
+                       ) -> Tuple[np.ndarray, np.ndarray]:
+        """``n`` pairs (G_a(z), G_b(z)) at test time as numpy arrays [n, H, W, C], z drawn from
+        ``fold_in(rng, s)`` for the batch of ``batch_size`` starting at pair s."""
         generate = jax.jit(lambda key, size: self.generate(variables, self.sample_noise(key, size)),
                            static_argnums=1)
         pairs = [jax.device_get(generate(jax.random.fold_in(rng, s), min(batch_size, n - s)))
                  for s in range(0, n, batch_size)]
         first, second = (np.concatenate(side) for side in zip(*pairs))
-        return {"pair_agreement": pair_agreement(first, second, self.pair_relation),
-                "pair_relation": self.pair_relation, "num_pairs": n}
+        return first, second
 
     def generator_forward(self, params, state, batch: Batch, rng: jax.Array):
         """{'fake_a': G_a(z), 'fake_b': G_b(z)} for one z per example, in training mode."""
