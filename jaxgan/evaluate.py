@@ -441,7 +441,8 @@ def coupled_result(run, workdir: str, *, num_samples: int, batch_size: int, seed
               "pair_relation": method.pair_relation}
     if method.pair_relation:
         result["pair_agreement"] = cogan.pair_agreement(first, second, method.pair_relation)
-        result["real_baselines"] = cogan.agreement_baselines(held_out["image_a"], method.pair_relation, seed)
+        result["real_baselines"] = cogan.agreement_baselines(held_out["image_a"], method.pair_relation, seed,
+                                                             labels=held_out.get("label_a"))
     if classifiers is not None:
         def read(letter, images):
             logits, _ = domains.map_in_batches(
@@ -519,7 +520,9 @@ def format_coupled_table(result: Dict) -> str:
         baselines = result["real_baselines"]
         lines += [f"pixel agreement ({result['pair_relation']}): {result['pair_agreement']:.4f}; without "
                   f"correspondence, on held-out real images: unrelated pairs {baselines['unrelated']:.4f}, best "
-                  f"constant second image {baselines['constant']:.4f}"]
+                  f"constant second image {baselines['constant']:.4f}"
+                  + (f", the same digit by another hand {baselines['same_class']:.4f}" if "same_class" in baselines
+                     else "")]
     if "label_agreement" in result:
         label = result["label_agreement"]
         accuracy = label["classifier_test_accuracy"]

@@ -234,6 +234,13 @@ def test_agreement_baselines_by_hand():
     assert agreement_baselines(np.concatenate([first[:1]] * 3), "negative")["unrelated"] == 1.0
     with pytest.raises(ConfigError, match="pair relation"):
         agreement_baselines(first, "rotated")
+    # Same class: digits 0 are two copies of image 1 (agree everywhere); the 1 of image 2 is alone, left out.
+    # Two 0s of images 1 and 2 agree on half their pixels.
+    three = np.concatenate([first[:1], first[:1], first[1:]])
+    assert agreement_baselines(three, "negative", labels=np.array([0, 0, 1]))["same_class"] == 1.0
+    assert agreement_baselines(first, "negative", labels=np.array([0, 0]))["same_class"] == 0.5
+    with pytest.raises(ConfigError, match="two real images of one class"):
+        agreement_baselines(first, "negative", labels=np.array([0, 1]))
 
 
 def test_apply_relation_maps_images_in_the_engines_range():
@@ -268,11 +275,13 @@ def test_evaluation_table_prints_each_measure_beside_what_it_reads_against():
     from jaxgan.evaluate import format_table
 
     table = format_table({"family": "coupled", "step": 5, "num_pairs": 10, "ema": False, "pair_relation": "edges",
-                          "pair_agreement": 0.8142, "real_baselines": {"unrelated": 0.8047, "constant": 0.8695},
+                          "pair_agreement": 0.8142, "real_baselines": {"unrelated": 0.8047, "constant": 0.8695,
+                                                                          "same_class": 0.8166},
                           "label_agreement": {"agreement": 0.4371, "independent": 0.1137, "real_pairs": 0.9835,
                                               "counts_a": [6, 4], "counts_b": [9, 1],
                                               "classifier_test_accuracy": {"a": 0.99, "b": 0.98}}})
     assert "0.8142" in table and "unrelated pairs 0.8047" in table and "constant second image 0.8695" in table
+    assert "another hand 0.8166" in table
     assert "label agreement: 0.4371" in table and "frequencies 0.1137" in table and "(x, T(x)) 0.9835" in table
     assert table.splitlines()[-1].split() == ["B", "read", "9", "1"]
     labels_only = format_table({"family": "coupled", "step": 5, "num_pairs": 10, "ema": False, "pair_relation": "",

@@ -259,6 +259,7 @@ def test_evaluating_a_cogan_run_reports_pair_and_label_agreement(tmp_path, monke
     expected = np.mean((255 - u > 127) == (v > 127))
     assert result["family"] == "coupled" and result["pair_relation"] == "negative"
     np.testing.assert_allclose(result["pair_agreement"], expected, atol=1e-6)
+    assert set(result["real_baselines"]) == {"unrelated", "constant", "same_class"}  # The domains have labels.
 
     classifiers = domains.domain_classifiers(run.config.data.source, str(tmp_path / "eval" / "classifiers"))
 

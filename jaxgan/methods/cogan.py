@@ -36,7 +36,7 @@ domain's digit classifier: ``label_agreement``, how often both show the same dig
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Dict, Sequence, Tuple
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 import flax.linen as nn
 import jax
@@ -81,18 +81,29 @@ def apply_relation(first: np.ndarray, relation: str) -> np.ndarray:
     return RELATIONS[relation](images.to_uint8(first)[..., 0])[..., None].astype(np.float32) / 127.5 - 1.0
 
 
-def agreement_baselines(real_first: np.ndarray, relation: str, seed: int = 0) -> Dict[str, float]:
-    """What :func:`pair_agreement` gives without any correspondence, to read a run's ratio against, from
+def agreement_baselines(real_first: np.ndarray, relation: str, seed: int = 0,
+                        labels: Optional[np.ndarray] = None) -> Dict[str, float]:
+    """What :func:`pair_agreement` gives without pixel correspondence, to read a run's ratio against, from
     real images of the first domain [N, H, W, 1] in [-1, 1] (N >= 2): 'unrelated', T of each image against
     T of another (the images shuffled, each against the next); 'constant', the best image of one colour
-    as the second of every pair (every pixel on, or every pixel off). An edge map is mostly background, so
-    both are high for 'edges' (MNIST test digits: 0.805 and 0.870)."""
+    as the second of every pair (every pixel on, or every pixel off); with their class ``labels`` [N],
+    'same_class', T of each image against T of another image of its class (each class shuffled, each
+    against the next; a class of one image is left out): the same digit drawn by another hand. An edge
+    map is mostly background, so all are high for 'edges' (MNIST test digits: 0.805, 0.870, 0.817)."""
     if relation not in RELATIONS:
         raise ConfigError(f"pair relation {relation!r} is not one of {sorted(RELATIONS)}")
+    rng = np.random.default_rng(seed)
     expected = RELATIONS[relation](images.to_uint8(real_first)[..., 0]) > 127
-    expected = expected[np.random.default_rng(seed).permutation(len(expected))]
+    shuffled = expected[rng.permutation(len(expected))]
     on = float(np.mean(expected))
-    return {"unrelated": float(np.mean(expected == np.roll(expected, 1, axis=0))), "constant": max(on, 1.0 - on)}
+    baselines = {"unrelated": float(np.mean(shuffled == np.roll(shuffled, 1, axis=0))), "constant": max(on, 1.0 - on)}
+    if labels is not None:
+        classes = [rng.permutation(np.flatnonzero(labels == k)) for k in np.unique(labels)]
+        agreeing = [np.mean(expected[c] == expected[np.roll(c, 1)], axis=(1, 2)) for c in classes if len(c) > 1]
+        if not agreeing:
+            raise ConfigError("the same-class baseline needs two real images of one class")
+        baselines["same_class"] = float(np.mean(np.concatenate(agreeing)))
+    return baselines
 
 
 def label_agreement(labels_a: np.ndarray, labels_b: np.ndarray, num_classes: int) -> Dict[str, Any]:
