@@ -77,6 +77,25 @@ def test_discriminators_share_their_last_layers(trainer):
     assert _changed(base, logits(_bump(variables["params"], "discriminator_b"))) == [False, True]
 
 
+def test_discriminator_dropout_in_training_only():
+    """The Caffe net's dropout on D's hidden layer: in training the logits depend on the dropout key; at test
+    time, and at rate 0 (the port's), training logits equal the test-time ones."""
+    x = jax.random.normal(jax.random.PRNGKey(0), (3, 28, 28, 1))
+    d = CoGANDiscriminator(features=(2, 4, 8), dropout=0.5)
+    variables = d.init(jax.random.PRNGKey(1), x, x, train=False)
+
+    def train(module, key):
+        return module.apply(variables, x, x, train=True, rngs={"dropout": jax.random.PRNGKey(key)})
+
+    test = d.apply(variables, x, x, train=False)
+    assert _changed(train(d, 2), train(d, 3)) == [True, True]
+    assert _changed(test, train(d, 2)) == [True, True]
+    plain = CoGANDiscriminator(features=(2, 4, 8))
+    jax.tree.map(np.testing.assert_array_equal, train(plain, 2), plain.apply(variables, x, x, train=False))
+    with pytest.raises(ConfigError, match="dropout"):
+        CoGANDiscriminator(features=(2, 4, 8), dropout=1.0).apply(variables, x, x, train=False)
+
+
 def test_paper_size_layers_and_parameters():
     """The digit networks at the paper's widths, counted by hand: G = convT4 100->1024, convT3 1024->512,
     512->256, 256->128 (4 PReLU slopes; BN without affine parameters), then convT6 128->1 per domain;

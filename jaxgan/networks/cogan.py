@@ -18,7 +18,7 @@ Discriminator pair, [B, 28, 28, C_i] -> one logit per image:
 
     h_1 = maxpool2(conv5(x))                20 x 12x12
     h_2 = maxpool2(conv5(h_1))              50 x 4x4
-    h_3 = PReLU(FC(h_2))                   500
+    h_3 = dropout(PReLU(FC(h_2)))          500 (dropout rate: the paper's Caffe net 0.5, the port 0)
     D_i(x) = FC(h_3)                         1 (the port's 2-way softmax is one logit's sigmoid)
 
 The last ``shared_layers`` layers (the paper: 3, all but the first) are one submodule used for both.
@@ -77,9 +77,10 @@ class DiscriminatorLayers(nn.Module):
     start: int
     stop: int
     features: Sequence[int]  # Widths of the 2 convolutions and the hidden fully connected layer.
+    dropout: float = 0.0  # After the hidden fully connected layer, in training.
 
     @nn.compact
-    def __call__(self, h: jax.Array) -> jax.Array:
+    def __call__(self, h: jax.Array, *, train: bool) -> jax.Array:
         for i in range(self.start, self.stop):
             if i < 2:
                 h = Conv(self.features[i], (5, 5), padding="VALID", kernel_init=WEIGHT_INIT,
@@ -88,6 +89,7 @@ class DiscriminatorLayers(nn.Module):
             elif i == 2:
                 h = nn.PReLU(negative_slope_init=0.25)(Dense(self.features[2], kernel_init=WEIGHT_INIT,
                                                              bias_init=BIAS_INIT)(h.reshape(h.shape[0], -1)))
+                h = nn.Dropout(self.dropout, deterministic=not train)(h)
             else:
                 h = Dense(1, kernel_init=WEIGHT_INIT, bias_init=BIAS_INIT)(h)[:, 0]
         return h
@@ -124,6 +126,7 @@ class CoGANDiscriminator(nn.Module):
 
     features: Sequence[int] = (20, 50, 500)  # CoGAN digits: 20, 50, 500.
     shared_layers: int = 3  # CoGAN: layers 2-4 shared, the first per domain.
+    dropout: float = 0.0  # On h_3: the paper's Caffe net 0.5 (cogan/models/mnist.edge.cogan), the port none.
 
     @nn.compact
     def __call__(self, image_a: jax.Array, image_b: jax.Array, *, train: bool) -> Tuple[jax.Array, jax.Array]:
@@ -133,6 +136,10 @@ class CoGANDiscriminator(nn.Module):
                 raise ConfigError(f"cogan_discriminator: the digit networks take {IMAGE_SIZE}x{IMAGE_SIZE} images, "
                                   f"not {x.shape[1]}x{x.shape[2]}; set data.load_size=0 and data.crop_size=0")
         first = 4 - self.shared_layers
-        shared = DiscriminatorLayers(first, 4, self.features, name="shared")
-        return tuple(shared(DiscriminatorLayers(0, first, self.features, name=f"discriminator_{d}")(x))
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"cogan_discriminator: dropout={self.dropout} must be in [0, 1)")
+        layers = dict(features=self.features, dropout=self.dropout)
+        shared = DiscriminatorLayers(first, 4, **layers, name="shared")
+        return tuple(shared(DiscriminatorLayers(0, first, **layers, name=f"discriminator_{d}")(x, train=train),
+                            train=train)
                      for d, x in (("a", image_a), ("b", image_b)))
