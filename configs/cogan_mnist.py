@@ -27,7 +27,8 @@ def get_config(variant: str = "edges"):
     config.model.generator = dict(name="cogan_generator", features=(1024, 512, 256, 128),
                                   shared_layers=4)  # The paper: G's layers 1-4 shared, the output not.
     config.model.discriminator = dict(name="cogan_discriminator", features=(20, 50, 500),
-                                      shared_layers=3)  # The paper: D's layers 2-4 shared, the first not.
+                                      shared_layers=3,  # The paper: D's layers 2-4 shared, the first not.
+                                      dropout=0.0)  # The port; the paper's Caffe net: 0.5 on the hidden layer.
     config.loss.adversarial = "non_saturating"  # The port trains G with cross-entropy to 'real'.
     for side in ("generator", "discriminator"):
         config.optimizer[side].update(dict(

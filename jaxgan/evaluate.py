@@ -12,7 +12,8 @@ domains:SPEC_A|SPEC_B``, a run of one attribute is scored instead as a two-domai
 source's held-out images (``as_domains_result``: A -> B turns the attribute on, B -> A off), with the
 same classifiers and table as a two-domain run on it, so StarGAN sits in the same table as CycleGAN. A CoGAN
 run (pairs from noise) is scored by ``coupled_result``: the paper's pixel agreement of its pairs, and how
-often its two domains' digit classifiers read the two images of a pair as the same digit. A label-conditional run: the command generates ``--num_samples`` images with balanced labels and reports, with the shipped MNIST
+often its two domains' digit classifiers read the two images of a pair as the same digit.
+A label-conditional run: the command generates ``--num_samples`` images with balanced labels and reports, with the shipped MNIST
 classifier (``jaxgan.metrics``):
 
 - accuracy: the fraction classified as the label they were conditioned on, per class and overall;
@@ -437,7 +438,8 @@ def coupled_result(run, workdir: str, *, num_samples: int, batch_size: int, seed
                                           jax.random.PRNGKey(seed), batch_size)
     held_out = _held_out_pairs(run, num_samples, batch_size, seed)
     result = {"workdir": os.path.abspath(workdir), "step": int(run.state.step), "family": "coupled",
-              "num_pairs": num_samples, "seed": seed, "ema": use_ema and has_ema, "ema_skipped": has_ema and not use_ema,
+              "num_pairs": num_samples, "seed": seed, "ema": use_ema and has_ema,
+              "ema_skipped": has_ema and not use_ema,
               "pair_relation": method.pair_relation}
     if method.pair_relation:
         result["pair_agreement"] = cogan.pair_agreement(first, second, method.pair_relation)
