@@ -420,7 +420,9 @@ def coupled_result(run, workdir: str, *, num_samples: int, batch_size: int, seed
     images without correspondence score (``real_baselines``, ``cogan.agreement_baselines``); when both
     domains have labels of the same classes, ``label_agreement`` (``cogan.label_agreement``) of the two
     domains' label classifiers (``jaxgan.metrics.domains``, cached in WORKDIR/eval/classifiers), with their
-    test accuracies and, with T, their agreement on held-out real pairs (x, T(x)): the ceiling."""
+    test accuracies and, with T, their agreement on held-out real pairs (x, T(x)): the ceiling; and ``fcd``,
+    each domain's FCD in its label classifier's features of the generated images to held-out real ones,
+    beside that of as many real training images (the ceiling)."""
     method = run.method
     spec = run.config.data.source
     classifiers = None
@@ -446,19 +448,25 @@ def coupled_result(run, workdir: str, *, num_samples: int, batch_size: int, seed
         result["real_baselines"] = cogan.agreement_baselines(held_out["image_a"], method.pair_relation, seed,
                                                              labels=held_out.get("label_a"))
     if classifiers is not None:
-        def read(letter, images):
-            logits, _ = domains.map_in_batches(
+        def read(letter: str, images: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+            """(classes, penultimate features) of ``images`` by domain ``letter``'s label classifier."""
+            logits, features = domains.map_in_batches(
                 lambda x: classifiers.label[letter](domains.classifier_input(x)), images, batch_size)
-            return np.argmax(logits, axis=1)
+            return np.argmax(logits, axis=1), features
 
-        num_classes = classifiers.num_classes["a"]
-        result["label_agreement"] = {**cogan.label_agreement(read("a", first), read("b", second), num_classes),
-                                     "classifier_test_accuracy": {k: classifiers.test_accuracy[f"label_{k}"]
-                                                                  for k in ("a", "b")}}
+        generated = {"a": read("a", first), "b": read("b", second)}
+        real = {k: read(k, held_out[f"image_{k}"]) for k in "ab"}
+        reference = _held_out_pairs(run, num_samples, batch_size, seed, split="train")
+        result["label_agreement"] = {
+            **cogan.label_agreement(generated["a"][0], generated["b"][0], classifiers.num_classes["a"]),
+            "classifier_test_accuracy": {k: classifiers.test_accuracy[f"label_{k}"] for k in "ab"}}
         if method.pair_relation:
-            real = held_out["image_a"]
-            related = cogan.apply_relation(real, method.pair_relation)
-            result["label_agreement"]["real_pairs"] = float(np.mean(read("a", real) == read("b", related)))
+            related = cogan.apply_relation(held_out["image_a"], method.pair_relation)
+            result["label_agreement"]["real_pairs"] = float(np.mean(real["a"][0] == read("b", related)[0]))
+        result["fcd"] = {k: {"generated": metrics.frechet_classifier_distance(generated[k][1], real[k][1]),
+                             "real_train": metrics.frechet_classifier_distance(read(k, reference[f"image_{k}"])[1],
+                                                                               real[k][1])}
+                         for k in "ab"}
     return result
 
 
@@ -532,6 +540,9 @@ def format_coupled_table(result: Dict) -> str:
                   f"of these class frequencies {label['independent']:.4f}"
                   + (f"; real pairs (x, T(x)) {label['real_pairs']:.4f}" if "real_pairs" in label else "")
                   + f" (classifiers' test accuracy A {accuracy['a']:.4f}, B {accuracy['b']:.4f})",
+                  "FCD to held-out real images: " + ", ".join(
+                      f"{k.upper()} {fcd['generated']:.2f} (real training images {fcd['real_train']:.2f})"
+                      for k, fcd in result["fcd"].items()),
                   f"{'class':<8}" + "".join(f"{k:>6}" for k in range(len(label["counts_a"]))),
                   f"{'A read':<8}" + "".join(f"{c:>6}" for c in label["counts_a"]),
                   f"{'B read':<8}" + "".join(f"{c:>6}" for c in label["counts_b"])]

@@ -237,11 +237,12 @@ def test_evaluating_a_cogan_run_reports_pair_and_label_agreement(tmp_path, monke
     """jaxgan.evaluate on a CoGAN run (digits | their negatives, both labelled): the pixel agreement of its
     generated pairs recomputed by hand (binarised at mid-grey, the second must be the first's negative), and
     the label agreement recomputed from its domains' label classifiers, on the generated pairs and on held-out
-    real pairs (x, 255 - x). Without a pair relation, the label agreement alone."""
+    real pairs (x, 255 - x), and the FCD of its second images in their classifier's features. Without a pair
+    relation, the label agreement alone."""
     import functools
 
     from jaxgan import evaluate as evaluate_lib
-    from jaxgan import images, restore
+    from jaxgan import images, metrics, restore
     from jaxgan.metrics import domains
 
     from conftest import resume_trainer
@@ -272,6 +273,11 @@ def test_evaluating_a_cogan_run_reports_pair_and_label_agreement(tmp_path, monke
     real = evaluate_lib._held_out_pairs(run, 20, 10, 0)["image_a"]
     assert label["real_pairs"] == pytest.approx(np.mean(read("a", real) == read("b", -real)))
     assert label["classifier_test_accuracy"] == {k: classifiers.test_accuracy[f"label_{k}"] for k in "ab"}
+    features = np.asarray(classifiers.label["b"](domains.classifier_input(second))[1])
+    real_b = evaluate_lib._held_out_pairs(run, 20, 10, 0)["image_b"]
+    real_features = np.asarray(classifiers.label["b"](domains.classifier_input(real_b))[1])
+    assert result["fcd"]["b"]["generated"] == pytest.approx(
+        metrics.frechet_classifier_distance(features, real_features), rel=1e-3)
     table = evaluate_lib.format_table(result)
     assert "pixel agreement (negative)" in table and "label agreement" in table
 
