@@ -21,7 +21,7 @@ EXPECTED = {
     "scenes": ({"label_map": ((64, 64), np.int32), "instance_map": ((64, 64), np.int32),
                 "image_b": ((64, 64, 3), np.uint8)}, (64, 64, 3), None, None),
     **{name: ({"image": (G, np.uint8), "label": ((), np.int32)}, G, None, 10)
-       for name in ("plain", "negative", "edges", "thick_slanted")},
+       for name in ("plain", "negative", "edges", "grey_edges", "thick_slanted")},
     **{name: ({"image": (RGB, np.uint8), "label": ((), np.int32)}, RGB, None, 10) for name in ("plain_rgb", "coloured")},
     "attributes": ({"image": (RGB, np.uint8), "label": ((), np.int32), "attributes": ((4,), np.float32)},
                    RGB, None, 10),
@@ -101,6 +101,16 @@ def test_edges_of_a_filled_square():
     expected[1:7, 1:7] = 255
     expected[2:6, 2:6] = 0  # The interior (the square itself) is not an edge.
     np.testing.assert_array_equal(derived.edges(square)[0], expected)
+
+
+def test_grey_edges_by_hand():
+    """A stroke border 100, 255 at the centre of a 3x4 image of zeros: every pixel in reach of the 255 gets
+    255 - itself (155 on the 100, 0 on the 255 itself); column 0 reaches only the 100, so it gets 100."""
+    row = np.zeros((1, 3, 4), np.uint8)
+    row[0, 1, 1:3] = [100, 255]
+    expected = np.array([[100, 255, 255, 255], [100, 155, 0, 255], [100, 255, 255, 255]], np.uint8)
+    np.testing.assert_array_equal(derived.grey_edges(row)[0], expected)
+    np.testing.assert_array_equal(get("grey_edges")["image"][..., 0], derived.grey_edges(get("plain")["image"][..., 0]))
 
 
 def test_dilate_and_shear_known_answers():

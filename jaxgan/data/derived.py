@@ -28,7 +28,10 @@ Paired tasks (pix2pix's ``image_a`` = input, ``image_b`` = target, uint8; plus `
 Single domains for unpaired translation (``image``, uint8 [n, 28, 28, C]; ``label``):
 
 * ``plain`` (C=1): the digit, as ``builtin:mnist``.   * ``negative`` (C=1): 255 - digit.
-* ``edges`` (C=1): the outline, as in ``edges2digit`` (CoGAN's digits <-> edges pair).
+* ``edges`` (C=1): the outline, as in ``edges2digit``.
+* ``grey_edges`` (C=1): dilate(x) - x of the grey digit, the 3x3 grey-scale morphological gradient:
+  CoGAN's edge images as its authors' code computes them (``cv2.dilate`` with a 3x3 kernel, minus the
+  image), graded, and thicker than ``edges`` (they include the stroke's anti-aliased border).
 * ``thick_slanted`` (C=1): strokes dilated by a 3x3 max filter (radius ``THICK_RADIUS`` = 1) and
   sheared by ``SHEAR`` = 0.4 (row y moves 0.4 (13.5 - y) pixels right: italic); not pixel-wise.
 * ``coloured`` (C=3): the digit in a random bright colour on a random dark textured background.
@@ -62,7 +65,7 @@ import numpy as np
 from jaxgan.data import mnist
 from jaxgan.errors import DataSourceError
 
-__all__ = ["CLASS_COLOURS", "DerivedSource", "FILL_VALUE", "TASKS", "Task", "box_downsample", "dilate", "edges",
+__all__ = ["CLASS_COLOURS", "DerivedSource", "FILL_VALUE", "TASKS", "Task", "box_downsample", "dilate", "edges", "grey_edges",
            "open_task", "scene_layout", "shear"]
 
 FILL_VALUE = 128  # The hole's value: 128 / 127.5 - 1 = 0.004 after the pipeline's conversion.
@@ -94,6 +97,13 @@ def edges(images: np.ndarray) -> np.ndarray:
     gradient would mostly fill."""
     stroke = images > 127
     return np.where(dilate(stroke, 1) & ~stroke, 255, 0).astype(np.uint8)
+
+
+def grey_edges(images: np.ndarray) -> np.ndarray:
+    """dilate(x) - x of uint8 [n, H, W] images x: each pixel's 3x3 neighbourhood maximum minus the pixel
+    (the outer grey-scale morphological gradient; never negative, so uint8 holds it). CoGAN's edge
+    domain (Liu & Tuzel 2016, sec. 5; the authors' code: ``cv2.dilate(img, ones((3, 3))) - img``)."""
+    return dilate(images, 1) - images
 
 
 def shear(images: np.ndarray, amount: float = SHEAR) -> np.ndarray:
@@ -443,6 +453,7 @@ TASKS: Dict[str, Task] = {
     "plain_rgb": Task(_domain(_rgb), _RGB),
     "negative": Task(_domain(lambda x: 255 - x), _GREY),
     "edges": Task(_domain(edges), _GREY),
+    "grey_edges": Task(_domain(grey_edges), _GREY),
     "thick_slanted": Task(_domain(lambda x: shear(dilate(x))), _GREY),
     "coloured": Task(_coloured, _RGB),
     "attributes": Task(_attributes, _RGB, attribute_names=ATTRIBUTES),

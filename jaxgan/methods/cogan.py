@@ -54,6 +54,7 @@ PANEL_SEED = 0  # The panels' noise: fixed, so panels of different steps show th
 # (the built-in domains builtin:mnist/edges and builtin:mnist/negative apply the same functions).
 RELATIONS: Dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "edges": derived.edges,
+    "grey_edges": derived.grey_edges,
     "negative": lambda x: 255 - x,
 }
 
