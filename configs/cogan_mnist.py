@@ -1,8 +1,11 @@
 """CoGAN (Liu & Tuzel 2016) on the paper's digit tasks with the built-in MNIST domains, learning the joint
 distribution of two domains from unpaired samples of each:
 
-    configs/cogan_mnist.py:edges      task A: digits and their edge images (builtin:mnist/edges)
+    configs/cogan_mnist.py:edges      task A: digits and their edge images (builtin:mnist/grey_edges)
     configs/cogan_mnist.py:negative   task B: digits and their negatives (builtin:mnist/negative)
+
+The edge images are the authors' (dilate(x) - x of the grey digit, graded); until 2026-12-05 this variant
+used the binary outline ``builtin:mnist/edges`` (RESULTS.md says which a figure was measured on).
 
 Networks, loss and optimizer of the paper's digit experiment as the authors' PyTorch port has them
 (mingyuliutw/CoGAN ``cogan_pytorch``: net_cogan_mnistedge.py, trainer_cogan_mnistedge.py,
@@ -12,7 +15,8 @@ function T of the task for the paper's pixel agreement ratio (``cogan.pair_agree
 
 from jaxgan.config import base_config
 
-TASKS = {"edges": "builtin:mnist/edges", "negative": "builtin:mnist/negative"}
+# Variant -> (the second domain, the pair relation T of the paper's pixel agreement: jaxgan.methods.cogan).
+TASKS = {"edges": ("builtin:mnist/grey_edges", "grey_edges"), "negative": ("builtin:mnist/negative", "negative")}
 
 
 def get_config(variant: str = "edges"):
@@ -20,10 +24,11 @@ def get_config(variant: str = "edges"):
         raise ValueError(f"configs/cogan_mnist.py:{variant}: the variants are {sorted(TASKS)}")
     config = base_config()
     config.method = "cogan"
-    config.data.source = f"domains:builtin:mnist/plain|{TASKS[variant]}"  # 28x28 digits, no resize.
+    domain, relation = TASKS[variant]
+    config.data.source = f"domains:builtin:mnist/plain|{domain}"  # 28x28 digits, no resize.
     config.model.latent_dim = 100  # latent_dims: 100.
     config.model.noise = "normal"  # torch.randn.
-    config.model.pair_relation = variant
+    config.model.pair_relation = relation
     config.model.generator = dict(name="cogan_generator", features=(1024, 512, 256, 128),
                                   shared_layers=4)  # The paper: G's layers 1-4 shared, the output not.
     config.model.discriminator = dict(name="cogan_discriminator", features=(20, 50, 500),

@@ -221,13 +221,14 @@ def test_pair_agreement_by_hand():
 
 # --- Configs --------------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("variant, domain", [("edges", "builtin:mnist/edges"), ("negative", "builtin:mnist/negative")])
-def test_configs_are_the_papers_digit_tasks(variant, domain):
+@pytest.mark.parametrize("variant, domain, relation", [("edges", "builtin:mnist/grey_edges", "grey_edges"),
+                                                       ("negative", "builtin:mnist/negative", "negative")])
+def test_configs_are_the_papers_digit_tasks(variant, domain, relation):
     config = load_config("cogan_mnist", variant)
     config_lib.validate(config)
     assert config.data.source == f"domains:builtin:mnist/plain|{domain}"
     method = methods.build(config, GREY)
-    assert (method.pair_relation, method.adversarial_loss, method.latent_dim) == (variant, "non_saturating", 100)
+    assert (method.pair_relation, method.adversarial_loss, method.latent_dim) == (relation, "non_saturating", 100)
     assert (method.generator.shared_layers, method.discriminator.shared_layers) == (4, 3)
     assert config.optimizer.generator.weight_decay == 5e-4
 
