@@ -13,8 +13,8 @@ source's held-out images (``as_domains_result``: A -> B turns the attribute on, 
 same classifiers and table as a two-domain run on it, so StarGAN sits in the same table as CycleGAN. A CoGAN
 run (pairs from noise) is scored by ``coupled_result``: the paper's pixel agreement of its pairs, and how
 often its two domains' digit classifiers read the two images of a pair as the same digit.
-A label-conditional run: the command generates ``--num_samples`` images with balanced labels and reports, with the shipped MNIST
-classifier (``jaxgan.metrics``):
+A label-conditional run: the command generates ``--num_samples`` images with balanced labels and reports,
+with the shipped MNIST classifier (``jaxgan.metrics``):
 
 - accuracy: the fraction classified as the label they were conditioned on, per class and overall;
 - IS: the Inception-score analogue exp(E KL(p(y|x) || p(y))) of the classifier's softmax, mean and
@@ -432,9 +432,9 @@ def coupled_result(run, workdir: str, *, num_samples: int, batch_size: int, seed
         classes = set(classifiers.num_classes.values())
         classifiers = classifiers if len(classes) == 1 and None not in classes else None
     if not method.pair_relation and classifiers is None:
-        raise ConfigError("this CoGAN run has no config.model.pair_relation ('edges' or 'negative') and its domains "
-                          f"are not both labelled with the same classes ({spec}): neither the pixel agreement nor "
-                          "the label agreement of its pairs is defined")
+        raise ConfigError(f"this CoGAN run has no config.model.pair_relation (one of {sorted(cogan.RELATIONS)}) and "
+                          f"its domains are not both labelled with the same classes ({spec}): neither the pixel "
+                          "agreement nor the label agreement of its pairs is defined")
     has_ema = run.state.ema_params is not None
     first, second = method.generate_pairs(run.state.generator_variables(use_ema), num_samples,
                                           jax.random.PRNGKey(seed), batch_size)

@@ -300,7 +300,8 @@ def test_evaluation_table_prints_each_measure_beside_what_it_reads_against():
                           "label_agreement": {"agreement": 0.4371, "independent": 0.1137, "real_pairs": 0.9835,
                                               "counts_a": [6, 4], "counts_b": [9, 1],
                                               "classifier_test_accuracy": {"a": 0.99, "b": 0.98}},
-                          "fcd": {"a": {"generated": 12.5, "real_train": 0.5}, "b": {"generated": 40.25, "real_train": 1}}})
+                          "fcd": {"a": {"generated": 12.5, "real_train": 0.5},
+                                  "b": {"generated": 40.25, "real_train": 1}}})
     assert "0.8142" in table and "unrelated pairs 0.8047" in table and "constant second image 0.8695" in table
     assert "another hand 0.8166" in table
     assert "label agreement: 0.4371" in table and "frequencies 0.1137" in table and "(x, T(x)) 0.9835" in table
@@ -309,5 +310,5 @@ def test_evaluation_table_prints_each_measure_beside_what_it_reads_against():
     labels_only = format_table({"family": "coupled", "step": 5, "num_pairs": 10, "ema": False, "pair_relation": "",
                                 "label_agreement": {"agreement": 0.5, "independent": 0.25, "counts_a": [1],
                                                     "counts_b": [1], "classifier_test_accuracy": {"a": 1, "b": 1}},
-                                "fcd": {"a": {"generated": 1, "real_train": 0}, "b": {"generated": 1, "real_train": 0}}})
+                                "fcd": {k: {"generated": 1, "real_train": 0} for k in "ab"}})
     assert "pixel" not in labels_only and "T(x)" not in labels_only and "label agreement: 0.5000" in labels_only

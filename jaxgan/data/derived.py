@@ -65,8 +65,8 @@ import numpy as np
 from jaxgan.data import mnist
 from jaxgan.errors import DataSourceError
 
-__all__ = ["CLASS_COLOURS", "DerivedSource", "FILL_VALUE", "TASKS", "Task", "box_downsample", "dilate", "edges", "grey_edges",
-           "open_task", "scene_layout", "shear"]
+__all__ = ["CLASS_COLOURS", "DerivedSource", "FILL_VALUE", "TASKS", "Task", "box_downsample", "dilate", "edges",
+           "grey_edges", "open_task", "scene_layout", "shear"]
 
 FILL_VALUE = 128  # The hole's value: 128 / 127.5 - 1 = 0.004 after the pipeline's conversion.
 HOLE = 14  # Side of the centre and block holes: a quarter of the 28x28 image's area, as Context Encoders.
