@@ -61,7 +61,7 @@ from jaxgan.data.sources import build_source
 from jaxgan.data.transforms import ResizeAndCrop
 from jaxgan.errors import ConfigError, DataSourceError
 from jaxgan.methods import cogan
-from jaxgan.metrics import attributes, domains, segmentation, translation
+from jaxgan.metrics import attributes, domains, fid, segmentation, translation
 
 FLAGS = flags.FLAGS
 
@@ -80,6 +80,8 @@ def define_flags() -> None:
     flags.DEFINE_string("as_domains", None, "A one-attribute run (StarGAN, Fader) scored as a two-domain translator "
                         "on this domains:SPEC_A|SPEC_B source (A: the attribute off, B: on), e.g. "
                         "'domains:builtin:mnist/plain|builtin:mnist/thick_slanted'.")
+    flags.DEFINE_string("inception_weights", None, "Also FID and KID in the FID Inception network's features: a .npz of "
+                        "pytorch-fid's weights (how to make it: jaxgan/metrics/fid.py).")
     flags.mark_flag_as_required("workdir")
 
 # The Parzen-window protocol of Goodfellow et al. (2014), which Mirza & Osindero (2014) follow: sigma
@@ -176,16 +178,23 @@ def result_path(workdir: str, result: Dict) -> str:
 
 
 def evaluate(workdir: str, *, step=None, num_samples=10000, batch_size=1000, seed=0, use_ema=True,
-             parzen=False, reference=False, parzen_validation=None, as_domains=None) -> Dict:
+             parzen=False, reference=False, parzen_validation=None, as_domains=None, inception_weights=None) -> Dict:
     """Every metric of checkpoint ``step`` (default: the latest) of the run in ``workdir``, as written
     to ``result_path``: dict(workdir, step, num_samples, seed, ema, ema_skipped, rows={name: metrics}),
     with ``parzen``, also ``parzen_protocol``'s keys. ``parzen_validation`` caps the number of
     validation images that choose sigma (for tests; None: all 10,000, the protocol's). ``as_domains``:
-    ``as_domains_result``'s source."""
+    ``as_domains_result``'s source. ``inception_weights``: a .npz of the FID Inception network
+    (``jaxgan.metrics.fid``): label-conditional, paired and unpaired rows add FID and KID against the
+    real images their FCD is measured against."""
     run = restore.restore_run(workdir, step)
+    inception = fid.scorer(inception_weights)
     if as_domains is not None:
         return _write(workdir, as_domains_result(run, workdir, as_domains, num_samples=num_samples,
-                                                 batch_size=batch_size, seed=seed, use_ema=use_ema))
+                                                 batch_size=batch_size, seed=seed, use_ema=use_ema,
+                                                 inception=inception))
+    if inception is not None and (hasattr(run.method, "generate_pairs") or _attribute_keyword(run.method)):
+        raise ConfigError("--inception_weights scores label-conditional, paired and unpaired runs (and one-attribute "
+                          "runs with --as_domains); this run's family is scored without it")
     if hasattr(run.method, "generate_pairs"):  # CoGAN: do its pairs correspond as the domains do?
         return _write(workdir, coupled_result(run, workdir, num_samples=num_samples, batch_size=batch_size,
                                               seed=seed, use_ema=use_ema))
@@ -196,10 +205,10 @@ def evaluate(workdir: str, *, step=None, num_samples=10000, batch_size=1000, see
     if hasattr(run.method, "translate") and run.config.data.source.startswith(("domains:", "unpaired:")):
         # Unpaired image-to-image: per direction, against its domains.
         return _write(workdir, unpaired_result(run, workdir, num_samples=num_samples, batch_size=batch_size,
-                                               seed=seed, use_ema=use_ema))
+                                               seed=seed, use_ema=use_ema, inception=inception))
     if hasattr(run.method, "translate"):  # Paired image-to-image: outputs against their targets.
         return _write(workdir, translation_result(run, workdir, num_samples=num_samples, batch_size=batch_size,
-                                                  seed=seed, use_ema=use_ema))
+                                                  seed=seed, use_ema=use_ema, inception=inception))
     if run.data.image_shape != (28, 28, 1) or run.data.num_classes != 10:
         raise ConfigError(f"the MNIST classifier metrics need 28x28x1 images of 10 classes; this run has "
                           f"{run.data.image_shape} and {run.data.num_classes} classes")
@@ -227,6 +236,11 @@ def evaluate(workdir: str, *, step=None, num_samples=10000, batch_size=1000, see
         real_train = to_float_image(batch["image"])
         rows["real_train"] = sample_metrics(real_train, batch["label"], **common)
     rows["real_test"] = own_metrics(real.images, real.labels, real.logits, num_classes=num_classes, seed=seed)
+    if inception is not None:  # FID and KID against the real test images, as the FCD.
+        real_features = inception(real.images)
+        for name, images in (("generated", fake), ("real_train", real_train)):
+            if images is not None:
+                rows[name].update(fid.fid_and_kid(inception(images), real_features, seed=seed))
     protocol = {}
     if parzen:
         held_out = open_split(PARZEN_VALIDATION_SPLIT)
@@ -322,7 +336,8 @@ def attribute_result(run, workdir: str, keyword: str, *, num_samples: int, batch
             "classifier_settings": dataclasses.asdict(settings)}
 
 
-def translation_result(run, workdir: str, *, num_samples: int, batch_size: int, seed: int, use_ema: bool) -> Dict:
+def translation_result(run, workdir: str, *, num_samples: int, batch_size: int, seed: int, use_ema: bool,
+                       inception: Optional[fid.FeaturesFn] = None) -> Dict:
     """The paired image-to-image metrics of a run's generator on up to ``num_samples`` held-out pairs
     (``jaxgan.metrics.translation``): PSNR, SSIM, mean L1 and L2 of the outputs against their targets;
     for grey digit targets with labels (the built-in MNIST tasks), the MNIST classifier's accuracy on the
@@ -334,7 +349,8 @@ def translation_result(run, workdir: str, *, num_samples: int, batch_size: int, 
     translates with the hole's mask and its rows add the metrics over the hole (Pathak et al. 2016); a
     label-map run (pix2pixHD, SPADE) translates ``label_map`` (and ``instance_map``) to ``image_b`` and adds
     ``fcn_score``: the FCN-score analogue of its outputs and, as the ceiling, of the real targets
-    (``jaxgan.metrics.segmentation``; the segmenter is cached in WORKDIR/eval/classifiers)."""
+    (``jaxgan.metrics.segmentation``; the segmenter is cached in WORKDIR/eval/classifiers). With
+    ``inception`` (``jaxgan.metrics.fid``), each row adds FID and KID against the real targets."""
     pairs = _held_out_pairs(run, num_samples, batch_size, seed)
     if hasattr(run.method, "inpainting_inputs"):  # Inpainting: the hole's mask goes with the input.
         x, y, mask = (np.asarray(a) for a in run.method.inpainting_inputs(pairs))
@@ -366,6 +382,10 @@ def translation_result(run, workdir: str, *, num_samples: int, batch_size: int, 
         _, real_features = metrics.classify_in_batches(classifier, real, batch_size)
         for name, out in outputs.items():
             rows[name].update(_digit_metrics(classifier, out, pairs["label"], real_features, batch_size))
+    if inception is not None:
+        target_features = inception(y)
+        for name, out in outputs.items():
+            rows[name].update(fid.fid_and_kid(inception(out), target_features, seed=seed))
     fcn = {}
     if "label_map" in pairs:  # The FCN-score analogue (Isola et al. 2017, sec. 4.2): segment outputs and real targets.
         settings = segmentation.DEFAULT_SETTINGS
@@ -387,7 +407,8 @@ def translation_result(run, workdir: str, *, num_samples: int, batch_size: int, 
             "rows": rows, **fcn}
 
 
-def unpaired_result(run, workdir: str, *, num_samples: int, batch_size: int, seed: int, use_ema: bool) -> Dict:
+def unpaired_result(run, workdir: str, *, num_samples: int, batch_size: int, seed: int, use_ema: bool,
+                    inception: Optional[fid.FeaturesFn] = None) -> Dict:
     """The unpaired image-to-image metrics of a run (``jaxgan.metrics.domains``) on up to ``num_samples``
     held-out images of each domain, every direction the method translates (A -> B only for a method whose
     ``translate`` takes no direction, DTN): label preservation, domain fidelity, cycle error (where the
@@ -411,7 +432,8 @@ def unpaired_result(run, workdir: str, *, num_samples: int, batch_size: int, see
         return np.asarray(translate(variables, x, key, tuple(options(source, target).items())))
 
     return _scored_as_unpaired(run, workdir, run.config.data.source, translate_fn, directions, round_trip,
-                               num_samples=num_samples, batch_size=batch_size, seed=seed, use_ema=use_ema)
+                               num_samples=num_samples, batch_size=batch_size, seed=seed, use_ema=use_ema,
+                               inception=inception)
 
 
 def coupled_result(run, workdir: str, *, num_samples: int, batch_size: int, seed: int, use_ema: bool) -> Dict:
@@ -471,7 +493,7 @@ def coupled_result(run, workdir: str, *, num_samples: int, batch_size: int, seed
 
 
 def as_domains_result(run, workdir: str, spec: str, *, num_samples: int, batch_size: int, seed: int,
-                      use_ema: bool) -> Dict:
+                      use_ema: bool, inception: Optional[fid.FeaturesFn] = None) -> Dict:
     """A StarGAN or Fader run of one attribute scored as a two-domain translator on ``spec``
     (``domains:SPEC_A|SPEC_B``, images with the run's channels, resized as the run's are): A -> B is
     G(x, c = 1) on A's held-out images, B -> A is G(x, c = 0) on B's, each scored by
@@ -502,12 +524,14 @@ def as_domains_result(run, workdir: str, spec: str, *, num_samples: int, batch_s
         return np.asarray(translate(variables, x, np.full((len(x), 1), float(target == "b"), np.float32)))
 
     result = _scored_as_unpaired(run, workdir, spec, translate_fn, [("a", "b"), ("b", "a")], True,
-                                 num_samples=num_samples, batch_size=batch_size, seed=seed, use_ema=use_ema)
+                                 num_samples=num_samples, batch_size=batch_size, seed=seed, use_ema=use_ema,
+                                 inception=inception)
     return {**result, "as_domains": spec, "attribute": names[0]}
 
 
 def _scored_as_unpaired(run, workdir: str, spec: str, translate_fn, directions, round_trip: bool, *,
-                        num_samples: int, batch_size: int, seed: int, use_ema: bool) -> Dict:
+                        num_samples: int, batch_size: int, seed: int, use_ema: bool,
+                        inception: Optional[fid.FeaturesFn] = None) -> Dict:
     """``domains.unpaired_metrics`` of ``translate_fn(x, source, target)`` on held-out images of ``spec``'s
     domains, with ``spec``'s classifiers (cached in WORKDIR/eval/classifiers), as the result dict."""
     classifiers = domains.domain_classifiers(spec, os.path.join(workdir, "eval", "classifiers"),
@@ -520,7 +544,8 @@ def _scored_as_unpaired(run, workdir: str, spec: str, translate_fn, directions, 
             "ema_skipped": has_ema and not use_ema,
             "directions": domains.unpaired_metrics(translate_fn, images, labels, classifiers,
                                                    reference_images_by_domain=reference, directions=directions,
-                                                   round_trip=round_trip, batch_size=batch_size)}
+                                                   round_trip=round_trip, batch_size=batch_size,
+                                                   inception=inception, seed=seed)}
 
 
 def format_coupled_table(result: Dict) -> str:
@@ -563,6 +588,8 @@ def format_translation_table(result: Dict) -> str:
         lines += ["", f"{'over the hole':<15}{'PSNR':>8}{'L1':>8}{'L2':>8}  (on [0, 1], Pathak et al. 2016)"]
         lines += [f"{name:<15}{row['hole_psnr']:>8.2f}{row['hole_l1']:>8.4f}{row['hole_l2']:>8.4f}"
                   for name, row in holes]
+    if any("fid" in row for row in result["rows"].values()):
+        lines += ["", "FID and KID against the real targets:", fid.format_rows(result["rows"])]
     if "fcn_score" in result:  # Label-map runs: the segmenter's reading of outputs and of the real targets.
         fcn = {k: v for k, v in result["fcn_score"].items() if k != "segmenter"}
         lines += ["", segmentation.format_fcn_table(fcn, "real_target: the ceiling; Long et al. 2015's definitions")]
@@ -606,6 +633,8 @@ def format_table(result: Dict) -> str:
             lines.append("WARNING: the Parzen LL above is not comparable with Mirza & Osindero's 132: under the "
                          "protocol of Goodfellow et al. 2014 sigma is chosen on images the model did not train on; "
                          f"train with --config.data.split='{REFERENCE_SPLIT}'")
+    if any("fid" in row for row in result["rows"].values()):
+        lines += ["FID and KID against the real test images:", fid.format_rows(result["rows"])]
     num_classes = len(result["rows"]["generated"]["per_class_accuracy"])
     lines += ["", "per class".ljust(21) + "".join(f"{k:>9}" for k in range(num_classes))]
     for key, label, fmt in (("per_class_accuracy", "accuracy", ".4f"), ("per_class_intra_fcd", "intra-FCD", ".1f"),
@@ -622,7 +651,8 @@ def main(argv):
     with errors.reported():
         result = evaluate(FLAGS.workdir, step=FLAGS.step, num_samples=FLAGS.num_samples,
                           batch_size=FLAGS.batch_size, seed=FLAGS.seed, use_ema=FLAGS.ema,
-                          parzen=FLAGS.parzen, reference=FLAGS.reference, as_domains=FLAGS.as_domains)
+                          parzen=FLAGS.parzen, reference=FLAGS.reference, as_domains=FLAGS.as_domains,
+                          inception_weights=FLAGS.inception_weights)
     print(format_table(result))
     print(f"Wrote {result_path(FLAGS.workdir, result)}")
 

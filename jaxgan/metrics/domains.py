@@ -56,7 +56,7 @@ from jaxgan.data.pipeline import to_float_image
 from jaxgan.data.transforms import ResizeAndCrop
 from jaxgan.data.sources import build_source
 from jaxgan.errors import ConfigError, DataSourceError, JaxganError
-from jaxgan.metrics import classifier, train_classifier
+from jaxgan.metrics import classifier, fid, train_classifier
 from jaxgan.metrics.classifier import NUM_CLASSES, ClassifierFn, label_accuracy, make_classifier_fn
 from jaxgan.metrics.frechet import frechet_classifier_distance
 
@@ -334,7 +334,8 @@ def unpaired_metrics(translate_fn: TranslateFn, images_by_domain: Mapping[str, n
                      labels_by_domain: Mapping[str, Optional[np.ndarray]], classifiers: DomainClassifiers, *,
                      reference_images_by_domain: Optional[Mapping[str, np.ndarray]] = None,
                      directions: Optional[Sequence[Tuple[str, str]]] = None, round_trip: bool = True,
-                     batch_size: int = 250) -> Dict[str, Dict]:
+                     batch_size: int = 250, inception: Optional[Callable[[np.ndarray], np.ndarray]] = None,
+                     seed: int = 0) -> Dict[str, Dict]:
     """Label preservation, domain fidelity, cycle error and FCD of each direction X -> Y (module
     docstring), with the real-data ceiling of Y, keyed by direction name ('AtoB', 'BtoA', ...).
 
@@ -352,7 +353,10 @@ def unpaired_metrics(translate_fn: TranslateFn, images_by_domain: Mapping[str, n
     ``fcd_features`` ('label': Y's label classifier; 'domain': the domain classifier, Y has no labels),
     ``classifier_test_accuracy`` ({'label': C_Y's or None, 'domain': D's}), and ``real_target``: Y's real
     test images' ``label_accuracy`` (None without labels), ``domain_fidelity``, ``fcd_train_vs_test``
-    (None without reference images) and ``num_images``."""
+    (None without reference images) and ``num_images``. With ``inception`` (images -> FID Inception
+    features, ``jaxgan.metrics.fid.features_fn``) each direction adds ``fid``, ``kid`` and ``kid_std`` of
+    the translations against Y's real test images, and ``real_target`` adds ``fid_train_vs_test`` (with
+    reference images); ``seed`` draws KID's subsets."""
     letters = classifiers.letters
     unknown = sorted(set(images_by_domain) - set(letters))
     if unknown:
@@ -377,6 +381,11 @@ def unpaired_metrics(translate_fn: TranslateFn, images_by_domain: Mapping[str, n
                                else label_accuracy(label_logits, labels)),
             "domain_fidelity": float(np.mean(np.argmax(domain_logits, axis=1) == letters.index(y))),
             "fcd_train_vs_test": fcd, "num_images": len(images_by_domain[y])}}
+        if inception is not None:  # FID and KID: the FID Inception network's features of Y's real images.
+            real[y]["inception"] = inception(images_by_domain[y])
+            if reference is not None:
+                real[y]["row"]["fid_train_vs_test"] = frechet_classifier_distance(inception(reference),
+                                                                                  real[y]["inception"])
 
     result = {}
     for x, y in directions:
@@ -400,6 +409,8 @@ def unpaired_metrics(translate_fn: TranslateFn, images_by_domain: Mapping[str, n
             "classifier_test_accuracy": {"label": classifiers.test_accuracy.get(f"label_{y}"),
                                          "domain": classifiers.test_accuracy["domain"]},
             "real_target": real[y]["row"]}
+        if inception is not None:
+            result[direction_name(x, y)].update(fid.fid_and_kid(inception(translated), real[y]["inception"], seed=seed))
     return result
 
 
@@ -427,4 +438,11 @@ def format_unpaired_table(result: Mapping[str, Mapping]) -> str:
     known = ", ".join(f"{name} {value:.4f}" for name, value in sorted(accuracies.items()) if value is not None)
     lines += ["real Y: Y's real test images (label accuracy, read as Y; FCD: real Y train vs test images)",
               f"classifier test accuracy: {known}"]
+    if any("fid" in row for row in result.values()):  # Against Y's real test images; real Y: train vs test.
+        rows = {}
+        for name, row in result.items():
+            rows[f"{name} translated"] = row
+            rows[f"{name} real {row['target'].upper()}"] = {"fid": row["real_target"].get("fid_train_vs_test")}
+        lines += ["", "FID and KID against Y's real test images (real Y: FID of its train vs test images):",
+                  fid.format_rows(rows)]
     return "\n".join(lines)

@@ -1,0 +1,97 @@
+"""Does ``jaxgan.metrics.fid`` compute pytorch-fid's features? Side by side on the same weights.
+
+pytorch-fid's weights cannot be downloaded here, so both networks get the same random weights: pytorch-fid's
+``InceptionV3`` (its FID blocks, built by its own ``fid_inception_v3``) is initialised by PyTorch, its batch
+norms' scales and shifts are drawn at random and their running statistics set by forward passes in
+training mode on random images; its state dict goes to a .npz exactly as ``jaxgan.metrics.fid``'s
+docstring tells a user to convert the real file, and jaxgan loads that. Both read the same 8-bit images:
+RGB upsampled (256x256), RGB downsampled and not square (512x384), and grey digits (28x28, repeated to RGB).
+Prints the largest absolute and relative feature differences and the FID between the two implementations'
+features of the same images (0 if they agree).
+
+Needs the bench extra and pytorch-fid (not dependencies of jaxgan or its tests):
+
+    pip install torch torchvision pytorch-fid
+    python benchmarks/check_fid_inception.py [--out /tmp/fid_inception_random.npz]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+
+import numpy as np
+import torch
+import torchvision
+from pytorch_fid import inception as pytorch_fid_inception
+
+from jaxgan.metrics import fid, frechet_classifier_distance
+
+
+@contextlib.contextmanager
+def _without_weight_download():
+    """``fid_inception_v3`` ends by loading the downloaded weights: keep PyTorch's initialisation instead."""
+    saved = (pytorch_fid_inception.load_state_dict_from_url, torchvision.models.Inception3.load_state_dict)
+    pytorch_fid_inception.load_state_dict_from_url = lambda *args, **kwargs: None
+    torchvision.models.Inception3.load_state_dict = lambda self, state, *args, **kwargs: None
+    try:
+        yield
+    finally:
+        pytorch_fid_inception.load_state_dict_from_url, torchvision.models.Inception3.load_state_dict = saved
+
+
+def random_fid_network(seed: int = 0):
+    """pytorch-fid's InceptionV3 (pool3) with random weights and batch-norm statistics, and the state dict
+    of its Inception3 (the layout of the released weight file)."""
+    torch.manual_seed(seed)
+    with _without_weight_download():
+        inception = pytorch_fid_inception.fid_inception_v3()
+    for module in inception.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.weight.data.uniform_(0.5, 1.5)
+            module.bias.data.uniform_(-0.2, 0.2)
+            module.momentum = None  # Running statistics: the cumulative average of the passes below.
+            module.reset_running_stats()
+    inception.train()
+    with torch.no_grad():
+        for _ in range(3):
+            inception(torch.rand(8, 3, fid.INPUT_SIZE, fid.INPUT_SIZE) * 2 - 1)
+    inception.eval()
+    original = pytorch_fid_inception.fid_inception_v3
+    pytorch_fid_inception.fid_inception_v3 = lambda: inception
+    try:
+        network = pytorch_fid_inception.InceptionV3([pytorch_fid_inception.InceptionV3.BLOCK_INDEX_BY_DIM[2048]])
+    finally:
+        pytorch_fid_inception.fid_inception_v3 = original
+    return network.eval(), inception.state_dict()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default="/tmp/fid_inception_random.npz", help="Where the random weights' .npz goes.")
+    parser.add_argument("--images", type=int, default=16, help="Images per case.")
+    args = parser.parse_args()
+    network, state = random_fid_network()
+    np.savez(args.out, **{k: v.numpy() for k, v in state.items()})  # The docstring's conversion.
+    features = fid.features_fn(fid.load_fid_inception(args.out), batch_size=8)
+    rng = np.random.default_rng(0)
+    print(f"torch {torch.__version__}, torchvision {torchvision.__version__}, random weights -> {args.out}")
+    print(f"{'case':<28}{'max |diff|':>12}{'max |torch|':>13}{'max rel. diff':>15}{'FID jax vs torch':>18}")
+    for name, shape in (("RGB 256x256 (upsampled)", (256, 256, 3)), ("RGB 512x384 (downsampled)", (512, 384, 3)),
+                        ("grey 28x28", (28, 28, 1))):
+        levels = rng.integers(0, 256, (args.images,) + shape)
+        if name.startswith("grey"):  # Digit-like: mostly background, a blob of ink.
+            levels = np.where(rng.random(levels.shape) < 0.8, 0, levels)
+        unit = levels.astype(np.float32) / 255.0
+        with torch.no_grad():
+            reference = network(torch.from_numpy(unit).permute(0, 3, 1, 2).expand(-1, 3, -1, -1).contiguous())[0]
+        reference = reference.squeeze(-1).squeeze(-1).numpy()
+        ours = features(unit * 2.0 - 1.0)
+        diff = np.abs(ours - reference)
+        print(f"{name:<28}{diff.max():>12.2e}{np.abs(reference).max():>13.3f}"
+              f"{(diff / (np.abs(reference) + 1e-3)).max():>15.2e}"
+              f"{frechet_classifier_distance(ours.astype(np.float64), reference.astype(np.float64)):>18.2e}")
+
+
+if __name__ == "__main__":
+    main()
