@@ -6,8 +6,9 @@ norms' scales and shifts are drawn at random and their running statistics set by
 training mode on random images; its state dict goes to a .npz exactly as ``jaxgan.metrics.fid``'s
 docstring tells a user to convert the real file, and jaxgan loads that. Both read the same 8-bit images:
 RGB upsampled (256x256), RGB downsampled and not square (512x384), and grey digits (28x28, repeated to RGB).
-Prints the largest absolute and relative feature differences and the FID between the two implementations'
-features of the same images (0 if they agree).
+Prints the largest feature difference, the largest relative L2 difference of an image's features, the FID of
+one half of the images against the other in each implementation's features, and the largest difference of
+the 299x299 resize alone.
 
 Needs the bench extra and pytorch-fid (not dependencies of jaxgan or its tests):
 
@@ -76,7 +77,8 @@ def main() -> None:
     features = fid.features_fn(fid.load_fid_inception(args.out), batch_size=8)
     rng = np.random.default_rng(0)
     print(f"torch {torch.__version__}, torchvision {torchvision.__version__}, random weights -> {args.out}")
-    print(f"{'case':<28}{'max |diff|':>12}{'max |torch|':>13}{'max rel. diff':>15}{'FID jax vs torch':>18}")
+    print(f"{'case':<27}{'max |diff|':>11}{'max |torch|':>12}{'rel. L2':>10}{'FID halves, jax':>17}{'torch':>11}"
+          f"{'resize |diff|':>14}")
     for name, shape in (("RGB 256x256 (upsampled)", (256, 256, 3)), ("RGB 512x384 (downsampled)", (512, 384, 3)),
                         ("grey 28x28", (28, 28, 1))):
         levels = rng.integers(0, 256, (args.images,) + shape)
@@ -85,13 +87,16 @@ def main() -> None:
         unit = levels.astype(np.float32) / 255.0
         with torch.no_grad():
             reference = network(torch.from_numpy(unit).permute(0, 3, 1, 2).expand(-1, 3, -1, -1).contiguous())[0]
-        reference = reference.squeeze(-1).squeeze(-1).numpy()
-        ours = features(unit * 2.0 - 1.0)
-        diff = np.abs(ours - reference)
-        print(f"{name:<28}{diff.max():>12.2e}{np.abs(reference).max():>13.3f}"
-              f"{(diff / (np.abs(reference) + 1e-3)).max():>15.2e}"
-              f"{frechet_classifier_distance(ours.astype(np.float64), reference.astype(np.float64)):>18.2e}")
-
+        reference = reference.squeeze(-1).squeeze(-1).numpy().astype(np.float64)
+        resized = torch.nn.functional.interpolate(torch.from_numpy(unit).permute(0, 3, 1, 2), size=(299, 299),
+                                                  mode="bilinear", align_corners=False).permute(0, 2, 3, 1).numpy()
+        resize_diff = np.abs(np.asarray(fid.resize_bilinear(unit, fid.INPUT_SIZE)) - resized).max()
+        ours = features(unit * 2.0 - 1.0).astype(np.float64)
+        relative = (np.linalg.norm(ours - reference, axis=1) / np.linalg.norm(reference, axis=1)).max()
+        half = args.images // 2  # FID of one half of the images against the other, in each one's features.
+        print(f"{name:<27}{np.abs(ours - reference).max():>11.2e}{np.abs(reference).max():>12.3f}{relative:>10.2e}"
+              f"{frechet_classifier_distance(ours[:half], ours[half:]):>17.4f}"
+              f"{frechet_classifier_distance(reference[:half], reference[half:]):>11.4f}{resize_diff:>14.2e}")
 
 if __name__ == "__main__":
     main()

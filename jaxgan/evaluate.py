@@ -187,7 +187,7 @@ def evaluate(workdir: str, *, step=None, num_samples=10000, batch_size=1000, see
     (``jaxgan.metrics.fid``): label-conditional, paired and unpaired rows add FID and KID against the
     real images their FCD is measured against."""
     run = restore.restore_run(workdir, step)
-    inception = fid.scorer(inception_weights)
+    inception = fid.scorer(inception_weights, batch_size=min(batch_size, fid.BATCH_SIZE))
     if as_domains is not None:
         return _write(workdir, as_domains_result(run, workdir, as_domains, num_samples=num_samples,
                                                  batch_size=batch_size, seed=seed, use_ema=use_ema,

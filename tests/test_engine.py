@@ -199,6 +199,12 @@ def test_evaluating_a_super_resolution_run_adds_y_channel_metrics(tmp_path):
     assert "on Y, cropped" in evaluate_lib.format_table(result)
 
 
+def pixel_features(images: np.ndarray) -> np.ndarray:
+    """Stand-in FID features: the first pixels and the channel means of each image."""
+    images = np.asarray(images, np.float64)
+    return np.concatenate([images.reshape(len(images), -1)[:, :5], images.mean(axis=(1, 2))], axis=1)
+
+
 def test_evaluating_an_unpaired_run_scores_each_direction(tmp_path, monkeypatch):
     """jaxgan.evaluate on a CycleGAN run: both directions scored with classifiers trained on the run's
     domains (a few steps here), cached for the next evaluation; the cycle error is recomputed by hand."""
@@ -206,7 +212,7 @@ def test_evaluating_an_unpaired_run_scores_each_direction(tmp_path, monkeypatch)
 
     from jaxgan import evaluate as evaluate_lib
     from jaxgan import restore
-    from jaxgan.metrics import domains
+    from jaxgan.metrics import domains, fid
 
     from conftest import resume_trainer
 
@@ -229,8 +235,17 @@ def test_evaluating_an_unpaired_run_scores_each_direction(tmp_path, monkeypatch)
     assert "AtoB" in evaluate_lib.format_table(result)
     count = len(trained)
     assert count == 3  # A label classifier per domain and the domain classifier.
-    evaluate_lib.evaluate(str(tmp_path), num_samples=16, batch_size=16)
+    # Again with FID and KID, in stand-in features (the FID Inception network: tests/test_fid.py, test_pix2pix.py).
+    monkeypatch.setattr(evaluate_lib.fid, "scorer", lambda path, batch_size: pixel_features)
+    result = evaluate_lib.evaluate(str(tmp_path), num_samples=16, batch_size=16, inception_weights="any.npz")
     assert len(trained) == count  # Read from WORKDIR/eval/classifiers, not trained again.
+    b = evaluate_lib._held_out_pairs(run, 16, 16, 0)["image_b"]
+    translated = np.asarray(translate(variables, a, key, "AtoB"))
+    expected = fid.fid_and_kid(pixel_features(translated), pixel_features(b))  # Against B's real test images.
+    for k in ("fid", "kid"):
+        np.testing.assert_allclose(result["directions"]["AtoB"][k], expected[k], rtol=1e-4)
+    assert result["directions"]["BtoA"]["real_target"]["fid_train_vs_test"] > 0
+    assert "FID and KID against Y's real test images" in evaluate_lib.format_table(result)
 
 
 def test_evaluating_a_cogan_run_reports_pair_and_label_agreement(tmp_path, monkeypatch):
@@ -287,6 +302,9 @@ def test_evaluating_a_cogan_run_reports_pair_and_label_agreement(tmp_path, monke
                                               use_ema=True)
     assert "pair_agreement" not in labels_only and "real_pairs" not in labels_only["label_agreement"]
     assert labels_only["label_agreement"]["agreement"] == label["agreement"]
+    monkeypatch.setattr(evaluate_lib.fid, "scorer", lambda path, batch_size: pixel_features)
+    with pytest.raises(ConfigError, match="--inception_weights scores label-conditional, paired and unpaired"):
+        evaluate_lib.evaluate(str(tmp_path), num_samples=20, batch_size=10, inception_weights="any.npz")
 
 
 def test_evaluating_a_one_way_run(tmp_path, monkeypatch):

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from jaxgan import evaluate
@@ -70,6 +71,34 @@ def test_other_noise_seed_gets_its_own_file(trained):  # noqa: F811
     assert not (workdir / "eval" / "step_2_noema_seed3.json").exists()
     assert evaluate.result_path("w", dict(step=7, seed=0, ema_skipped=False)) == "w/eval/step_7.json"
     assert evaluate.result_path("w", dict(step=7, seed=0, ema_skipped=True)) == "w/eval/step_7_noema.json"
+
+
+def test_fid_and_kid_of_the_generated_digits_against_the_real_test_digits(trained, monkeypatch):  # noqa: F811
+    """With --inception_weights the generated and real_train rows add FID and KID against the real test
+    images, here in stand-in features (the FID Inception network: tests/test_fid.py, test_pix2pix.py); a
+    missing weight file is an error naming it, from the command."""
+    from jaxgan import restore
+    from jaxgan.data.pipeline import to_float_image
+    from jaxgan.data.sources import build_source
+    from jaxgan.metrics import fid
+
+    from test_engine import pixel_features
+
+    workdir, _ = trained
+    monkeypatch.setattr(evaluate.fid, "scorer", lambda path, batch_size: pixel_features)
+    result = evaluate.evaluate(str(workdir), num_samples=20, batch_size=20, reference=True, inception_weights="x.npz")
+    run = restore.restore_run(str(workdir))
+    fake, _ = evaluate.generate(run.method, run.state.generator_variables(), 10, 20, 20, 0)
+    test = build_source(run.config.data.source, "test")
+    real = to_float_image(test.get(np.arange(len(test)))["image"])
+    expected = fid.fid_and_kid(pixel_features(fake), pixel_features(real))
+    for key in ("fid", "kid", "kid_std"):
+        assert result["rows"]["generated"][key] == pytest.approx(expected[key], rel=1e-4)
+    assert result["rows"]["real_train"]["fid"] < result["rows"]["generated"]["fid"]
+    assert "fid" not in result["rows"]["real_test"]
+    assert "FID and KID against the real test images" in evaluate.format_table(result)
+    out = _run("jaxgan.evaluate", "--workdir", str(workdir), "--num_samples=20", "--inception_weights=missing.npz")
+    assert out.returncode == 2 and "--inception_weights='missing.npz': no such file" in out.stderr, out.stderr
 
 
 def test_noema_on_a_run_with_an_ema_evaluates_the_raw_generator(tmp_path):

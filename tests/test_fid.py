@@ -20,8 +20,8 @@ def random_state_dict(seed: int = 0):
         if key[-1] == "kernel":
             h, w, i, o = shape
             state[name] = rng.normal(0, (2 / (h * w * i)) ** 0.5, (o, i, h, w)).astype(np.float32)
-        elif key[-1] == "var":
-            state[name] = rng.uniform(0.5, 2.0, shape).astype(np.float32)
+        elif key[-1] in ("scale", "var"):  # Near 1, so that activations keep their scale through 47 layers.
+            state[name] = rng.uniform(0.8, 1.25, shape).astype(np.float32)
         else:
             state[name] = rng.normal(0, 0.1, shape).astype(np.float32)
         if name.endswith(".bn.running_mean"):

@@ -15,12 +15,14 @@ from jaxgan import evaluate as evaluate_lib
 from jaxgan import images, losses
 from jaxgan import train as train_lib
 from jaxgan.methods.base import apply_train
+from jaxgan.metrics import fid
 from jaxgan.networks.unet import UNetGenerator
 from jaxgan.state import Side
 from jaxgan.train_step import make_train_step
 
 from conftest import load_config, module_calls, one_device_mesh, probe_state, resume_trainer
 from test_cli import _run
+from test_fid import random_state_dict
 
 IN_WEIGHT, OUT_WEIGHT = 1.0, 3.0
 
@@ -170,6 +172,18 @@ def test_folder_of_rgb_pairs_trains_and_translates(tmp_path):
     np.testing.assert_allclose(identity["psnr"], (10 * np.log10(1 / (((x - y) / 2) ** 2).mean((1, 2, 3)))).mean(),
                                rtol=1e-4)
     assert set(result["rows"]["translated"]) == {"psnr", "ssim", "l1", "l2"}  # No digit labels: no accuracy.
+
+    # FID and KID against the real targets, in the FID Inception network's features (random weights here).
+    weights = tmp_path / "fid_inception.npz"
+    np.savez(weights, **random_state_dict())
+    result = evaluate_lib.evaluate(str(workdir), num_samples=3, batch_size=3, inception_weights=str(weights))
+    features = fid.features_fn(fid.load_fid_inception(str(weights)), batch_size=3)
+    expected = fid.fid_and_kid(features(x.astype(np.float32)), features(y.astype(np.float32)))
+    for key in ("fid", "kid", "kid_std"):
+        np.testing.assert_allclose(result["rows"]["input_resized"][key], expected[key], rtol=1e-3, atol=1e-9)
+    assert expected["fid"] > 1 and expected["kid"] > 1e-3, expected  # Far from 0: the comparison can fail.
+    assert result["rows"]["translated"]["fid"] > 0 and "FID and KID against the real targets" in (
+        evaluate_lib.format_table(result))
 
     result = _run("jaxgan.sample", "--workdir", str(workdir), "--num", "2", "--out", str(tmp_path / "panel.png"))
     assert result.returncode == 0, result.stderr

@@ -57,6 +57,7 @@ RECIPE = ("make the file from pytorch-fid's weights as `jaxgan.metrics.fid`'s do
 # The subsets KID averages over (torch-fidelity's defaults): 100 subsets of at most 1,000 images each.
 KID_SUBSETS = 100
 KID_SUBSET_SIZE = 1000
+BATCH_SIZE = 50  # Images per call of the network at 299x299 (pytorch-fid's default batch).
 
 
 class ConvSpec(NamedTuple):
@@ -231,13 +232,26 @@ def load_fid_inception(path: str) -> Dict:
     return variables_from_state_dict(arrays, path)
 
 
+def interpolation_matrix(size_in: int, size_out: int) -> np.ndarray:
+    """[size_out, size_in] weights of PyTorch's bilinear sampling along one axis (``align_corners=False``):
+    output j reads the source position max(0, (j + 0.5) size_in / size_out - 0.5) from its two neighbours,
+    the last one repeated past the edge."""
+    f32 = np.float32  # In float32 arithmetic, as PyTorch computes the positions and weights.
+    source = np.maximum(f32(f32(size_in) / f32(size_out)) * (np.arange(size_out, dtype=f32) + f32(0.5)) - f32(0.5),
+                        f32(0.0))
+    low = np.minimum(source.astype(int), size_in - 1)
+    high = np.minimum(low + 1, size_in - 1)
+    weights = np.zeros((size_out, size_in), f32)
+    np.add.at(weights, (np.arange(size_out), low), f32(1.0) - (source - low.astype(f32)))
+    np.add.at(weights, (np.arange(size_out), high), source - low.astype(f32))
+    return weights
+
+
 def resize_bilinear(images: jax.Array, size: int) -> jax.Array:
-    """[N, H, W, C] -> [N, size, size, C], bilinear with half-pixel centres and no antialiasing: the
-    sampling of PyTorch's ``F.interpolate(mode='bilinear', align_corners=False)`` (edge pixels repeated)."""
-    n, h, w, c = images.shape
-    scale = jnp.array([size / h, size / w], jnp.float32)
-    return jax.image.scale_and_translate(images, (n, size, size, c), (1, 2), scale, jnp.zeros(2, jnp.float32),
-                                         method="linear", antialias=False)
+    """[N, H, W, C] -> [N, size, size, C] by :func:`interpolation_matrix` along each axis: PyTorch's
+    ``F.interpolate(mode='bilinear', align_corners=False)`` (no antialiasing when shrinking)."""
+    rows, columns = (jnp.asarray(interpolation_matrix(n, size)) for n in images.shape[1:3])
+    return jnp.einsum("ph,nhwc,qw->npqc", rows, images, columns, precision=jax.lax.Precision.HIGHEST)
 
 
 def network_input(images: jax.Array) -> jax.Array:
@@ -253,7 +267,7 @@ def network_input(images: jax.Array) -> jax.Array:
 FeaturesFn = Callable[[np.ndarray], np.ndarray]
 
 
-def features_fn(variables: Dict, batch_size: int = 50) -> FeaturesFn:
+def features_fn(variables: Dict, batch_size: int = BATCH_SIZE) -> FeaturesFn:
     """images [N, H, W, C] in [-1, 1] -> pool3 features [N, 2048] (numpy), ``batch_size`` at a time (the
     last batch zero-padded, so one compiled shape)."""
     apply = jax.jit(lambda v, x: FIDInception().apply(v, network_input(x)))
@@ -298,7 +312,7 @@ def fid_and_kid(features: np.ndarray, real_features: np.ndarray, *, seed: int = 
     return {"fid": frechet_classifier_distance(features, real_features), "kid": kid["mean"], "kid_std": kid["std"]}
 
 
-def scorer(path: Optional[str], batch_size: int = 50) -> Optional[FeaturesFn]:
+def scorer(path: Optional[str], batch_size: int = BATCH_SIZE) -> Optional[FeaturesFn]:
     """The features function of the weights at ``path`` (None: no FID)."""
     return None if path is None else features_fn(load_fid_inception(path), batch_size)
 
