@@ -13,13 +13,14 @@ the 299x299 resize alone.
 Needs the bench extra and pytorch-fid (not dependencies of jaxgan or its tests):
 
     pip install torch torchvision pytorch-fid
-    python benchmarks/check_fid_inception.py [--out /tmp/fid_inception_random.npz]
+    python benchmarks/check_fid_inception.py [--out /tmp/fid_inception_random.npz] [--time_batches 4]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import time
 
 import numpy as np
 import torch
@@ -71,10 +72,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default="/tmp/fid_inception_random.npz", help="Where the random weights' .npz goes.")
     parser.add_argument("--images", type=int, default=16, help="Images per case.")
+    parser.add_argument("--time_batches", type=int, default=0, help="Then time both on this many batches of 50 "
+                        "256x256 RGB images (after one warm-up batch), PyTorch at 1 and 2 threads.")
     args = parser.parse_args()
     network, state = random_fid_network()
     np.savez(args.out, **{k: v.numpy() for k, v in state.items()})  # The docstring's conversion.
-    features = fid.features_fn(fid.load_fid_inception(args.out), batch_size=8)
+    features = fid.features_fn(fid.load_fid_inception(args.out), batch_size=fid.BATCH_SIZE)
     rng = np.random.default_rng(0)
     print(f"torch {torch.__version__}, torchvision {torchvision.__version__}, random weights -> {args.out}")
     print(f"{'case':<27}{'max |diff|':>11}{'max |torch|':>12}{'rel. L2':>10}{'FID halves, jax':>17}{'torch':>11}"
@@ -97,6 +100,31 @@ def main() -> None:
         print(f"{name:<27}{np.abs(ours - reference).max():>11.2e}{np.abs(reference).max():>12.3f}{relative:>10.2e}"
               f"{frechet_classifier_distance(ours[:half], ours[half:]):>17.4f}"
               f"{frechet_classifier_distance(reference[:half], reference[half:]):>11.4f}{resize_diff:>14.2e}")
+    if args.time_batches:
+        time_both(network, features, args.time_batches)
+
+
+def time_both(network, features, batches: int, batch_size: int = 50) -> None:
+    """Images per second of the features of ``batches`` batches of 256x256 RGB images, each side."""
+    unit = np.random.default_rng(1).random((batch_size, 256, 256, 3)).astype(np.float32)
+    rates = {}
+    for threads in (1, 2):
+        torch.set_num_threads(threads)
+        x = torch.from_numpy(unit).permute(0, 3, 1, 2).contiguous()
+        with torch.no_grad():
+            network(x)
+            start = time.perf_counter()
+            for _ in range(batches):
+                network(x)
+        rates[f"pytorch-fid, {threads} thread(s)"] = batches * batch_size / (time.perf_counter() - start)
+    features(unit * 2 - 1)
+    start = time.perf_counter()
+    for _ in range(batches):
+        features(unit * 2 - 1)
+    rates["jaxgan.metrics.fid"] = batches * batch_size / (time.perf_counter() - start)
+    for name, rate in rates.items():
+        print(f"{name:<28}{rate:8.1f} images/s (batch {batch_size}, 256x256 RGB)")
+
 
 if __name__ == "__main__":
     main()
