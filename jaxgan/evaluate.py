@@ -192,16 +192,14 @@ def evaluate(workdir: str, *, step=None, num_samples=10000, batch_size=1000, see
         return _write(workdir, as_domains_result(run, workdir, as_domains, num_samples=num_samples,
                                                  batch_size=batch_size, seed=seed, use_ema=use_ema,
                                                  inception=inception))
-    if inception is not None and (hasattr(run.method, "generate_pairs") or _attribute_keyword(run.method)):
-        raise ConfigError("--inception_weights scores label-conditional, paired and unpaired runs (and one-attribute "
-                          "runs with --as_domains); this run's family is scored without it")
     if hasattr(run.method, "generate_pairs"):  # CoGAN: do its pairs correspond as the domains do?
         return _write(workdir, coupled_result(run, workdir, num_samples=num_samples, batch_size=batch_size,
-                                              seed=seed, use_ema=use_ema))
+                                              seed=seed, use_ema=use_ema, inception=inception))
     keyword = _attribute_keyword(run.method)
     if keyword is not None:  # Attribute-conditioned (StarGAN, Fader): each attribute flipped, per label set.
         return _write(workdir, attribute_result(run, workdir, keyword, num_samples=num_samples,
-                                                batch_size=batch_size, seed=seed, use_ema=use_ema))
+                                                batch_size=batch_size, seed=seed, use_ema=use_ema,
+                                                inception=inception))
     if hasattr(run.method, "translate") and run.config.data.source.startswith(("domains:", "unpaired:")):
         # Unpaired image-to-image: per direction, against its domains.
         return _write(workdir, unpaired_result(run, workdir, num_samples=num_samples, batch_size=batch_size,
@@ -306,7 +304,7 @@ def _attribute_keyword(method) -> Optional[str]:
 
 
 def attribute_result(run, workdir: str, keyword: str, *, num_samples: int, batch_size: int, seed: int,
-                     use_ema: bool) -> Dict:
+                     use_ema: bool, inception: Optional[fid.FeaturesFn] = None) -> Dict:
     """The attribute metrics (``jaxgan.metrics.attributes``) of a StarGAN or Fader run on up to
     ``num_samples`` held-out images of each label set (one, or each dataset of a mask-vector run): per
     attribute flipped, fidelity, kept and label preservation, with the real images as the ceiling. The
@@ -327,7 +325,7 @@ def attribute_result(run, workdir: str, keyword: str, *, num_samples: int, batch
         v, x, key, **{keyword: t}, **({"dataset": dataset} if keyword == "target" else {})), static_argnums=3)
     datasets = [attributes.attribute_metrics(
         lambda x, t, k=k: np.asarray(translate(variables, x, t, k)), held_out[f"image{s}"], held_out[f"attributes{s}"],
-        held_out.get(f"label{s}"), set_classifiers, batch_size=batch_size)
+        held_out.get(f"label{s}"), set_classifiers, batch_size=batch_size, inception=inception, seed=seed)
         for k, (s, set_classifiers) in enumerate(zip(suffixes, classifiers))]
     has_ema = run.state.ema_params is not None
     return {"workdir": os.path.abspath(workdir), "step": int(run.state.step), "family": "attributes",
@@ -436,7 +434,8 @@ def unpaired_result(run, workdir: str, *, num_samples: int, batch_size: int, see
                                inception=inception)
 
 
-def coupled_result(run, workdir: str, *, num_samples: int, batch_size: int, seed: int, use_ema: bool) -> Dict:
+def coupled_result(run, workdir: str, *, num_samples: int, batch_size: int, seed: int, use_ema: bool,
+                   inception: Optional[fid.FeaturesFn] = None) -> Dict:
     """A CoGAN run's ``num_samples`` generated pairs (noise of PRNGKey(seed)) against its domains' held-out
     images: with a pair relation T, the paper's pixel agreement (``cogan.pair_agreement``) beside what real
     images without correspondence score (``real_baselines``, ``cogan.agreement_baselines``); when both
@@ -444,7 +443,8 @@ def coupled_result(run, workdir: str, *, num_samples: int, batch_size: int, seed
     domains' label classifiers (``jaxgan.metrics.domains``, cached in WORKDIR/eval/classifiers), with their
     test accuracies and, with T, their agreement on held-out real pairs (x, T(x)): the ceiling; and ``fcd``,
     each domain's FCD in its label classifier's features of the generated images to held-out real ones,
-    beside that of as many real training images (the ceiling)."""
+    beside that of as many real training images (the ceiling). With ``inception``, ``fid``: each domain's FID
+    and KID of the generated images against its held-out real ones (and the real training images' FID)."""
     method = run.method
     spec = run.config.data.source
     classifiers = None
@@ -461,6 +461,8 @@ def coupled_result(run, workdir: str, *, num_samples: int, batch_size: int, seed
     first, second = method.generate_pairs(run.state.generator_variables(use_ema), num_samples,
                                           jax.random.PRNGKey(seed), batch_size)
     held_out = _held_out_pairs(run, num_samples, batch_size, seed)
+    if classifiers is not None or inception is not None:  # Real training images: the ceiling of FCD and FID.
+        reference = _held_out_pairs(run, num_samples, batch_size, seed, split="train")
     result = {"workdir": os.path.abspath(workdir), "step": int(run.state.step), "family": "coupled",
               "num_pairs": num_samples, "seed": seed, "ema": use_ema and has_ema,
               "ema_skipped": has_ema and not use_ema,
@@ -478,7 +480,6 @@ def coupled_result(run, workdir: str, *, num_samples: int, batch_size: int, seed
 
         generated = {"a": read("a", first), "b": read("b", second)}
         real = {k: read(k, held_out[f"image_{k}"]) for k in "ab"}
-        reference = _held_out_pairs(run, num_samples, batch_size, seed, split="train")
         result["label_agreement"] = {
             **cogan.label_agreement(generated["a"][0], generated["b"][0], classifiers.num_classes["a"]),
             "classifier_test_accuracy": {k: classifiers.test_accuracy[f"label_{k}"] for k in "ab"}}
@@ -489,6 +490,13 @@ def coupled_result(run, workdir: str, *, num_samples: int, batch_size: int, seed
                              "real_train": metrics.frechet_classifier_distance(read(k, reference[f"image_{k}"])[1],
                                                                                real[k][1])}
                          for k in "ab"}
+    if inception is not None:
+        result["fid"] = {}
+        for k, images in (("a", first), ("b", second)):
+            real_features = inception(held_out[f"image_{k}"])
+            result["fid"][k] = {**fid.fid_and_kid(inception(images), real_features, seed=seed),
+                                "real_train": metrics.frechet_classifier_distance(inception(reference[f"image_{k}"]),
+                                                                                  real_features)}
     return result
 
 
@@ -571,6 +579,10 @@ def format_coupled_table(result: Dict) -> str:
                   f"{'class':<8}" + "".join(f"{k:>6}" for k in range(len(label["counts_a"]))),
                   f"{'A read':<8}" + "".join(f"{c:>6}" for c in label["counts_a"]),
                   f"{'B read':<8}" + "".join(f"{c:>6}" for c in label["counts_b"])]
+    if "fid" in result:
+        lines += ["FID and KID against each domain's held-out real images (real_train: real training images' FID):",
+                  fid.format_rows({f"{k.upper()} {name}": (row if name == "generated" else {"fid": row["real_train"]})
+                                   for k, row in result["fid"].items() for name in ("generated", "real_train")})]
     return "\n".join(lines)
 
 

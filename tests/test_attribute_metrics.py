@@ -213,6 +213,31 @@ def _check_against_translate(workdir, result, translate):
             assert row["label_preservation"] == pytest.approx(np.mean(np.argmax(c.digit(y)[0], 1) == labels))
 
 
+def test_fid_by_direction_against_the_real_images_with_the_given_value():
+    """With ``inception`` (stand-in features here: each image's attribute pixels and digit row), adding p
+    (images 1 and 3, p off) is compared with the real images that have p (0, 2, 4), removing it (0, 2, 4)
+    with those that do not (1, 3); a direction with fewer than 2 images has no FID."""
+    from jaxgan.metrics import fid
+
+    def features(x):
+        return np.asarray(x, np.float64)[:, :2, :10, 0].reshape(len(x), -1)
+
+    images = _encode(ATTRS, LABELS)
+    result = attributes.attribute_metrics(_write_targets, images, ATTRS, LABELS, ORACLE, batch_size=5,
+                                          inception=features)
+    p = result["flips"]["p"]["by_direction"]
+    translated = _write_targets(images, attributes.flip_targets(ATTRS, 0))
+    for direction, made, real in (("add", [1, 3], [0, 2, 4]), ("remove", [0, 2, 4], [1, 3])):
+        expected = fid.fid_and_kid(features(translated[made]), features(images[real]))
+        assert p[direction]["fid"] == pytest.approx(expected["fid"]) and p[direction]["kid"] == pytest.approx(
+            expected["kid"])
+    assert p["add"]["fid"] > 0.1  # The translations keep their own digits: not the real images'.
+    assert "FID" in attributes.format_attribute_table([result])
+    few = attributes.attribute_metrics(_write_targets, images[:3], ATTRS[:3], LABELS[:3], ORACLE, batch_size=3,
+                                       inception=features)  # p is off in image 1 only: one image to add it to.
+    assert few["flips"]["p"]["by_direction"]["add"]["fid"] is None
+
+
 def test_evaluate_a_mask_vector_stargan_run(tmp_path, trained, cached_only, monkeypatch):
     from jaxgan import evaluate, train
 

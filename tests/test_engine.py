@@ -258,7 +258,7 @@ def test_evaluating_a_cogan_run_reports_pair_and_label_agreement(tmp_path, monke
 
     from jaxgan import evaluate as evaluate_lib
     from jaxgan import images, metrics, restore
-    from jaxgan.metrics import domains
+    from jaxgan.metrics import domains, fid
 
     from conftest import resume_trainer
 
@@ -302,9 +302,13 @@ def test_evaluating_a_cogan_run_reports_pair_and_label_agreement(tmp_path, monke
                                               use_ema=True)
     assert "pair_agreement" not in labels_only and "real_pairs" not in labels_only["label_agreement"]
     assert labels_only["label_agreement"]["agreement"] == label["agreement"]
+    # Each domain's FID and KID against its held-out real images (stand-in features).
     monkeypatch.setattr(evaluate_lib.fid, "scorer", lambda path, batch_size: pixel_features)
-    with pytest.raises(ConfigError, match="--inception_weights scores label-conditional, paired and unpaired"):
-        evaluate_lib.evaluate(str(tmp_path), num_samples=20, batch_size=10, inception_weights="any.npz")
+    with_fid = evaluate_lib.evaluate(str(tmp_path), num_samples=20, batch_size=10, inception_weights="any.npz")
+    expected = fid.fid_and_kid(pixel_features(second), pixel_features(real_b))
+    assert with_fid["fid"]["b"]["fid"] == pytest.approx(expected["fid"], rel=1e-4)
+    assert with_fid["fid"]["b"]["kid"] == pytest.approx(expected["kid"], rel=1e-4)
+    assert with_fid["fid"]["a"]["real_train"] > 0 and "FID and KID" in evaluate_lib.format_table(with_fid)
 
 
 def test_evaluating_a_one_way_run(tmp_path, monkeypatch):

@@ -51,7 +51,7 @@ from jaxgan import losses
 from jaxgan.data.domains import DomainsSource
 from jaxgan.data.sources import build_source
 from jaxgan.errors import ConfigError, DataSourceError, JaxganError
-from jaxgan.metrics import classifier, train_classifier
+from jaxgan.metrics import classifier, fid, train_classifier
 from jaxgan.metrics.classifier import NUM_CLASSES, ClassifierFn, label_accuracy, make_classifier_fn
 from jaxgan.metrics.domains import (
     TrainingSettings,
@@ -266,7 +266,8 @@ def _classify(classifiers: AttributeClassifiers, images: np.ndarray, batch_size:
 
 def attribute_metrics(translate_fn: AttributeTranslateFn, images: np.ndarray, attributes: np.ndarray,
                       labels: Optional[np.ndarray], classifiers: AttributeClassifiers, *,
-                      batch_size: int = 250) -> Dict:
+                      batch_size: int = 250, inception: Optional[Callable[[np.ndarray], np.ndarray]] = None,
+                      seed: int = 0) -> Dict:
     """Fidelity, kept and label preservation of flipping each attribute (module docstring), with the real
     images' ceiling.
 
@@ -277,7 +278,11 @@ def attribute_metrics(translate_fn: AttributeTranslateFn, images: np.ndarray, at
     Returns dict(spec, attributes=names, num_images, flips={name: {fidelity, kept, label_preservation,
     by_direction: {add, remove: {images, fidelity, label_preservation}}, ceiling: {fidelity, kept,
     label_preservation}}}, mean={fidelity, kept, label_preservation} over the flips,
-    real={attribute_accuracy: {name: accuracy}, label_accuracy}, classifier_test_accuracy)."""
+    real={attribute_accuracy: {name: accuracy}, label_accuracy}, classifier_test_accuracy). With ``inception``
+    (images -> FID Inception features, ``jaxgan.metrics.fid.features_fn``) each direction of each flip adds
+    ``fid``, ``kid`` and ``kid_std`` of its translations against the held-out real images that have the
+    target value of that attribute (None where either side has fewer than 2 images); ``seed`` draws KID's
+    subsets."""
     names = classifiers.names
     images, attributes = np.asarray(images, np.float32), np.asarray(attributes, np.float32)
     if attributes.shape != (len(images), len(names)):
@@ -287,10 +292,12 @@ def attribute_metrics(translate_fn: AttributeTranslateFn, images: np.ndarray, at
     real_logits, real_digits = _classify(classifiers, images, batch_size)
     real = agreement(readings(real_logits, len(names)), attributes)
     real_digit_accuracy = label_accuracy(real_digits, labels) if with_digits else None
+    real_features = None if inception is None else inception(images)
     flips = {}
     for j, name in enumerate(names):
         targets = flip_targets(attributes, j)
-        logits, digits = _classify(classifiers, _translate_all(translate_fn, images, targets, batch_size), batch_size)
+        translated = _translate_all(translate_fn, images, targets, batch_size)
+        logits, digits = _classify(classifiers, translated, batch_size)
         read = readings(logits, len(names))
         fidelity, kept = flip_scores(read, targets, j)
         others = np.delete(real, j)
@@ -300,6 +307,13 @@ def attribute_metrics(translate_fn: AttributeTranslateFn, images: np.ndarray, at
                        "by_direction": direction_scores(read, targets, j, digits_right),
                        "ceiling": {"fidelity": float(real[j]), "kept": float(np.mean(others)) if others.size else None,
                                    "label_preservation": real_digit_accuracy}}
+        if inception is not None:  # Each direction against the real images with the value it gives.
+            features = inception(translated)
+            for direction, value in (("add", True), ("remove", False)):
+                made, real_with = (targets[:, j] > 0.5) == value, (attributes[:, j] > 0.5) == value
+                scores = (fid.fid_and_kid(features[made], real_features[real_with], seed=seed)
+                          if made.sum() >= 2 and real_with.sum() >= 2 else dict.fromkeys(("fid", "kid", "kid_std")))
+                flips[name]["by_direction"][direction].update(scores)
     mean = {key: (float(np.mean([row[key] for row in flips.values()])) if flips[names[0]][key] is not None else None)
             for key in ("fidelity", "kept", "label_preservation")}
     return {"spec": classifiers.spec, "attributes": list(names), "num_images": len(images), "flips": flips,
@@ -326,11 +340,17 @@ def format_attribute_table(datasets: Sequence[Mapping]) -> str:
                                                  for key in ("fidelity", "kept", "label_preservation")))
         mean = result["mean"]
         lines.append(f"{'mean':<14}" + "".join(_cell(mean[key]) for key in ("fidelity", "kept", "label_preservation")))
-        lines.append(f"{'by direction':<14}{'fidelity':>18}{'label pres.':>18}{'images':>10}")
+        with_fid = any("fid" in part for row in result["flips"].values() for part in row["by_direction"].values())
+        lines.append(f"{'by direction':<14}{'fidelity':>18}{'label pres.':>18}{'images':>10}"
+                     + (f"{'FID':>10}{'KID':>10}" if with_fid else ""))
         for name, row in result["flips"].items():
             for direction, part in row["by_direction"].items():
                 lines.append(f"{name + ' ' + direction:<14}{_cell(part['fidelity'])}{_cell(part['label_preservation'])}"
-                             f"{part['images']:>10}")
+                             f"{part['images']:>10}" + ("".join(
+                                 ("-" if part[k] is None else format(part[k], f)).rjust(10)
+                                 for k, f in (("fid", ".2f"), ("kid", ".5f"))) if with_fid else ""))
+        if with_fid:
+            lines.append("FID, KID: the translations against the held-out real images with the value they were given")
         tested = result["classifier_test_accuracy"]
         lines.append("classifier test accuracy: " + ", ".join(f"{n} {a:.4f}" for n, a in tested["attributes"].items())
                      + (f", digit {tested['digit']:.4f}" if tested["digit"] is not None else ""))
