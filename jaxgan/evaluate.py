@@ -31,6 +31,9 @@ with the shipped MNIST classifier (``jaxgan.metrics``):
   says whether the run trained on them (its ``data.split`` overlaps them), in which case the figure
   is not comparable with the paper's.
 
+With ``--inception_weights FILE`` (a .npz of pytorch-fid's weights, ``jaxgan.metrics.fid``) every family
+adds FID and KID in the FID Inception network's features, against the real images its other figures read.
+
 Rows: ``generated``; ``real_test``, the test images' own accuracy, IS and MS-SSIM (the metrics that
 compare with the test set are not computed against itself); with ``--reference``, ``real_train``,
 every metric for real training images (from ``train[:50000]``, outside the Parzen validation images)

@@ -1,5 +1,6 @@
 """Evaluation metrics: classifier features and label accuracy, Frechet distance (overall and
-intra-class), Inception score, improved precision and recall, MS-SSIM diversity, Parzen windows."""
+intra-class), Inception score, improved precision and recall, MS-SSIM diversity, Parzen windows; FID and
+KID in the FID Inception network's features (``jaxgan.metrics.fid``, imported on its own)."""
 
 from jaxgan.metrics.classifier import (
     DEFAULT_WEIGHTS,
