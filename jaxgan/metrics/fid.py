@@ -323,9 +323,9 @@ def scorer(path: Optional[str], batch_size: int = BATCH_SIZE) -> Optional[Featur
 def format_rows(rows: Mapping[str, Mapping]) -> str:
     """The rows of ``rows`` (name -> a result row) that have an FID, as a small table: FID and KID (mean
     +/- standard deviation over the subsets; '-' where a row has FID only)."""
-    lines = [f"{'in FID Inception features':<26}{'FID':>10}{'KID':>22}"]
+    lines = [f"{'in FID Inception features':<26}{'FID':>12}  KID"]
     for name, row in rows.items():
         if row.get("fid") is not None:
             kid = f"{row['kid']:.5f} +/- {row['kid_std']:.5f}" if row.get("kid") is not None else "-"
-            lines.append(f"{name:<26}{row['fid']:>10.2f}{kid:>22}")
+            lines.append(f"{name:<26}{row['fid']:>12.2f}  {kid}")
     return "\n".join(lines)
