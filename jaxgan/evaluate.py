@@ -351,7 +351,8 @@ def translation_result(run, workdir: str, *, num_samples: int, batch_size: int, 
     label-map run (pix2pixHD, SPADE) translates ``label_map`` (and ``instance_map``) to ``image_b`` and adds
     ``fcn_score``: the FCN-score analogue of its outputs and, as the ceiling, of the real targets
     (``jaxgan.metrics.segmentation``; the segmenter is cached in WORKDIR/eval/classifiers). With
-    ``inception`` (``jaxgan.metrics.fid``), each row adds FID and KID against the real targets."""
+    ``inception`` (``jaxgan.metrics.fid``), each row adds FID and KID against the real targets, and
+    ``fid_real_train`` is the FID of as many real training targets against them (the reference)."""
     pairs = _held_out_pairs(run, num_samples, batch_size, seed)
     if hasattr(run.method, "inpainting_inputs"):  # Inpainting: the hole's mask goes with the input.
         x, y, mask = (np.asarray(a) for a in run.method.inpainting_inputs(pairs))
@@ -383,10 +384,13 @@ def translation_result(run, workdir: str, *, num_samples: int, batch_size: int, 
         _, real_features = metrics.classify_in_batches(classifier, real, batch_size)
         for name, out in outputs.items():
             rows[name].update(_digit_metrics(classifier, out, pairs["label"], real_features, batch_size))
+    reference = {}
     if inception is not None:
         target_features = inception(y)
         for name, out in outputs.items():
             rows[name].update(fid.fid_and_kid(inception(out), target_features, seed=seed))
+        train_targets = _held_out_pairs(run, len(y), batch_size, seed, split="train")["image_b"]
+        reference = {"fid_real_train": metrics.frechet_classifier_distance(inception(train_targets), target_features)}
     fcn = {}
     if "label_map" in pairs:  # The FCN-score analogue (Isola et al. 2017, sec. 4.2): segment outputs and real targets.
         settings = segmentation.DEFAULT_SETTINGS
@@ -405,7 +409,7 @@ def translation_result(run, workdir: str, *, num_samples: int, batch_size: int, 
     has_ema = run.state.ema_params is not None
     return {"workdir": os.path.abspath(workdir), "step": int(run.state.step), "family": "image_to_image",
             "num_samples": len(x), "seed": seed, "ema": use_ema and has_ema, "ema_skipped": has_ema and not use_ema,
-            "rows": rows, **fcn}
+            "rows": rows, **fcn, **reference}
 
 
 def unpaired_result(run, workdir: str, *, num_samples: int, batch_size: int, seed: int, use_ema: bool,
@@ -604,7 +608,8 @@ def format_translation_table(result: Dict) -> str:
         lines += [f"{name:<15}{row['hole_psnr']:>8.2f}{row['hole_l1']:>8.4f}{row['hole_l2']:>8.4f}"
                   for name, row in holes]
     if any("fid" in row for row in result["rows"].values()):
-        lines += ["", "FID and KID against the real targets:", fid.format_rows(result["rows"])]
+        lines += ["", "FID and KID against the real targets:",
+                  fid.format_rows({**result["rows"], "real train targets": {"fid": result["fid_real_train"]}})]
     if "fcn_score" in result:  # Label-map runs: the segmenter's reading of outputs and of the real targets.
         fcn = {k: v for k, v in result["fcn_score"].items() if k != "segmenter"}
         lines += ["", segmentation.format_fcn_table(fcn, "real_target: the ceiling; Long et al. 2015's definitions")]

@@ -12,7 +12,7 @@ import optax
 import pytest
 
 from jaxgan import evaluate as evaluate_lib
-from jaxgan import images, losses
+from jaxgan import images, losses, restore
 from jaxgan import train as train_lib
 from jaxgan.methods.base import apply_train
 from jaxgan.metrics import fid
@@ -184,6 +184,11 @@ def test_folder_of_rgb_pairs_trains_and_translates(tmp_path):
     assert expected["fid"] > 1 and expected["kid"] > 1e-3, expected  # Far from 0: the comparison can fail.
     assert result["rows"]["translated"]["fid"] > 0 and "FID and KID against the real targets" in (
         evaluate_lib.format_table(result))
+    train = np.stack([images.read_png(str(data / "train" / f"{i:03d}.png")) for i in range(8)]) / 127.5 - 1
+    reference = evaluate_lib._held_out_pairs(restore.restore_run(str(workdir)), 3, 3, 0, split="train")["image_b"]
+    assert any(np.allclose(reference[0], t[:, 32:], atol=1e-6) for t in train)  # Real training targets.
+    np.testing.assert_allclose(result["fid_real_train"], fid.fid_and_kid(
+        features(reference.astype(np.float32)), features(y.astype(np.float32)))["fid"], rtol=1e-3)
 
     result = _run("jaxgan.sample", "--workdir", str(workdir), "--num", "2", "--out", str(tmp_path / "panel.png"))
     assert result.returncode == 0, result.stderr
