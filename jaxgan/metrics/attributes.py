@@ -266,7 +266,7 @@ def _classify(classifiers: AttributeClassifiers, images: np.ndarray, batch_size:
 
 def attribute_metrics(translate_fn: AttributeTranslateFn, images: np.ndarray, attributes: np.ndarray,
                       labels: Optional[np.ndarray], classifiers: AttributeClassifiers, *,
-                      batch_size: int = 250, inception: Optional[Callable[[np.ndarray], np.ndarray]] = None,
+                      batch_size: int = 250, inception: Optional[fid.FeaturesFn] = None,
                       seed: int = 0) -> Dict:
     """Fidelity, kept and label preservation of flipping each attribute (module docstring), with the real
     images' ceiling.

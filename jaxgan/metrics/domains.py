@@ -334,7 +334,7 @@ def unpaired_metrics(translate_fn: TranslateFn, images_by_domain: Mapping[str, n
                      labels_by_domain: Mapping[str, Optional[np.ndarray]], classifiers: DomainClassifiers, *,
                      reference_images_by_domain: Optional[Mapping[str, np.ndarray]] = None,
                      directions: Optional[Sequence[Tuple[str, str]]] = None, round_trip: bool = True,
-                     batch_size: int = 250, inception: Optional[Callable[[np.ndarray], np.ndarray]] = None,
+                     batch_size: int = 250, inception: Optional[fid.FeaturesFn] = None,
                      seed: int = 0) -> Dict[str, Dict]:
     """Label preservation, domain fidelity, cycle error and FCD of each direction X -> Y (module
     docstring), with the real-data ceiling of Y, keyed by direction name ('AtoB', 'BtoA', ...).
