@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgan.errors import ConfigError
+from jaxgan.errors import ConfigError, DataSourceError
 from jaxgan.metrics import fid
 
 
@@ -146,3 +146,34 @@ def test_format_rows():
     lines = text.splitlines()
     assert len(lines) == 3 and "12.35" in lines[1] and "0.01230 +/- 0.00100" in lines[1]
     assert lines[2].split() == ["real", "1.50", "-"]
+
+
+def test_fid_of_two_folders_reads_each_image_as_8_bit_rgb(state, tmp_path):
+    """``python -m jaxgan.metrics.fid A B``: every image of each folder (two sizes in A; grey in B, read as RGB)
+    through the network, FID and KID as computed from the same pixels directly; clear errors for a missing
+    folder and one without images."""
+    from jaxgan import images
+
+    rng = np.random.default_rng(3)
+    a = [rng.integers(0, 256, (16, 16, 3), np.uint8) for _ in range(3)] + [rng.integers(0, 256, (12, 20, 3), np.uint8)]
+    b = [rng.integers(0, 256, (16, 16, 1), np.uint8) for _ in range(3)]
+    for name, pictures in (("a", a), ("b", b)):
+        (tmp_path / name).mkdir()
+        for i, picture in enumerate(pictures):
+            images.write_png(str(tmp_path / name / f"{i}.png"), picture)
+    (tmp_path / "a" / "notes.txt").write_text("not an image")
+    weights = tmp_path / "fid_inception.npz"
+    np.savez(weights, **state)
+    result = fid.compare_folders(str(tmp_path / "a"), str(tmp_path / "b"), str(weights), batch_size=2)
+    features = fid.features_fn(fid.load_fid_inception(str(weights)), batch_size=2)
+    unit = lambda x: np.stack(x).astype(np.float32) / 127.5 - 1  # noqa: E731
+    expected_a = np.concatenate([features(unit(a[:3])), features(unit(a[3:]))])
+    expected = fid.fid_and_kid(expected_a, features(np.repeat(unit(b), 3, axis=-1)))
+    assert (result["images_a"], result["images_b"]) == (4, 3)
+    for key in ("fid", "kid"):
+        assert result[key] == pytest.approx(expected[key], rel=1e-4)
+    with pytest.raises(DataSourceError, match="no such folder"):
+        fid.compare_folders(str(tmp_path / "a"), str(tmp_path / "missing"), str(weights))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataSourceError, match="no image files"):
+        fid.folder_features(str(tmp_path / "empty"), features)

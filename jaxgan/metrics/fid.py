@@ -22,7 +22,11 @@ downloaded at run time; make a ``.npz`` of pytorch-fid's weight file once, where
     state = torch.load("pt_inception-2015-12-05-6726825d.pth", map_location="cpu")
     np.savez("fid_inception.npz", **{k: v.numpy() for k, v in state.items()})
 
-(a 95 MB file), then ``python -m jaxgan.evaluate --workdir RUN --inception_weights fid_inception.npz``.
+(a 95 MB file), then ``python -m jaxgan.evaluate --workdir RUN --inception_weights fid_inception.npz``, or,
+between two folders of images (a run's translations written by ``jaxgan.translate`` and real ones; what
+``python -m pytorch_fid DIR_A DIR_B`` computes)::
+
+    python -m jaxgan.metrics.fid DIR_A DIR_B --inception_weights fid_inception.npz
 The arrays keep their state-dict names (``Mixed_5b.branch1x1.conv.weight``, ``....bn.running_var``;
 PyTorch's OIHW layout); the classifier head (``fc.*``) is not used. A file that lacks an array or holds
 one of another shape is refused by name (``load_fid_inception``).
@@ -44,8 +48,11 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
+from absl import app, flags
 
-from jaxgan.errors import ConfigError
+from jaxgan import errors
+from jaxgan.data import folder
+from jaxgan.errors import ConfigError, DataSourceError
 from jaxgan.metrics.frechet import frechet_classifier_distance
 from jaxgan.networks.conv import Conv
 from jaxgan.train_step import compiler_options
@@ -329,3 +336,55 @@ def format_rows(rows: Mapping[str, Mapping]) -> str:
             kid = f"{row['kid']:.5f} +/- {row['kid_std']:.5f}" if row.get("kid") is not None else "-"
             lines.append(f"{name:<26}{row['fid']:>12.2f}  {kid}")
     return "\n".join(lines)
+
+
+def folder_features(path: str, features: FeaturesFn, chunk: int = 500) -> np.ndarray:
+    """The features of every image file directly in the folder ``path`` (sorted by name), read as 8-bit RGB
+    as pytorch-fid reads them; images of each size are resized from that size. A DataSourceError names a
+    missing folder, one without images, or an unreadable file."""
+    if not os.path.isdir(path):
+        raise DataSourceError(f"{path}: no such folder")
+    paths = folder.image_files(path)
+    if not paths:
+        raise DataSourceError(f"{path}: no image files ({', '.join(folder.IMAGE_EXTENSIONS)}) directly in it")
+    scan = folder.scan_images(path, paths)
+    by_path = {}
+    for (width, height), group in scan.sizes.items():
+        for s in range(0, len(group), chunk):
+            pixels = folder.read_pixels(path, group[s:s + chunk], (height, width, 3))
+            by_path.update(zip(group[s:s + chunk], features(pixels.astype(np.float32) / 127.5 - 1.0)))
+    return np.stack([by_path[p] for p in scan.paths])
+
+
+def compare_folders(path_a: str, path_b: str, weights: str, *, batch_size: int = BATCH_SIZE, seed: int = 0) -> Dict:
+    """FID and KID of the images of folder ``path_a`` against those of ``path_b`` (pytorch-fid's
+    ``python -m pytorch_fid A B``): dict(fid, kid, kid_std, images_a, images_b)."""
+    for path in (path_a, path_b):
+        if not os.path.isdir(path):
+            raise DataSourceError(f"{path}: no such folder")
+    features = features_fn(load_fid_inception(weights), batch_size)
+    a, b = folder_features(path_a, features), folder_features(path_b, features)
+    return {**fid_and_kid(a, b, seed=seed), "images_a": len(a), "images_b": len(b)}
+
+
+def define_flags() -> None:
+    """The flags of ``python -m jaxgan.metrics.fid``, defined when it runs as a command."""
+    flags.DEFINE_string("inception_weights", None, "A .npz of pytorch-fid's weights (how to make it: "
+                        "jaxgan/metrics/fid.py).")
+    flags.DEFINE_integer("batch_size", BATCH_SIZE, "Images per call of the network.")
+    flags.mark_flag_as_required("inception_weights")
+
+
+def main(argv) -> None:
+    if len(argv) != 3:
+        raise app.UsageError("give two folders of images: python -m jaxgan.metrics.fid DIR_A DIR_B "
+                             "--inception_weights fid_inception.npz")
+    with errors.reported():
+        result = compare_folders(argv[1], argv[2], flags.FLAGS.inception_weights, batch_size=flags.FLAGS.batch_size)
+    print(f"FID {result['fid']:.4f}  KID {result['kid']:.6f} +/- {result['kid_std']:.6f}  "
+          f"({result['images_a']} / {result['images_b']} images)")
+
+
+if __name__ == "__main__":
+    define_flags()
+    app.run(main, flags_parser=errors.parse_flags)
