@@ -1,6 +1,7 @@
 """Does ``jaxgan.metrics.fid`` compute pytorch-fid's features? Side by side on the same weights.
 
-pytorch-fid's weights cannot be downloaded here, so both networks get the same random weights: pytorch-fid's
+pytorch-fid's weights cannot be downloaded here, so both networks get the same random weights (``--pth FILE``:
+pytorch-fid's real weight file instead, for whoever has it): pytorch-fid's
 ``InceptionV3`` (its FID blocks, built by its own ``fid_inception_v3``) is initialised by PyTorch, its batch
 norms' scales and shifts are drawn at random and their running statistics set by forward passes in
 training mode on random images; its state dict goes to a .npz exactly as ``jaxgan.metrics.fid``'s
@@ -13,7 +14,7 @@ the 299x299 resize alone.
 Needs the bench extra and pytorch-fid (not dependencies of jaxgan or its tests):
 
     pip install torch torchvision pytorch-fid
-    python benchmarks/check_fid_inception.py [--out /tmp/fid_inception_random.npz] [--time_batches 4]
+    python benchmarks/check_fid_inception.py [--out /tmp/fid_inception_random.npz] [--time_batches 4] [--pth PTH]
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import time
+from typing import Optional
 
 import numpy as np
 import torch
@@ -42,12 +44,28 @@ def _without_weight_download():
         pytorch_fid_inception.load_state_dict_from_url, torchvision.models.Inception3.load_state_dict = saved
 
 
-def random_fid_network(seed: int = 0):
-    """pytorch-fid's InceptionV3 (pool3) with random weights and batch-norm statistics, and the state dict
-    of its Inception3 (the layout of the released weight file)."""
+def fid_network(pth: Optional[str] = None, seed: int = 0):
+    """pytorch-fid's InceptionV3 (pool3) and the state dict of its Inception3 (the layout of the released
+    weight file): with ``pth``, that file's weights (pytorch-fid's own, for whoever has them); otherwise random
+    weights and batch-norm statistics."""
     torch.manual_seed(seed)
     with _without_weight_download():
         inception = pytorch_fid_inception.fid_inception_v3()
+    if pth:
+        inception.load_state_dict(torch.load(pth, map_location="cpu"))
+    else:
+        _randomise(inception)
+    original = pytorch_fid_inception.fid_inception_v3
+    pytorch_fid_inception.fid_inception_v3 = lambda: inception
+    try:
+        network = pytorch_fid_inception.InceptionV3([pytorch_fid_inception.InceptionV3.BLOCK_INDEX_BY_DIM[2048]])
+    finally:
+        pytorch_fid_inception.fid_inception_v3 = original
+    return network.eval(), inception.state_dict()
+
+
+def _randomise(inception) -> None:
+    """Random batch-norm scales and shifts, and running statistics from training-mode passes on noise."""
     for module in inception.modules():
         if isinstance(module, torch.nn.BatchNorm2d):
             module.weight.data.uniform_(0.5, 1.5)
@@ -59,27 +77,23 @@ def random_fid_network(seed: int = 0):
         for _ in range(3):
             inception(torch.rand(8, 3, fid.INPUT_SIZE, fid.INPUT_SIZE) * 2 - 1)
     inception.eval()
-    original = pytorch_fid_inception.fid_inception_v3
-    pytorch_fid_inception.fid_inception_v3 = lambda: inception
-    try:
-        network = pytorch_fid_inception.InceptionV3([pytorch_fid_inception.InceptionV3.BLOCK_INDEX_BY_DIM[2048]])
-    finally:
-        pytorch_fid_inception.fid_inception_v3 = original
-    return network.eval(), inception.state_dict()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", default="/tmp/fid_inception_random.npz", help="Where the random weights' .npz goes.")
+    parser.add_argument("--out", default="/tmp/fid_inception_random.npz", help="Where the weights' .npz goes.")
+    parser.add_argument("--pth", default=None, help="pytorch-fid's pt_inception-2015-12-05-6726825d.pth: compare "
+                        "on the real weights instead of random ones.")
     parser.add_argument("--images", type=int, default=16, help="Images per case.")
     parser.add_argument("--time_batches", type=int, default=0, help="Then time both on this many batches of 50 "
                         "256x256 RGB images (after one warm-up batch), PyTorch at 1 and 2 threads.")
     args = parser.parse_args()
-    network, state = random_fid_network()
+    network, state = fid_network(args.pth)
     np.savez(args.out, **{k: v.numpy() for k, v in state.items()})  # The docstring's conversion.
     features = fid.features_fn(fid.load_fid_inception(args.out), batch_size=fid.BATCH_SIZE)
     rng = np.random.default_rng(0)
-    print(f"torch {torch.__version__}, torchvision {torchvision.__version__}, random weights -> {args.out}")
+    print(f"torch {torch.__version__}, torchvision {torchvision.__version__}, "
+          f"{args.pth or 'random'} weights -> {args.out}")
     print(f"{'case':<27}{'max |diff|':>11}{'max |torch|':>12}{'rel. L2':>10}{'FID halves, jax':>17}{'torch':>11}"
           f"{'resize |diff|':>14}")
     for name, shape in (("RGB 256x256 (upsampled)", (256, 256, 3)), ("RGB 512x384 (downsampled)", (512, 384, 3)),
