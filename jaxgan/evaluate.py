@@ -187,8 +187,8 @@ def evaluate(workdir: str, *, step=None, num_samples=10000, batch_size=1000, see
     with ``parzen``, also ``parzen_protocol``'s keys. ``parzen_validation`` caps the number of
     validation images that choose sigma (for tests; None: all 10,000, the protocol's). ``as_domains``:
     ``as_domains_result``'s source. ``inception_weights``: a .npz of the FID Inception network
-    (``jaxgan.metrics.fid``): label-conditional, paired and unpaired rows add FID and KID against the
-    real images their FCD is measured against."""
+    (``jaxgan.metrics.fid``): every family's result adds FID and KID against the real images its other
+    figures read (each ``*_result`` says which)."""
     run = restore.restore_run(workdir, step)
     inception = fid.scorer(inception_weights, batch_size=min(batch_size, fid.BATCH_SIZE))
     if as_domains is not None:
