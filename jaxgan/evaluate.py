@@ -211,8 +211,12 @@ def evaluate(workdir: str, *, step=None, num_samples=10000, batch_size=1000, see
         return _write(workdir, translation_result(run, workdir, num_samples=num_samples, batch_size=batch_size,
                                                   seed=seed, use_ema=use_ema, inception=inception))
     if run.data.image_shape != (28, 28, 1) or run.data.num_classes != 10:
-        raise ConfigError(f"the MNIST classifier metrics need 28x28x1 images of 10 classes; this run has "
-                          f"{run.data.image_shape} and {run.data.num_classes} classes")
+        if inception is None:
+            raise ConfigError(f"the MNIST classifier metrics need 28x28x1 images of 10 classes; this run has "
+                              f"{run.data.image_shape} and {run.data.num_classes} classes: give --inception_weights "
+                              "FILE for FID, KID and intra-class FID instead")
+        return _write(workdir, inception_result(run, workdir, inception, num_samples=num_samples,
+                                                batch_size=batch_size, seed=seed, use_ema=use_ema))
     num_classes = run.data.num_classes
     if num_samples < max(metrics.NUM_SPLITS, 2 * num_classes):
         raise ConfigError(f"--num_samples={num_samples}: the metrics need at least {metrics.NUM_SPLITS} samples "
@@ -259,6 +263,27 @@ def evaluate(workdir: str, *, step=None, num_samples=10000, batch_size=1000, see
               "seed": seed, "ema": use_ema and has_ema, "ema_skipped": has_ema and not use_ema, "rows": rows}
     result.update(protocol)
     return _write(workdir, result)
+
+
+def inception_result(run, workdir: str, inception: fid.FeaturesFn, *, num_samples: int, batch_size: int,
+                     seed: int, use_ema: bool) -> Dict:
+    """A label-conditional run on images the MNIST classifier cannot read (another size, channel count or
+    number of classes): ``num_samples`` class-balanced samples against every image of the source's 'test'
+    split in the FID Inception network's features: FID, KID and the intra-class FID (Miyato & Koyama 2018:
+    the mean over classes of the FID between the samples of class k and the test images of class k)."""
+    test = build_source(run.config.data.source, "test", on_corrupt=run.config.data.on_corrupt)
+    batch = test.get(np.arange(len(test)))
+    real_features = inception(to_float_image(batch["image"]))
+    fake, labels = generate(run.method, run.state.generator_variables(use_ema), run.data.num_classes, num_samples,
+                            batch_size, seed)
+    features = inception(fake)
+    intra = metrics.intra_class_frechet_distance(features, labels, real_features, batch["label"], run.data.num_classes)
+    has_ema = run.state.ema_params is not None
+    return {"workdir": os.path.abspath(workdir), "step": int(run.state.step), "family": "label_conditional_fid",
+            "num_samples": num_samples, "num_real": len(real_features), "seed": seed, "ema": use_ema and has_ema,
+            "ema_skipped": has_ema and not use_ema,
+            "rows": {"generated": {**fid.fid_and_kid(features, real_features, seed=seed), "intra_fid": intra["mean"],
+                                   "per_class_intra_fid": list(intra["per_class"])}}}
 
 
 def _write(workdir: str, result: Dict) -> Dict:
@@ -624,6 +649,13 @@ def format_table(result: Dict) -> str:
     """The summary table (one line per row) and the per-class table (one line per row and metric)."""
     if result.get("family") == "image_to_image":
         return format_translation_table(result)
+    if result.get("family") == "label_conditional_fid":
+        row = result["rows"]["generated"]
+        return "\n".join([
+            f"step {result['step']}, {result['num_samples']} samples against {result['num_real']} real test images, "
+            f"EMA: {result['ema']}", fid.format_rows(result["rows"]),
+            f"intra-class FID {row['intra_fid']:.2f}; per class: "
+            + ", ".join(f"{k} {v:.2f}" for k, v in enumerate(row["per_class_intra_fid"]))])
     if result.get("family") == "attributes":
         return (f"step {result['step']}, EMA: {result['ema']}, each attribute flipped on held-out images\n"
                 + attributes.format_attribute_table(result["datasets"]))

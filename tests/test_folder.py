@@ -135,3 +135,39 @@ def test_trains_on_a_folder_skipping_corrupt_images(tmp_path, capsys):
     assert trainer.checkpointer.run["data"]["skipped_images"] == 2  # Saved beside every checkpoint.
     metrics = trainer.train_steps(2)
     assert np.isfinite(float(metrics["d/loss"])) and np.isfinite(float(metrics["g/loss"]))
+
+
+def test_evaluating_a_run_on_a_folder_of_other_images_gives_fid_kid_and_intra_fid(tmp_path, monkeypatch):
+    """A label-conditional run on 8x8 RGB images of two classes: the MNIST classifier cannot read them, so
+    ``jaxgan.evaluate`` says to give --inception_weights, and with it scores class-balanced samples against the
+    test folder: FID, KID and the per-class FID recomputed here (stand-in features, as in test_engine)."""
+    from jaxgan import evaluate, metrics, restore
+    from jaxgan.data.pipeline import to_float_image
+    from jaxgan.metrics import fid
+
+    from test_engine import pixel_features
+
+    _digits(tmp_path / "data" / "train", channels=3, per_class=4)
+    _digits(tmp_path / "data" / "test", channels=3, per_class=3)
+    config = tiny_cgan("dcgan")
+    config.data.source = f"folder:{tmp_path / 'data'}"
+    config.data.split = "train"
+    config.train.batch_size = 8
+    config.train.steps = 2
+    Trainer(config, str(tmp_path / "run")).run()
+    with pytest.raises(ConfigError, match="8, 8, 3.*give --inception_weights FILE for FID, KID and intra-class FID"):
+        evaluate.evaluate(str(tmp_path / "run"), num_samples=8, batch_size=8)
+    monkeypatch.setattr(evaluate.fid, "scorer", lambda path, batch_size: pixel_features)
+    result = evaluate.evaluate(str(tmp_path / "run"), num_samples=8, batch_size=8, inception_weights="any.npz")
+    run = restore.restore_run(str(tmp_path / "run"))
+    fake, labels = evaluate.generate(run.method, run.state.generator_variables(), 2, 8, 8, 0)
+    test = build_source(config.data.source, "test")
+    real = test.get(np.arange(len(test)))
+    f, r = pixel_features(fake), pixel_features(to_float_image(real["image"]))
+    row = result["rows"]["generated"]
+    assert (result["num_samples"], result["num_real"]) == (8, 6)
+    assert row["fid"] == pytest.approx(fid.fid_and_kid(f, r)["fid"], rel=1e-4)
+    for k in (0, 1):
+        assert row["per_class_intra_fid"][k] == pytest.approx(
+            metrics.frechet_classifier_distance(f[labels == k], r[real["label"] == k]), rel=1e-4)
+    assert "intra-class FID" in evaluate.format_table(result)
