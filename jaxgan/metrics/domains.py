@@ -57,6 +57,7 @@ from jaxgan.data.transforms import ResizeAndCrop
 from jaxgan.data.sources import build_source
 from jaxgan.errors import ConfigError, DataSourceError, JaxganError
 from jaxgan.metrics import classifier, fid, train_classifier
+from jaxgan.metrics.batching import map_in_batches
 from jaxgan.metrics.classifier import NUM_CLASSES, ClassifierFn, label_accuracy, make_classifier_fn
 from jaxgan.metrics.frechet import frechet_classifier_distance
 
@@ -121,18 +122,6 @@ def classifier_input(images: np.ndarray) -> np.ndarray:
         return images
     shape = (len(images), *CLASSIFIER_SIZE, images.shape[-1])
     return np.asarray(jax.image.resize(images, shape, "linear", antialias=True))
-
-
-def map_in_batches(fn: Callable, images: np.ndarray, batch_size: int):
-    """``fn`` over ``images`` in batches of exactly ``batch_size`` (the last one zero-padded, so a jitted
-    ``fn`` compiles once); its outputs (arrays or tuples of arrays, one row per image) concatenated as
-    numpy, padding dropped."""
-    images = np.asarray(images, np.float32)
-    n = len(images)
-    batch_size = min(batch_size, n)
-    padded = np.concatenate([images, np.zeros((-n % batch_size, *images.shape[1:]), np.float32)])
-    outputs = [jax.device_get(fn(padded[s:s + batch_size])) for s in range(0, len(padded), batch_size)]
-    return jax.tree_util.tree_map(lambda *parts: np.concatenate(parts)[:n], *outputs)
 
 
 def read_examples(source, size: int, seed: int, image_size: int = 0) -> Dict[str, np.ndarray]:
