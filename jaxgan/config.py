@@ -75,7 +75,8 @@ def base_config() -> ml_collections.ConfigDict:
         dict(generator=optimizer_config(), discriminator=optimizer_config()))
 
     config.train = ml_collections.ConfigDict(dict(
-        steps=1000, batch_size=64, n_critic=1, ema_decay=0.0,
+        # n_critic: D updates per G update (WGAN: 5); n_generator: G updates per D update (DiscoGAN's code: 2).
+        steps=1000, batch_size=64, n_critic=1, n_generator=1, ema_decay=0.0,
         log_every=100, sample_every=1000, checkpoint_every=1000, keep_checkpoints=3,
         # A step whose loss or gradients are NaN/inf: 'stop' raises (the last good checkpoint is
         # kept, the batch is summarised in the workdir); 'skip' leaves that side's weights unchanged
@@ -96,7 +97,8 @@ def base_config() -> ml_collections.ConfigDict:
         activation_dtype="float32",
         # Train steps per compiled call (an unrolled lax.scan over their batches): one dispatch and host round trip
         # for k updates, for small models whose step is mostly launch overhead (an MLP on a GPU). A
-        # multiple of n_critic, dividing log_every, sample_every and checkpoint_every; 1: one step per call.
+        # multiple of n_critic and n_generator, dividing log_every, sample_every and checkpoint_every; 1: one step
+        # per call.
         steps_per_call=1,
     ))
     # per_class: columns of a label-conditional grid; examples: rows (held-out inputs) of an
@@ -154,7 +156,8 @@ RULES = {
     "data.direction": one_of("AtoB", "BtoA"),
     **{f"data.{k}": NON_NEGATIVE_INT for k in ("load_size", "crop_size", "num_workers")},
     "data.flip": BOOL,
-    **{f"train.{k}": POSITIVE_INT for k in ("steps", "batch_size", "n_critic", "log_every", "sample_every",
+    **{f"train.{k}": POSITIVE_INT for k in ("steps", "batch_size", "n_critic", "n_generator", "log_every",
+                                             "sample_every",
                                              "checkpoint_every", "keep_checkpoints", "steps_per_call")},
     "train.ema_decay": (FRACTION[0], "must be in [0, 1) (0 disables the EMA)"),
     "train.on_nonfinite": one_of("stop", "skip"),
@@ -192,18 +195,29 @@ def _unconstrained_critic(config: ml_collections.ConfigDict) -> List[str]:
             "loss.r1 alone penalises D only at real data and does not bound it"]
 
 
+def _update_ratio(train: ml_collections.ConfigDict) -> List[str]:
+    """n_critic > 1 updates G on a fraction of the steps, n_generator > 1 D: one side at a time."""
+    n_critic, n_generator = train.get("n_critic", 1), train.get("n_generator", 1)
+    if _is_int(n_critic) and _is_int(n_generator) and n_critic > 1 and n_generator > 1:
+        return [f"train.n_critic={n_critic} and train.n_generator={n_generator}: set one of them to 1 (n_critic "
+                "D updates per G update, as WGAN; or n_generator G updates per D update, as DiscoGAN's code)"]
+    return []
+
+
 def _steps_per_call(train: ml_collections.ConfigDict) -> List[str]:
-    """Calls of k steps start at multiples of k, so every n_critic-th step (a G update) falls at the same
-    places in each call, and logs, grids and checkpoints, which need the state between steps, at call
-    ends: k must be a multiple of n_critic and divide the three intervals."""
+    """Calls of k steps start at multiples of k, so every n_critic-th step (a G update) or n_generator-th
+    step (a D update) falls at the same places in each call, and logs, grids and checkpoints, which need
+    the state between steps, at call ends: k must be a multiple of n_critic and n_generator and divide
+    the three intervals."""
     k = train.get("steps_per_call", 1)
     if not (_is_int(k) and k > 1):
         return []
     problems = []
-    n_critic = train.get("n_critic", 1)
-    if _is_int(n_critic) and n_critic > 0 and k % n_critic:
-        problems.append(f"train.steps_per_call={k} must be a multiple of train.n_critic={n_critic} (each call "
-                        f"updates G on the same steps); use e.g. {n_critic * max(1, k // n_critic)}")
+    for name, side in (("n_critic", "G"), ("n_generator", "D")):
+        n = train.get(name, 1)
+        if _is_int(n) and n > 0 and k % n:
+            problems.append(f"train.steps_per_call={k} must be a multiple of train.{name}={n} (each call "
+                            f"updates {side} on the same steps); use e.g. {n * max(1, k // n)}")
     for name in ("log_every", "sample_every", "checkpoint_every"):
         every = train.get(name)
         if _is_int(every) and every > 0 and every % k:
@@ -227,7 +241,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
             problems.append(f"{path}={value!r} {requirement}")
     problems += _unconstrained_critic(config)
     train = config.get("train", {})
-    problems += _steps_per_call(train)
+    problems += _update_ratio(train) + _steps_per_call(train)
     if train.get("activation_dtype") == "bfloat16" and train.get("compute_dtype") != "bfloat16":
         problems.append("train.activation_dtype='bfloat16' needs train.compute_dtype='bfloat16' (the layers' "
                         f"products are in train.compute_dtype={train.get('compute_dtype')!r}); set both, or "

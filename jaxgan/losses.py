@@ -272,3 +272,24 @@ def feature_matching_loss(*, real_features, fake_features, layer_weight: Optiona
         for real, fake in zip(real_layers, fake_layers):
             total += w * jnp.mean(jnp.abs(_f32(fake) - jax.lax.stop_gradient(_f32(real))))
     return total / len(real_features)
+
+
+def mean_feature_matching_loss(*, real_features, fake_features) -> jax.Array:
+    """Feature matching on the batch means of D's activations (Salimans et al. 2016, sec. 3.1:
+    ||E_x f(x) - E_z f(G(z))||^2), as DiscoGAN's code computes it per layer (SKTBrain/DiscoGAN
+    ``get_fm_loss``: the squared difference of the batch means, averaged over the layer's elements by
+    ``HingeEmbeddingLoss`` with target 1) and sums over layers i:
+
+        L_FM = sum_i mean_{h, w, c} (mean_n f_i(x_n) - mean_n f_i(G(z)_n))^2
+
+    ``real_features`` and ``fake_features`` are lists over layers of [B, ...] activations; the real ones
+    are held fixed (no gradient flows into them).
+    """
+    if len(real_features) != len(fake_features) or not real_features:
+        raise ValueError(f"feature matching: {len(real_features)} real and {len(fake_features)} fake layers; "
+                         "they must be equal and non-zero")
+    total = jnp.zeros((), jnp.float32)
+    for real, fake in zip(real_features, fake_features):
+        difference = jnp.mean(_f32(fake), axis=0) - jax.lax.stop_gradient(jnp.mean(_f32(real), axis=0))
+        total += jnp.mean(jnp.square(difference))
+    return total

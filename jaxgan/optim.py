@@ -102,10 +102,11 @@ def build_pair(config: ml_collections.ConfigDict, method: Any
     ``wrap_optimizers(g_tx, d_tx)`` when it has one: a multi-phase method (e.g. Latent Constraints:
     a VAE first, then actor and critic) gates which parameters each phase trains there, with the
     phase's position kept in the optimizer state. A ``linear_decay`` rate spans the whole run:
-    train.steps updates for D and train.steps // n_critic for G. With ``config.loss.weight_clip`` = c > 0,
-    D's parameters are clipped to [-c, c] after each of its updates (``clip_params``)."""
-    steps = config.train.steps  # D updates; G updates on every n_critic-th step.
-    d_tx = build(config.optimizer.discriminator, steps)
+    train.steps // n_generator updates for D and train.steps // n_critic for G. With
+    ``config.loss.weight_clip`` = c > 0, D's parameters are clipped to [-c, c] after each of its updates
+    (``clip_params``)."""
+    steps = config.train.steps  # D updates on every n_generator-th step, G on every n_critic-th.
+    d_tx = build(config.optimizer.discriminator, max(steps // config.train.get("n_generator", 1), 1))
     clip = config.loss.get("weight_clip", 0.0)  # .get: runs saved before the key existed have no clipping.
     pair = (build(config.optimizer.generator, max(steps // config.train.n_critic, 1)),
             optax.chain(d_tx, clip_params(clip)) if clip > 0 else d_tx)

@@ -51,7 +51,7 @@ from jaxgan.errors import Interrupted, NonFiniteError, WorkdirError
 from jaxgan.methods.base import DataInfo, split_variables
 from jaxgan.state import GANState, Side
 from jaxgan.train_step import (NONFINITE_FLAGS, compile_train_step, compiler_options, make_train_step, scan_steps,
-                               updates_generator)
+                               updates)
 
 
 def init_state(method, config: ml_collections.ConfigDict, generator_tx, discriminator_tx,
@@ -161,7 +161,8 @@ class Trainer:
         options = compiler_options(config.train.cpu_ynnpack)
         self.step_fn = compile_train_step(step, self.mesh, options)
         k = config.train.steps_per_call  # Compiled on the first call of k steps (jit), if any.
-        self.steps_fn = (compile_train_step(scan_steps(step, k, config.train.n_critic), self.mesh, options, stacked=True)
+        ratio = (config.train.n_critic, config.train.get("n_generator", 1))
+        self.steps_fn = (compile_train_step(scan_steps(step, k, *ratio), self.mesh, options, stacked=True)
                          if k > 1 else None)
         self.checkpointer = checkpoint.Checkpointer(
             workdir, config=config.to_dict(), keep=config.train.keep_checkpoints,
@@ -185,9 +186,9 @@ class Trainer:
         return metrics
 
     def update(self, step: int, end: int):
-        """The train steps from batch ``step`` (D, and G on every n_critic-th step) in one compiled call:
-        ``train.steps_per_call`` of them where the call starts at a multiple of it and ends by ``end``,
-        else one. Returns (steps taken, their metrics still on device, stacked for a call of k steps)."""
+        """The train steps from batch ``step`` (G on every n_critic-th step, D on every n_generator-th) in
+        one compiled call: ``train.steps_per_call`` of them where the call starts at a multiple of it and
+        ends by ``end``, else one. Returns (steps taken, their metrics still on device, stacked for a call of k steps)."""
         k = self.config.train.steps_per_call
         if k > 1 and step % k == 0 and step + k <= end:
             batches = [self.pipeline.local_batch(s) for s in range(step, step + k)]
@@ -196,7 +197,7 @@ class Trainer:
             return k, metrics
         batch = sharding.global_batch(self.pipeline.local_batch(step), self.mesh)
         self.state, metrics = self.step_fn(
-            self.state, batch, updates_generator(step, self.config.train.n_critic))
+            self.state, batch, *updates(step, self.config.train.n_critic, self.config.train.get("n_generator", 1)))
         return 1, metrics
 
     def check_finite(self, step: int, metrics) -> None:

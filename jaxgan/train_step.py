@@ -5,7 +5,8 @@ A method supplies two pure losses; each returns ``(loss, (metrics, collections))
 that side's updated non-param variable collections (e.g. batch statistics), and, when the loss
 updates it, the method's new state (an image pool, its random key), which the step writes into
 ``state.method_state``. ``make_train_step`` turns a method into
-``step(state, batch, update_generator=True) -> (state, metrics)``; ``compile_train_step``
+``step(state, batch, update_generator=True, update_discriminator=True) -> (state, metrics)``;
+``compile_train_step``
 jit-compiles it over a mesh with the batch sharded, the state replicated and the old state's
 buffers donated.
 
@@ -22,9 +23,11 @@ Two forms of method (``jaxgan.methods.base``):
 With ``n_critic > 1`` each step makes one discriminator update on a fresh batch and
 the generator is updated on every ``n_critic``-th step (WGAN / WGAN-GP schedule:
 n_critic critic updates, each on its own batch, per generator update); on the other
-steps the generator metrics are reported as 0. The caller says which steps those are
-(``updates_generator``): ``update_generator`` is a static argument, so the step
-compiles once per value, rather than a ``lax.cond`` on ``state.step``: XLA:CPU runs
+steps the generator metrics are reported as 0. ``n_generator > 1`` is the other way round
+(DiscoGAN's code: two G updates per D update): G every step, D on every ``n_generator``-th.
+The caller says which steps those are (``updates``): ``update_generator`` and
+``update_discriminator`` are static arguments, so the step compiles once per value,
+rather than a ``lax.cond`` on ``state.step``: XLA:CPU runs
 convolutions inside a conditional's branch far slower (jax-ml/jax#12868; the projection
 config's G update took 22.7 s inside the cond, 0.68 s as its own program).
 
@@ -54,7 +57,7 @@ from jaxgan.state import GANState, Side
 
 Batch = Mapping[str, jax.Array]
 Metrics = Dict[str, jax.Array]
-StepFn = Callable[..., Tuple[GANState, Metrics]]  # (state, batch, update_generator=True)
+StepFn = Callable[..., Tuple[GANState, Metrics]]  # (state, batch, update_generator=True, update_discriminator=True)
 
 
 def ema_update(ema: Any, params: Any, decay: float) -> Any:
@@ -101,7 +104,7 @@ def make_train_step(method: Any, *, discriminator_tx: optax.GradientTransformati
                     generator_tx: optax.GradientTransformation,
                     ema_decay: float = 0.0, skip_nonfinite: bool = False,
                     compute_dtype: Optional[Any] = None, activation_dtype: Optional[Any] = None) -> StepFn:
-    """Builds the pure step function ``(state, batch, update_generator=True) -> (state, metrics)``
+    """Builds the pure step function ``(state, batch, update_generator, update_discriminator) -> (state, metrics)``
     of ``method`` (either form, see the module docstring); ``compute_dtype``: the networks' dtype
     inside the losses, ``activation_dtype``: what their layers hand on (``jaxgan.precision``; None:
     float32, and as the layers' outputs come)."""
@@ -148,7 +151,12 @@ def make_train_step(method: Any, *, discriminator_tx: optax.GradientTransformati
         return with_generator(state, *_apply(state.generator, generator_tx, loss, grads, collections, metrics),
                               method_state)
 
-    def step(state: GANState, batch: Batch, update_generator: bool = True) -> Tuple[GANState, Metrics]:
+    def skipped(update: Callable[[GANState], Tuple[GANState, Metrics]], state: GANState) -> Tuple[GANState, Metrics]:
+        """A side left alone this step: its state unchanged, its metrics 0."""
+        return state, jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), jax.eval_shape(update, state)[1])
+
+    def step(state: GANState, batch: Batch, update_generator: bool = True,
+             update_discriminator: bool = True) -> Tuple[GANState, Metrics]:
         # split is prefix-stable: d_rng and g_rng are those of a 2-way split, as before the shared forward.
         d_rng, g_rng, forward_rng = jax.random.split(jax.random.fold_in(state.rng, state.step), 3)
         if shared:
@@ -160,15 +168,16 @@ def make_train_step(method: Any, *, discriminator_tx: optax.GradientTransformati
         else:
             update_d = lambda s: discriminator_update(s, batch, None, d_rng)  # noqa: E731
             update_g = lambda s: generator_update(s, batch, g_rng)  # noqa: E731
-        if update_generator and order == "generator_first":
+        if not update_discriminator:
+            update_d = functools.partial(skipped, update_d)
+        if not update_generator:
+            update_g = functools.partial(skipped, update_g)
+        if order == "generator_first":
             state, g_metrics = update_g(state)
             state, d_metrics = update_d(state)
         else:
             state, d_metrics = update_d(state)
-            if update_generator:
-                state, g_metrics = update_g(state)
-            else:
-                g_metrics = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), jax.eval_shape(update_g, state)[1])
+            state, g_metrics = update_g(state)
         metrics = {**{f"d/{k}": v for k, v in d_metrics.items()},
                    **{f"g/{k}": v for k, v in g_metrics.items()}}
         bad_step = jnp.maximum(d_metrics["nonfinite"], g_metrics["nonfinite"]).astype(jnp.int32)
@@ -177,38 +186,43 @@ def make_train_step(method: Any, *, discriminator_tx: optax.GradientTransformati
     return step
 
 
-def updates_generator(step: int, n_critic: int) -> bool:
-    """Whether the step on batch ``step`` (0-based) updates G: every ``n_critic``-th one."""
-    return (step + 1) % n_critic == 0
+def updates(step: int, n_critic: int, n_generator: int = 1) -> Tuple[bool, bool]:
+    """(update_generator, update_discriminator) for the step on batch ``step`` (0-based): G on every
+    ``n_critic``-th step, D on every ``n_generator``-th."""
+    return (step + 1) % n_critic == 0, (step + 1) % n_generator == 0
 
 
 # Each side's non-finite flag (1.0 for a NaN/inf loss or gradient).
 NONFINITE_FLAGS = ("d/nonfinite", "g/nonfinite")
 
 
-def scan_steps(step: StepFn, steps: int, n_critic: int) -> Callable[[GANState, Batch], Tuple[GANState, Metrics]]:
+def scan_steps(step: StepFn, steps: int, n_critic: int, n_generator: int = 1
+               ) -> Callable[[GANState, Batch], Tuple[GANState, Metrics]]:
     """``steps`` train steps as one function ``(state, batches) -> (state, metrics)`` of their batches
     stacked on a new leading axis (``train.steps_per_call``): a ``lax.scan`` over groups of
-    ``n_critic`` steps whose last updates G, which is :func:`updates_generator`'s schedule for a call
-    starting at a multiple of ``steps`` (itself a multiple of ``n_critic``). Compiled, it is one dispatch
-    and one host round trip for ``steps`` updates: for small models whose step time is mostly launch
-    overhead. The metrics are every step's, stacked on a leading axis in order.
+    n = ``n_critic`` x ``n_generator`` steps (one of them 1) whose last updates both sides, which is
+    :func:`updates`' schedule for a call starting at a multiple of ``steps`` (itself a multiple of n).
+    Compiled, it is one dispatch and one host round trip for ``steps`` updates: for small models whose
+    step time is mostly launch overhead. The metrics are every step's, stacked on a leading axis in order.
 
     The scan is fully unrolled, so each step compiles as a step alone does (compile time grows with
     ``steps``): as a loop, XLA:CPU ran AC-GAN's 10 steps 5x slower than one at a time (RESULTS.md,
     "Steps per compiled call")."""
-    if steps % n_critic:
-        raise ValueError(f"scan_steps: {steps} steps per call is not a multiple of n_critic={n_critic}")
+    period = n_critic * n_generator
+    if steps % period:
+        raise ValueError(f"scan_steps: {steps} steps per call is not a multiple of n_critic={n_critic} x "
+                         f"n_generator={n_generator}")
 
     def group(state: GANState, batches: Batch):
         metrics = []
-        for i in range(n_critic):
-            state, step_metrics = step(state, jax.tree.map(lambda b: b[i], batches), i == n_critic - 1)  # noqa: B023
+        for i in range(period):
+            state, step_metrics = step(state, jax.tree.map(lambda b: b[i], batches),  # noqa: B023
+                                       *updates(i, n_critic, n_generator))
             metrics.append(step_metrics)
         return state, jax.tree.map(lambda *m: jnp.stack(m), *metrics)
 
     def steps_fn(state: GANState, batches: Batch) -> Tuple[GANState, Metrics]:
-        grouped = jax.tree.map(lambda b: b.reshape((steps // n_critic, n_critic) + b.shape[1:]), batches)
+        grouped = jax.tree.map(lambda b: b.reshape((steps // period, period) + b.shape[1:]), batches)
         state, metrics = jax.lax.scan(group, state, grouped, unroll=True)
         return state, jax.tree.map(lambda m: m.reshape((steps,) + m.shape[2:]), metrics)
 
@@ -234,9 +248,10 @@ def compiler_options(cpu_ynnpack: bool) -> Optional[Dict[str, str]]:
 def compile_train_step(step: StepFn, mesh: Mesh, options: Optional[Dict[str, str]] = None, *,
                        stacked: bool = False) -> StepFn:
     """jit over the mesh: state replicated and donated, batch sharded on its leading axis,
-    ``update_generator`` static; ``options``: XLA compiler options (:func:`compiler_options`).
+    ``update_generator`` and ``update_discriminator`` static; ``options``: XLA compiler options
+    (:func:`compiler_options`).
     ``stacked``: ``step`` is a :func:`scan_steps` function, its batches sharded on their second axis."""
     replicated = sharding.replicated(mesh)
     batches = sharding.batch_sharded(mesh, stacked=stacked)
     return jax.jit(step, in_shardings=(replicated, batches), out_shardings=(replicated, replicated),
-                   donate_argnums=(0,), static_argnums=() if stacked else (2,), compiler_options=options)
+                   donate_argnums=(0,), static_argnums=() if stacked else (2, 3), compiler_options=options)

@@ -282,6 +282,19 @@ def tiny_cyclegan(*, steps: int = 3, batch_size: int = 8):
     return config
 
 
+def tiny_discogan_code(*, steps: int = 3, batch_size: int = 8):
+    """configs/discogan_mnist.py:code at 16x16: a 2-level encoder-decoder and a 2-layer DCGAN D (one logit) of
+    2 filters; D updates on every second step (n_generator 2), the rate moves from 0.01 to 0.5 after step 2."""
+    config = load_config("discogan_mnist", "code")
+    config.data.load_size = config.data.crop_size = 16
+    config.model.generator.update(dict(features=2, layers=2))
+    config.model.discriminator.update(dict(features=2, n_layers=2))
+    config.loss.gan_curriculum = 2
+    config = tiny(config, steps=steps, batch_size=batch_size)
+    config.sample.examples = 2
+    return config
+
+
 def tiny_stargan(*, steps: int = 3, batch_size: int = 8, variant: str = ""):
     """configs/stargan_mnist.py[:variant] at 16x16 with a 1-block G of 2 filters and a 2-layer D of 2
     filters; n_critic 2 (3 with the mask vector's 2 datasets; the paper: 5), so 3 steps update G once;
@@ -426,6 +439,8 @@ TINY_CONFIGS = {
     "srgan": tiny_srgan,  # Shared forward; SRResNet phase then SRGAN (D's optimizer masked, then on).
     "context_encoder": tiny_context_encoder,  # Masks in the batch, channel-wise FC, D on completions.
     "cyclegan": tiny_cyclegan,  # Two generators and Ds, G first, image pools (keys) in the method state.
+    # DiscoGAN's code: D on every second step (n_generator), feature matching, the rate switching at step 2.
+    "discogan_code": tiny_discogan_code,
     "stargan": lambda: tiny_stargan(variant="mask_vector"),  # WGAN-GP, n_critic, datasets alternating by step.
     "fader": tiny_fader,  # D first, batch norm and dropout, lambda_E ramped by state.step, gradient clipping.
     "combogan": tiny_combogan,  # 4 domains, a pair drawn per step, per-network optimizer states, 4 pools.

@@ -70,6 +70,17 @@ def test_k_steps_per_call_carry_cyclegan_pools_and_keys(tmp_path):
         assert metrics_b[key] == pytest.approx(float(metrics_a[key]), rel=1e-3), key
 
 
+def test_k_steps_per_call_keep_n_generators_schedule(tmp_path):
+    """n_generator 2 (DiscoGAN's code): in calls of 4 steps D updates on the same steps as one step per call
+    (its Adam count after 12 steps: 6), and the losses follow."""
+    _, (a, metrics_a), (b, metrics_b) = _twelve_steps("discogan_code", tmp_path)
+    counts = lambda s: {int(x) for p, x in jax.tree_util.tree_leaves_with_path(s.discriminator.opt_state)  # noqa: E731
+                        if "count" in jax.tree_util.keystr(p)}
+    assert counts(a) == counts(b) == {6}
+    for key in ("d/loss", "g/loss", "g/fm_a", "g/cycle_a", "g/rate"):
+        assert metrics_b[key] == pytest.approx(float(metrics_a[key]), rel=1e-3), key
+
+
 def test_run_with_steps_per_call_logs_samples_checkpoints_and_resumes_exactly(tmp_path):
     def config(steps):
         c = tiny_cgan("mlp")

@@ -177,12 +177,21 @@ def loss_weight(config: Any, key: str, paper: str) -> float:
     return float(value)
 
 
-def apply_train(module: nn.Module, variables: Variables, *args: Any, rng: jax.Array
+def require_both_sides_every_step(config: Any, why: str) -> None:
+    """ConfigError unless ``train.n_critic`` and ``train.n_generator`` are 1 (each step updates D and G);
+    ``why`` says what in the method needs it."""
+    for key in ("n_critic", "n_generator"):
+        value = config.train.get(key, 1)
+        if value != 1:
+            raise ConfigError(f"config.train.{key}={value}: method {config.method!r} {why}; set it to 1")
+
+
+def apply_train(module: nn.Module, variables: Variables, *args: Any, rng: jax.Array, **kwargs: Any
                 ) -> Tuple[Any, Dict[str, Any]]:
-    """``module.apply`` in training mode: dropout from ``rng``, every non-param collection
-    mutable; returns (output, updated collections)."""
+    """``module.apply(variables, *args, **kwargs)`` in training mode: dropout from ``rng``, every
+    non-param collection mutable; returns (output, updated collections)."""
     mutable = [k for k in variables if k != "params"]
-    out, updates = module.apply(variables, *args, train=True, rngs={"dropout": rng}, mutable=mutable)
+    out, updates = module.apply(variables, *args, train=True, rngs={"dropout": rng}, mutable=mutable, **kwargs)
     return out, dict(updates)
 
 

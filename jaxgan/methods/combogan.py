@@ -48,7 +48,7 @@ from jaxgan import losses, networks, optim
 from jaxgan.data.domains import LETTERS
 from jaxgan.errors import ConfigError
 from jaxgan.methods import image_pool
-from jaxgan.methods.base import Batch, DataInfo, Variables, loss_weight
+from jaxgan.methods.base import Batch, DataInfo, Variables, loss_weight, require_both_sides_every_step
 
 PAIR_STREAM = 0x436F6D62  # Folded into the step's key for the pair draw: a stream of its own.
 
@@ -127,9 +127,7 @@ class ComboGAN:
         pool_size = config.model.get("pool_size", 50)
         if not isinstance(pool_size, int) or isinstance(pool_size, bool) or pool_size < 0:
             raise ConfigError(f"config.model.pool_size={pool_size!r} must be an integer >= 0 (ComboGAN: 50; 0 = none)")
-        if config.train.n_critic != 1:
-            raise ConfigError(f"method 'combogan' updates both sides on every step (train.n_critic="
-                              f"{config.train.n_critic}); set train.n_critic=1")
+        require_both_sides_every_step(config, "updates both sides of the step's two domains on every step")
         return cls(
             encoder=networks.build_from_config(config.model.encoder),
             decoder=networks.build_from_config(config.model.decoder, output_channels=shapes.pop()[-1]),

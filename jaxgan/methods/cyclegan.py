@@ -29,7 +29,15 @@ step's old D, then D on the same images through the pools (the authors' ``optimi
 The same method with other networks, losses and weights is DualGAN (Yi et al. 2017) and DiscoGAN
 (Kim et al. 2017): ``config.loss.cycle_norm`` 'l1' | 'l2' (DiscoGAN's reconstruction is the squared
 error), the adversarial loss by name ('wasserstein' with ``loss.weight_clip`` for DualGAN),
-lambda_idt 0 and pool size 0 (configs/dualgan_mnist.py, configs/discogan_mnist.py).
+lambda_idt 0 and pool size 0 (configs/dualgan_mnist.py, configs/discogan_mnist.py). Two options
+reproduce DiscoGAN's released code (SKTBrain/DiscoGAN ``image_translation.py``; configs/discogan_paper.py):
+
+* ``loss.feature_matching_fraction`` = phi: each generator's adversarial term becomes
+  (1 - phi) g(D(G(x))) + phi L_FM, L_FM the feature matching of the batch means of its D's activations
+  past the first layer (``losses.mean_feature_matching_loss``; the code: 0.1 GAN + 0.9 FM);
+* ``loss.default_rate`` = r > 0 (the code's ``--default_rate`` 0.5), with ``loss.starting_rate`` (0.01)
+  for the first ``loss.gan_curriculum`` steps (10,000): the adversarial and reconstruction terms are
+  mixed as (1 - r_t) w [adv_A + adv_B] + r_t [L_cyc + L_idt], r_t the rate at the step.
 
 Batches hold ``image_a`` and ``image_b`` from an unpaired source (``domains:``, ``unpaired:``);
 digit labels ``label_a``/``label_b`` are ignored. ``translate(..., direction='AtoB' | 'BtoA')``.
@@ -42,6 +50,7 @@ from typing import Any, Dict, Sequence, Tuple
 
 import flax.linen as nn
 import jax
+import jax.numpy as jnp
 import ml_collections
 
 from jaxgan import losses, networks
@@ -81,8 +90,10 @@ class Discriminators(nn.Module):
     d_a: nn.Module
     d_b: nn.Module
 
-    def __call__(self, image_b: jax.Array, image_a: jax.Array, *, train: bool) -> Tuple[jax.Array, jax.Array]:
-        return self.d_a(image_b, train=train), self.d_b(image_a, train=train)
+    def __call__(self, image_b: jax.Array, image_a: jax.Array, *, train: bool, **kwargs: Any) -> Tuple[Any, Any]:
+        """(D_A(image_b), D_B(image_a)); ``return_features=True`` (in ``kwargs``) gives each as (logits,
+        activations)."""
+        return self.d_a(image_b, train=train, **kwargs), self.d_b(image_a, train=train, **kwargs)
 
 
 
@@ -97,6 +108,10 @@ class CycleGAN:
     lambda_identity: float = 0.5
     cycle_norm: str = "l1"
     pool_size: int = 50
+    feature_matching_fraction: float = 0.0  # phi (DiscoGAN's code: 0.9).
+    default_rate: float = 0.0  # r after the curriculum; 0: no rates, the terms summed (DiscoGAN's code: 0.5).
+    starting_rate: float = 0.0  # r for the first gan_curriculum steps (DiscoGAN's code: 0.01).
+    gan_curriculum: int = 0  # Steps at starting_rate (DiscoGAN's code: 10,000).
     update_order: str = "generator_first"
     directions: Tuple[str, ...] = DIRECTIONS
     panel_column_names: Tuple[str, ...] = ("a", "G_A(a)", "G_B(G_A(a))", "b", "G_B(b)", "G_A(G_B(b))")
@@ -121,6 +136,21 @@ class CycleGAN:
             raise ConfigError(f"config.model.pool_size={pool_size!r} must be an integer >= 0 "
                               "(Zhu et al. 2017: 50; 0 = no image pool)")
 
+        fraction, default_rate, starting_rate = (config.loss.get(key, 0.0) for key in (
+            "feature_matching_fraction", "default_rate", "starting_rate"))
+        for key, value in (("feature_matching_fraction", fraction), ("default_rate", default_rate),
+                           ("starting_rate", starting_rate)):
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 1:
+                raise ConfigError(f"config.loss.{key}={value!r} must be a number in [0, 1] (Kim et al. 2017's "
+                                  "code: feature_matching_fraction 0.9, default_rate 0.5, starting_rate 0.01)")
+        gan_curriculum = config.loss.get("gan_curriculum", 0)
+        if not isinstance(gan_curriculum, int) or isinstance(gan_curriculum, bool) or gan_curriculum < 0:
+            raise ConfigError(f"config.loss.gan_curriculum={gan_curriculum!r} must be a number of steps >= 0 "
+                              "(Kim et al. 2017's code: 10000)")
+        if (starting_rate or gan_curriculum) and not default_rate:
+            raise ConfigError(f"config.loss.starting_rate={starting_rate} and gan_curriculum={gan_curriculum} "
+                              "need config.loss.default_rate > 0 (the rate after the curriculum; DiscoGAN: 0.5)")
+
         def generator(channels: int) -> nn.Module:
             return networks.build_from_config(config.model.generator, output_channels=channels)
 
@@ -135,6 +165,10 @@ class CycleGAN:
             lambda_identity=lambda_identity,
             cycle_norm=cycle_norm,
             pool_size=pool_size,
+            feature_matching_fraction=float(fraction),
+            default_rate=float(default_rate),
+            starting_rate=float(starting_rate),
+            gan_curriculum=gan_curriculum,
         )
 
     def init(self, rng: jax.Array, batch: Batch) -> Tuple[Variables, Variables, Dict[str, Any]]:
@@ -191,21 +225,47 @@ class CycleGAN:
                    "db_real_logit": real_db.mean(), "db_fake_logit": fake_db.mean()}
         return self.adversarial_weight * (d_a + d_b), (metrics, collections, method_state)
 
-    def generator_loss(self, generated: Dict[str, jax.Array], state, batch: Batch, rng: jax.Array):
-        """w [g(D_A(fake_b)) + g(D_B(fake_a))] + cycle + identity terms, D as at the start of the step."""
-        a, b = batch[DOMAIN_A], batch[DOMAIN_B]
-        (fake_da, fake_db), _ = apply_train(self.discriminators, state.discriminator.variables(),
-                                            generated["fake_b"], generated["fake_a"], rng=rng)
+    def _adversarial_terms(self, generated: Dict[str, jax.Array], state, batch: Batch, rng: jax.Array):
+        """(adv_A, adv_B, metrics): g(D_A(fake_b)), g(D_B(fake_a)), each mixed with its D's feature matching
+        against the real images when phi > 0, D as at the start of the step."""
+        variables = state.discriminator.variables()
+        phi = self.feature_matching_fraction
+        if not phi:
+            (fake_da, fake_db), _ = apply_train(self.discriminators, variables, generated["fake_b"],
+                                                generated["fake_a"], rng=rng)
+        else:
+            fake_rng, real_rng = jax.random.split(rng)
+            ((fake_da, fake_fa), (fake_db, fake_fb)), _ = apply_train(
+                self.discriminators, variables, generated["fake_b"], generated["fake_a"], rng=fake_rng,
+                return_features=True)
+            ((_, real_fa), (_, real_fb)), _ = apply_train(
+                self.discriminators, variables, batch[DOMAIN_B], batch[DOMAIN_A], rng=real_rng, return_features=True)
+            # Past the first layer: the code's relu2 .. relu4 of its four.
+            fm_a = losses.mean_feature_matching_loss(real_features=real_fa[1:], fake_features=fake_fa[1:])
+            fm_b = losses.mean_feature_matching_loss(real_features=real_fb[1:], fake_features=fake_fb[1:])
         g_a = losses.generator_loss(self.adversarial_loss, fake_logits=fake_da)
         g_b = losses.generator_loss(self.adversarial_loss, fake_logits=fake_db)
+        metrics = {"g_a": g_a, "g_b": g_b, "da_fake_logit": fake_da.mean(), "db_fake_logit": fake_db.mean()}
+        if not phi:
+            return g_a, g_b, metrics
+        metrics.update(fm_a=fm_a, fm_b=fm_b)
+        return (1 - phi) * g_a + phi * fm_a, (1 - phi) * g_b + phi * fm_b, metrics
+
+    def generator_loss(self, generated: Dict[str, jax.Array], state, batch: Batch, rng: jax.Array):
+        """w [adv_A + adv_B] + cycle + identity terms (mixed by the rate r_t when ``default_rate`` > 0)."""
+        a, b = batch[DOMAIN_A], batch[DOMAIN_B]
+        adv_a, adv_b, metrics = self._adversarial_terms(generated, state, batch, rng)
         cycle_a = self.lambda_a * self._reconstruction(generated["rec_a"], a)
         cycle_b = self.lambda_b * self._reconstruction(generated["rec_b"], b)
-        loss = self.adversarial_weight * (g_a + g_b) + cycle_a + cycle_b
-        metrics = {"g_a": g_a, "g_b": g_b, "cycle_a": cycle_a, "cycle_b": cycle_b,
-                   "da_fake_logit": fake_da.mean(), "db_fake_logit": fake_db.mean()}
+        adversarial, reconstruction = self.adversarial_weight * (adv_a + adv_b), cycle_a + cycle_b
+        metrics.update(cycle_a=cycle_a, cycle_b=cycle_b)
         if self.lambda_identity > 0:
             idt_a = self.lambda_identity * self.lambda_b * self._reconstruction(generated["idt_a"], b)
             idt_b = self.lambda_identity * self.lambda_a * self._reconstruction(generated["idt_b"], a)
-            loss = loss + idt_a + idt_b
+            reconstruction = reconstruction + idt_a + idt_b
             metrics.update(idt_a=idt_a, idt_b=idt_b)
-        return loss, (metrics, {})
+        if not self.default_rate:
+            return adversarial + reconstruction, (metrics, {})
+        rate = jnp.where(state.step < self.gan_curriculum, self.starting_rate, self.default_rate)
+        metrics.update(rate=rate)
+        return (1 - rate) * adversarial + rate * reconstruction, (metrics, {})

@@ -124,6 +124,9 @@ class LatentConstraints:
             (config.train.n_critic == 1,
              f"config.train.n_critic={config.train.n_critic}: method 'latent_constraints' updates the critic "
              "and the actor once each per step; set it to 1"),
+            (config.train.get("n_generator", 1) == 1,
+             f"config.train.n_generator={config.train.get('n_generator')}: method 'latent_constraints' updates the "
+             "critic and the actor once each per step; set it to 1"),
             (number(model.get("sigma_x")) and model.get("sigma_x") > 0,
              f"config.model.sigma_x={model.get('sigma_x')!r}: the decoder's standard deviation must be > 0"),
             (number(loss.get("kl_weight")) and loss.get("kl_weight") >= 0,

@@ -41,7 +41,7 @@ import optax
 
 from jaxgan import losses, networks, perceptual
 from jaxgan.errors import ConfigError
-from jaxgan.methods.base import Batch, DataInfo, Variables, apply_train, loss_weight
+from jaxgan.methods.base import Batch, DataInfo, Variables, apply_train, loss_weight, require_both_sides_every_step
 
 INPUT, TARGET = "image_a", "image_b"
 CONTENT_STATE = "content_network"  # method_state key of the frozen phi's variables (checkpointed with the run).
@@ -87,9 +87,9 @@ class SRGAN:
         if not (isinstance(pretrain_steps, int) and 0 <= pretrain_steps < config.train.steps):
             raise ConfigError(f"config.model.pretrain_steps={pretrain_steps!r} must be an integer in [0, train.steps="
                               f"{config.train.steps}) (0: no SRResNet pre-training phase)")
-        if pretrain_steps and config.train.n_critic != 1:
-            raise ConfigError("config.model.pretrain_steps > 0 counts phases in steps and needs train.n_critic=1 "
-                              "(the paper's k = 1)")
+        if pretrain_steps:
+            require_both_sides_every_step(config, "with model.pretrain_steps > 0 counts phases in steps (the paper's "
+                                          "k = 1)")
         return cls(
             generator=networks.build_from_config(g_config, output_channels=y_shape[-1], scale=scale),
             discriminator=networks.build_from_config(config.model.discriminator),

@@ -140,11 +140,12 @@ class StarGAN:
         if config.loss.adversarial not in losses.ADVERSARIAL_LOSSES:
             raise ConfigError(f"config.loss.adversarial={config.loss.adversarial!r} is not one of "
                               f"{losses.ADVERSARIAL_LOSSES}")
-        n_critic = config.train.n_critic
-        if len(label_sets) > 1 and n_critic > 1 and n_critic % len(label_sets) == 0:
-            raise ConfigError(f"train.n_critic={n_critic} with {len(label_sets)} datasets: G would update on steps of "
-                              f"one dataset only (step s trains dataset s mod {len(label_sets)}); use an n_critic "
-                              "coprime to the number of datasets (Choi et al. 2018: 5)")
+        for key, side in (("n_critic", "G"), ("n_generator", "D")):
+            n = config.train.get(key, 1)
+            if len(label_sets) > 1 and n > 1 and n % len(label_sets) == 0:
+                raise ConfigError(f"train.{key}={n} with {len(label_sets)} datasets: {side} would update on steps of "
+                                  f"one dataset only (step s trains dataset s mod {len(label_sets)}); use a {key} "
+                                  "coprime to the number of datasets (Choi et al. 2018: n_critic 5)")
         num_attributes = sum(len(s.names) for s in label_sets)
         discriminator = networks.build_from_config(config.model.discriminator, num_labels=num_attributes)
         return cls(

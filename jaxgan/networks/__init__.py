@@ -12,6 +12,7 @@ from jaxgan.networks.cogan import CoGANDiscriminator, CoGANGenerator
 from jaxgan.networks.context_encoder import ContextEncoderGenerator
 from jaxgan.networks.combogan import ResNetDecoder, ResNetEncoder
 from jaxgan.networks.dcgan import DCGANDiscriminator, DCGANGenerator
+from jaxgan.networks.discogan import EncoderDecoderTranslator
 from jaxgan.networks.dtn import FeatureDecoder, TernaryDiscriminator
 from jaxgan.networks.fader import FaderAutoEncoder, LatentDiscriminator
 from jaxgan.networks.mlp import MLPDiscriminator, MLPGenerator
@@ -35,6 +36,7 @@ NETWORKS = {
     "dcgan_discriminator": DCGANDiscriminator,
     "resnet_generator": ResNetGenerator,
     "resnet_translator": ResNetTranslator,  # CycleGAN's resnet_9blocks / resnet_6blocks (Zhu et al. 2017).
+    "encoder_decoder_translator": EncoderDecoderTranslator,  # DiscoGAN's G (Kim et al. 2017).
     "vae_actor": VAEActor,  # Latent Constraints: encoder, decoder and actor.
     "latent_critic": LatentCritics,  # Latent Constraints: D(z, c) and D_attr(z).
     "stackgan_generator": StackGANGenerator,

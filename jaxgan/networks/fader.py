@@ -42,8 +42,8 @@ def _leaky(h: jax.Array) -> jax.Array:
     return nn.leaky_relu(h, 0.2)
 
 
-def _down(features: int, h: jax.Array) -> jax.Array:
-    return Conv(features, (4, 4), strides=(2, 2), padding=DOWN_PADDING, kernel_init=CONV_INIT)(h)
+def _down(features: int, h: jax.Array, use_bias: bool = True) -> jax.Array:
+    return Conv(features, (4, 4), strides=(2, 2), padding=DOWN_PADDING, use_bias=use_bias, kernel_init=CONV_INIT)(h)
 
 
 def attribute_code(attributes: jax.Array) -> jax.Array:
@@ -58,16 +58,18 @@ class FaderEncoder(nn.Module):
 
     widths: Tuple[int, ...]  # c_0 .. c_{L-1}.
     norm: str
+    use_bias: bool = True  # The Fader code's convolutions have biases; DiscoGAN's have none.
+    network: str = "fader_autoencoder"  # Named in errors.
 
     @nn.compact
     def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
         scale = 2 ** len(self.widths)
         if x.shape[1] % scale or x.shape[2] % scale:
-            raise ConfigError(f"fader_autoencoder: images of {x.shape[1]}x{x.shape[2]} are not divisible by "
+            raise ConfigError(f"{self.network}: images of {x.shape[1]}x{x.shape[2]} are not divisible by "
                               f"2^layers = {scale}; resize them (data.load_size, data.crop_size) or lower layers")
         h = x
         for i, width in enumerate(self.widths):
-            h = _down(width, h)
+            h = _down(width, h, self.use_bias)
             h = _leaky(normalize(h, self.norm, train=train) if i > 0 else h)
         return h
 

@@ -17,17 +17,23 @@ Each logit sees a receptive field of RF = 9 * 2^n - 2 input pixels per side (``r
 16 for n = 1, 70 for n = 3 (the paper's 70x70 PatchGAN), 286 for n = 5 (the paper's 286x286
 "ImageGAN" at 256x256). The 'pixel' variant (the paper's 1x1 PixelGAN) is the same stack with
 n = 1 and 1x1 stride-1 convolutions (64 -> 128 -> 1): each logit sees one pixel; it ignores
-``n_layers`` and ``padding``.
+``n_layers`` and ``padding``. The 'dcgan' variant is DCGAN's discriminator (Radford et al. 2016) as
+DiscoGAN's code has it (Kim et al. 2017; SKTBrain/DiscoGAN ``Discriminator``): the n strided layers, then
+the logit from an unpadded 4x4 convolution, no stride-1 hidden layer and no biases:
+
+    h_0 = LeakyReLU_0.2(conv_s2(x)),  h_j = LeakyReLU_0.2(norm(conv_s2(h_{j-1})))   j = 1 .. n - 1
+    D(x) = conv4x4_valid(h_{n-1})          one logit per image where H = W = 2^n * 4 (64x64 for n = 4)
 
 Normalisation as ``jaxgan.networks.unet.normalize`` ('batch', 'instance' or 'none'; none on the
 first layer); convolutions have a bias unless batch norm follows, the logit layer always (the
 reference's pixel variant drops that bias under batch norm, pix2pixHD keeps every bias; we keep
-the logit's). ``spectral_norm`` divides every convolution's kernel by its largest singular value
-(Miyato et al. 2018; SPADE's discriminator), its power-iteration state in 'batch_stats'.
+the logit's), except in the 'dcgan' variant, which has none. ``spectral_norm`` divides every
+convolution's kernel by its largest singular value (Miyato et al. 2018; SPADE's discriminator), its
+power-iteration state in 'batch_stats'.
 
-With ``return_features=True`` D returns (logits, [h_0, ..., h_n]): every intermediate activation,
-for pix2pixHD's feature-matching loss (Wang et al. 2018, eq. 4), which compares all of them
-(the reference's D_k^(i) for i = 1..T with the logits left out).
+With ``return_features=True`` D returns (logits, [h_0, ..., h_n]) ([h_0, ..., h_{n-1}] for 'dcgan'):
+every intermediate activation, for pix2pixHD's feature-matching loss (Wang et al. 2018, eq. 4), which
+compares all of them (the reference's D_k^(i) for i = 1..T with the logits left out), and DiscoGAN's.
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ from jaxgan.networks.conv import Conv
 from jaxgan.networks.layers import apply_layer
 from jaxgan.networks.unet import CONV_INIT, check_norm, normalize
 
-VARIANTS = ("patch", "pixel")
+VARIANTS = ("patch", "pixel", "dcgan")
 
 Output = Union[jax.Array, Tuple[jax.Array, List[jax.Array]]]
 
@@ -51,6 +57,8 @@ def _layers(n_layers: int, variant: str, padding: int) -> Sequence[Tuple[int, in
     """(kernel, stride, padding) of each convolution, the logit layer last."""
     if variant == "pixel":
         return [(1, 1, 0)] * 3
+    if variant == "dcgan":
+        return [(4, 2, padding)] * n_layers + [(4, 1, 0)]
     return [(4, 2, padding)] * n_layers + [(4, 1, padding)] * 2
 
 
@@ -70,7 +78,7 @@ class PatchGANDiscriminator(nn.Module):
     features: int = 64  # ndf (pix2pix: 64).
     n_layers: int = 3  # Strided convolutions: 3 = 70x70 PatchGAN (pix2pix default), 1 = 16x16, 5 = 286x286.
     norm: str = "batch"  # pix2pix: batch norm.
-    variant: str = "patch"  # 'patch' or 'pixel' (1x1 PixelGAN).
+    variant: str = "patch"  # 'patch', 'pixel' (1x1 PixelGAN) or 'dcgan' (one logit per 4x4 map; DiscoGAN).
     spectral_norm: bool = False  # Miyato et al. 2018 (SPADE).
     padding: int = 1  # Zero padding of the 4x4 convolutions: 1 (pix2pix's code), 2 (pix2pixHD's, SPADE's).
 
@@ -91,9 +99,10 @@ class PatchGANDiscriminator(nn.Module):
                               f"n_layers={self.n_layers}; lower n_layers or use larger images")
         activations = []
         h = x
+        bias = self.variant != "dcgan"  # DCGAN's convolutions have none.
         for j, (kernel, stride, pad) in enumerate(layers[:-1]):
             conv = Conv(self.features * min(2 ** j, 8), (kernel, kernel), strides=(stride, stride),
-                           padding=((pad, pad), (pad, pad)), use_bias=not (j > 0 and self.norm == "batch"),
+                           padding=((pad, pad), (pad, pad)), use_bias=bias and not (j > 0 and self.norm == "batch"),
                            kernel_init=CONV_INIT)
             h = apply_layer(conv, h, spectral_norm=self.spectral_norm, train=train)
             if j > 0:
@@ -102,7 +111,7 @@ class PatchGANDiscriminator(nn.Module):
             activations.append(h)
         kernel, stride, pad = layers[-1]
         logit_conv = Conv(1, (kernel, kernel), strides=(stride, stride), padding=((pad, pad), (pad, pad)),
-                             kernel_init=CONV_INIT)
+                             use_bias=bias, kernel_init=CONV_INIT)
         logits = apply_layer(logit_conv, h, spectral_norm=self.spectral_norm, train=train)
         return (logits, activations) if return_features else logits
 
