@@ -25,7 +25,10 @@ dual G_B: V -> U, reconstruction errors weighted by lambda_U and lambda_V) with 
 Not as DualGAN (see the jaxgan README): the paper trains the critic n_critic times per generator update
 (here ``train.n_critic`` = 2, each critic update on its own batch) and states lambda_U, lambda_V in the
 hundreds, not verified here against the paper text; the authors' released code instead uses the
-sigmoid cross-entropy GAN loss without clipping and makes two G updates per D update. The method
+sigmoid cross-entropy GAN loss without clipping and makes two G updates per D update. "The code" here is
+duxingren14/DualGAN as of August 2017 (3139ecf: ``--lambda_A 20``); its April 2017 version used WGAN
+clipping with lambda 200 and n_critic 3, its 2020 version defaults to WGAN-GP, lambda 500 and a D with
+one global logit. The method
 halves each critic's loss (CycleGAN's convention): RMSProp divides the gradient by its running RMS,
 so a constant factor on D's loss leaves D's updates unchanged up to the epsilon. Batch 16 (the
 paper: 1 to 4) for CPU time. The method updates G then D within a step (DualGAN's code: D then G).
