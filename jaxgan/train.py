@@ -188,7 +188,8 @@ class Trainer:
     def update(self, step: int, end: int):
         """The train steps from batch ``step`` (G on every n_critic-th step, D on every n_generator-th) in
         one compiled call: ``train.steps_per_call`` of them where the call starts at a multiple of it and
-        ends by ``end``, else one. Returns (steps taken, their metrics still on device, stacked for a call of k steps)."""
+        ends by ``end``, else one. Returns (steps taken, their metrics still on device, stacked for a call of
+        k steps)."""
         k = self.config.train.steps_per_call
         if k > 1 and step % k == 0 and step + k <= end:
             batches = [self.pipeline.local_batch(s) for s in range(step, step + k)]

@@ -175,10 +175,10 @@ def test_signal_checkpoints_current_step_and_rerun_resumes(signum, tmp_path):
     trainer = train_lib.Trainer(config, str(workdir))
     calls, step_fn = itertools.count(1), trainer.step_fn
 
-    def signalled_during_third_step(state, batch, update_generator):
+    def signalled_during_third_step(state, batch, *updates):
         if next(calls) == 3:
             os.kill(os.getpid(), signum)
-        return step_fn(state, batch, update_generator)
+        return step_fn(state, batch, *updates)
 
     trainer.step_fn = signalled_during_third_step
     handler = signal.getsignal(signum)
