@@ -5,7 +5,7 @@ e.g. edges and photos of shoes, or CelebA faces with and without an attribute):
     python -m jaxgan.main --config configs/discogan_paper.py --workdir runs/discogan \
         --config.data.source=unpaired:/path/to/edges2shoes_unpaired
 
-What the paper states (sec. 3.3 and 4.1): two coupled GANs, L_G = L_GAN_B + L_GAN_A + L_CONST_A + L_CONST_B
+What the paper states: two coupled GANs, L_G = L_GAN_B + L_GAN_A + L_CONST_A + L_CONST_B
 with the reconstruction distance the squared error; 64x64 images; G an encoder-decoder of 4x4 convolutions
 (leaky ReLU down, ReLU up), D the encoder with one more 4x4 convolution and a sigmoid. What the code adds,
 and this config follows:

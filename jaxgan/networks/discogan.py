@@ -1,4 +1,4 @@
-"""DiscoGAN's generator (Kim et al. 2017, sec. 4.1; the authors' code, SKTBrain/DiscoGAN ``Generator``): an
+"""DiscoGAN's generator (Kim et al. 2017; the authors' code, SKTBrain/DiscoGAN ``Generator``): an
 encoder-decoder without skip connections, which is the Fader Networks' encoder and decoder
 (``jaxgan.networks.fader``) with no attributes and no biases:
 
