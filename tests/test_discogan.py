@@ -207,11 +207,11 @@ def test_update_ratios_that_cannot_work_are_config_errors(settings, message):
         config_lib.validate(config)
 
 
-def test_a_method_that_updates_both_sides_every_step_refuses_n_generator():
+def test_a_method_that_updates_both_sides_every_step_refuses_n_generator(tmp_path):
     config = load_config("combogan_mnist")
     config.train.n_generator = 2
     with pytest.raises(ConfigError, match=r"train.n_generator=2: method 'combogan' updates both sides"):
-        train_lib.Trainer(config, "/nonexistent-workdir-not-written", mesh=one_device_mesh())
+        train_lib.Trainer(config, str(tmp_path), mesh=one_device_mesh())
 
 
 # --- Configs ------------------------------------------------------------------------------------------------
